@@ -1,0 +1,3 @@
+module zabsim
+
+go 1.26

@@ -1,0 +1,59 @@
+package model
+
+import "strconv"
+
+// PacketType is a QuorumPacket type, with the codes of Leader.java's static fields.
+type PacketType uint8
+
+const (
+	REQUEST           PacketType = 1
+	PROPOSAL          PacketType = 2
+	ACK               PacketType = 3
+	COMMIT            PacketType = 4
+	PING              PacketType = 5
+	REVALIDATE        PacketType = 6
+	SYNC              PacketType = 7
+	INFORM            PacketType = 8
+	COMMITANDACTIVATE PacketType = 9
+	NEWLEADER         PacketType = 10
+	FOLLOWERINFO      PacketType = 11
+	UPTODATE          PacketType = 12
+	DIFF              PacketType = 13
+	TRUNC             PacketType = 14
+	SNAP              PacketType = 15
+	OBSERVERINFO      PacketType = 16
+	LEADERINFO        PacketType = 17
+	ACKEPOCH          PacketType = 18
+)
+
+var packetNames = [...]string{
+	REQUEST: "REQUEST", PROPOSAL: "PROPOSAL", ACK: "ACK", COMMIT: "COMMIT", PING: "PING",
+	REVALIDATE: "REVALIDATE", SYNC: "SYNC", INFORM: "INFORM", COMMITANDACTIVATE: "COMMITANDACTIVATE",
+	NEWLEADER: "NEWLEADER", FOLLOWERINFO: "FOLLOWERINFO", UPTODATE: "UPTODATE", DIFF: "DIFF",
+	TRUNC: "TRUNC", SNAP: "SNAP", OBSERVERINFO: "OBSERVERINFO", LEADERINFO: "LEADERINFO",
+	ACKEPOCH: "ACKEPOCH",
+}
+
+func (t PacketType) String() string {
+	if int(t) < len(packetNames) && packetNames[t] != "" {
+		return packetNames[t]
+	}
+	return "PACKET(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Proposal is a txn as the committedLog and the txn log hold it (Leader.Proposal).
+type Proposal struct {
+	Zxid Zxid
+	Txn  *Txn
+}
+
+// QuorumPacket is the unit of the leader/learner protocol (QuorumPacket.jute): a type, a zxid,
+// and for PROPOSAL and INFORM the txn. Other payloads get their own fields as they are modelled.
+type QuorumPacket struct {
+	Type PacketType
+	Zxid Zxid
+	Txn  *Txn
+}
+
+// String gives the stable one-line form used in traces and test vectors: "PROPOSAL 0x100000003".
+func (p QuorumPacket) String() string { return p.Type.String() + " " + p.Zxid.String() }

@@ -1,0 +1,41 @@
+// Package model is ZooKeeper 3.8 itself, as state machines hosted by a sim.World:
+// fast leader election, discovery, sync, broadcast, storage, observers, and the client.
+package model
+
+import "strconv"
+
+// Zxid is ZooKeeper's 64-bit transaction id: epoch in the high 32 bits, counter in the low 32
+// (ZxidUtils.makeZxid). It is signed, as in Java: every comparison in syncFollower is on longs.
+type Zxid int64
+
+// MakeZxid mirrors ZxidUtils.makeZxid.
+func MakeZxid(epoch, counter int64) Zxid {
+	return Zxid(epoch<<32 | (counter & 0xffffffff))
+}
+
+// Epoch mirrors ZxidUtils.getEpochFromZxid.
+func (z Zxid) Epoch() int64 { return int64(z) >> 32 }
+
+// Counter mirrors ZxidUtils.getCounterFromZxid.
+func (z Zxid) Counter() int64 { return int64(z) & 0xffffffff }
+
+// IsNewEpoch reports a counter of 0, the zxid a learner has right after an epoch change
+// (LearnerHandler.syncFollower's isPeerNewEpochZxid).
+func (z Zxid) IsNewEpoch() bool { return z.Counter() == 0 }
+
+// String formats as ZooKeeper logs do: "0x100000003". Negative values (-1) print in decimal.
+func (z Zxid) String() string {
+	if z < 0 {
+		return strconv.FormatInt(int64(z), 10)
+	}
+	return "0x" + strconv.FormatInt(int64(z), 16)
+}
+
+// ParseZxid reads "0x100000003" (or a decimal number).
+func ParseZxid(s string) (Zxid, error) {
+	v, err := strconv.ParseInt(s, 0, 64)
+	if err != nil {
+		return 0, err
+	}
+	return Zxid(v), nil
+}

@@ -1,0 +1,219 @@
+package sim
+
+import (
+	"slices"
+	"strconv"
+)
+
+// DiskPolicy says what a crash does to writes that were not fsynced.
+type DiskPolicy uint8
+
+const (
+	// LoseUnsynced drops every record appended since the last completed fsync.
+	LoseUnsynced DiskPolicy = iota
+	// KeepAll keeps everything, as if the OS flushed its page cache before dying.
+	KeepAll
+	// TearLastRecord drops unsynced records except the first, which survives torn: the
+	// reader sees it marked as such and must stop there, as a checksum would make it.
+	TearLastRecord
+)
+
+var diskPolicyNames = [...]string{LoseUnsynced: "lose-unsynced", KeepAll: "keep-all", TearLastRecord: "tear-last"}
+
+func (p DiskPolicy) String() string {
+	if int(p) < len(diskPolicyNames) {
+		return diskPolicyNames[p]
+	}
+	return "DiskPolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// ParseDiskPolicy reads "lose-unsynced", "keep-all" or "tear-last".
+func ParseDiskPolicy(s string) (DiskPolicy, error) {
+	for i, n := range diskPolicyNames {
+		if n == s {
+			return DiskPolicy(i), nil
+		}
+	}
+	return 0, &SettingError{Setting: "disk policy", Value: s, Reason: "want lose-unsynced, keep-all or tear-last"}
+}
+
+// File is a named append-only file of records on a node's disk.
+type File struct {
+	recs    []any
+	durable int  // records [0, durable) survive any crash
+	torn    bool // the last record was torn by a crash
+}
+
+// Disk is one node's disk: named files whose appends are volatile until an fsync completes.
+type Disk struct {
+	files   map[string]*File // looked up by name; Names lists them in order
+	busy    Time             // when the fsync in progress (if any) completes
+	pending []fsyncReq
+	token   uint64
+}
+
+// fsyncReq is an fsync in progress: the length each file had when it was asked for.
+type fsyncReq struct {
+	token       uint64
+	incarnation uint64
+	marks       map[string]int
+}
+
+func newDisk() *Disk { return &Disk{files: map[string]*File{}} }
+
+// Disk returns node id's disk.
+func (w *World) Disk(id NodeID) *Disk { return w.nodes[id].disk }
+
+// Names lists the files on the disk, sorted.
+func (d *Disk) Names() []string {
+	names := make([]string, 0, len(d.files))
+	for n := range d.files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (d *Disk) file(name string) *File {
+	f := d.files[name]
+	if f == nil {
+		f = &File{}
+		d.files[name] = f
+	}
+	return f
+}
+
+// Append adds rec at the end of file name. It is volatile until an fsync completes.
+func (d *Disk) Append(name string, rec any) {
+	f := d.file(name)
+	f.recs = append(f.recs, rec)
+}
+
+// Records returns the records of file name (shared, do not modify) and whether the last
+// one is torn.
+func (d *Disk) Records(name string) (recs []any, torn bool) {
+	f := d.files[name]
+	if f == nil {
+		return nil, false
+	}
+	return f.recs, f.torn
+}
+
+// Len is the number of records in file name.
+func (d *Disk) Len(name string) int {
+	if f := d.files[name]; f != nil {
+		return len(f.recs)
+	}
+	return 0
+}
+
+// Durable is the number of records of file name that would survive a crash now.
+func (d *Disk) Durable(name string) int {
+	if f := d.files[name]; f != nil {
+		return f.durable
+	}
+	return 0
+}
+
+// Truncate cuts file name to its first n records, durably at once (ZooKeeper's
+// FileTxnLog.truncate rewrites the file and syncs it before it returns).
+func (d *Disk) Truncate(name string, n int) {
+	f := d.file(name)
+	if n < len(f.recs) {
+		clear(f.recs[n:])
+		f.recs = f.recs[:n]
+		f.torn = false
+	}
+	if f.durable > n {
+		f.durable = n
+	}
+	for _, p := range d.pending {
+		if m, ok := p.marks[name]; ok && m > n {
+			p.marks[name] = n
+		}
+	}
+}
+
+// WriteAtomic replaces file name by the single record rec, durably at once, as ZooKeeper's
+// AtomicFileOutputStream (write a temporary file, fsync, rename) does for currentEpoch.
+func (d *Disk) WriteAtomic(name string, rec any) {
+	f := d.file(name)
+	f.recs = append(f.recs[:0], rec)
+	f.durable = 1
+	f.torn = false
+}
+
+// Remove deletes file name durably.
+func (d *Disk) Remove(name string) { delete(d.files, name) }
+
+// Fsync starts an fsync of every file on node id's disk. Fsyncs queue: each takes
+// Config.FsyncLatency after the one before it. When it completes, what was appended before
+// this call is durable and the node's FsyncDone gets the returned token. A crash before
+// then cancels it.
+func (w *World) Fsync(id NodeID) uint64 {
+	s := w.nodes[id]
+	d := s.disk
+	d.token++
+	marks := make(map[string]int, len(d.files))
+	for name, f := range d.files {
+		marks[name] = len(f.recs)
+	}
+	d.pending = append(d.pending, fsyncReq{token: d.token, incarnation: s.incarnation, marks: marks})
+	start := max(w.now, d.busy)
+	d.busy = start + w.cfg.FsyncLatency
+	w.push(event{at: d.busy, node: id, kind: evFsync, gen: d.token})
+	return d.token
+}
+
+// fsyncDue completes the fsync with this token if it belongs to the current incarnation.
+func (d *Disk) fsyncDue(token, incarnation uint64) bool {
+	for len(d.pending) > 0 && d.pending[0].token <= token {
+		p := d.pending[0]
+		d.pending = d.pending[1:]
+		if p.token != token || p.incarnation != incarnation {
+			continue
+		}
+		for name, m := range p.marks { // order does not matter: each file is independent
+			if f := d.files[name]; f != nil && m > f.durable {
+				f.durable = min(m, len(f.recs))
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// crash applies policy to every file and cancels fsyncs in progress.
+func (d *Disk) crash(policy DiskPolicy) {
+	d.pending = nil
+	for _, f := range d.files { // each file is independent: order does not matter
+		switch policy {
+		case KeepAll:
+			f.durable = len(f.recs)
+		case LoseUnsynced:
+			clear(f.recs[f.durable:])
+			f.recs = f.recs[:f.durable]
+		case TearLastRecord:
+			if len(f.recs) > f.durable {
+				clear(f.recs[f.durable+1:])
+				f.recs = f.recs[:f.durable+1]
+				f.torn = true
+				f.durable = len(f.recs)
+			}
+		}
+	}
+}
+
+// RemoveTorn drops a torn last record from file name, as ZooKeeper's log reader skips a
+// record whose checksum fails. It reports whether there was one.
+func (d *Disk) RemoveTorn(name string) bool {
+	f := d.files[name]
+	if f == nil || !f.torn {
+		return false
+	}
+	f.recs[len(f.recs)-1] = nil
+	f.recs = f.recs[:len(f.recs)-1]
+	f.durable = min(f.durable, len(f.recs))
+	f.torn = false
+	return true
+}

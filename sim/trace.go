@@ -1,0 +1,229 @@
+package sim
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// RecordKind is the type of a trace record.
+type RecordKind uint8
+
+const (
+	RecStart     RecordKind = iota + 1 // node started for the first time
+	RecRestart                         // node restarted after a crash
+	RecCrash                           // node crashed
+	RecPause                           // node paused (SIGSTOP)
+	RecResume                          // node resumed
+	RecTimer                           // a node's timer fired
+	RecDial                            // Node dialed Peer: connection Conn
+	RecAccept                          // Node accepted connection Conn from Peer
+	RecSend                            // Node sent Data to Peer on Conn
+	RecDeliver                         // Node received Data from Peer on Conn
+	RecDrop                            // Data from Node to Peer on Conn was lost
+	RecClose                           // Node closed its end of Conn
+	RecClosed                          // Node saw Conn (to Peer) close
+	RecReset                           // Conn between Node and Peer was reset
+	RecPartition                       // links cut (Data says which)
+	RecHeal                            // links restored
+	RecClog                            // links clogged
+	RecLatency                         // link Node -> Peer got a new latency
+	RecModel                           // a record added by an upper layer (Data says what)
+)
+
+var recordKindNames = [...]string{
+	RecStart: "start", RecRestart: "restart", RecCrash: "crash", RecPause: "pause", RecResume: "resume",
+	RecTimer: "timer", RecDial: "dial", RecAccept: "accept", RecSend: "send", RecDeliver: "deliver",
+	RecDrop: "drop", RecClose: "close", RecClosed: "closed", RecReset: "reset", RecPartition: "partition",
+	RecHeal: "heal", RecClog: "clog", RecLatency: "latency", RecModel: "model",
+}
+
+func (k RecordKind) String() string {
+	if int(k) < len(recordKindNames) && recordKindNames[k] != "" {
+		return recordKindNames[k]
+	}
+	return "kind" + strconv.Itoa(int(k))
+}
+
+// Record is one entry of the trace. Node and Peer are -1 when they do not apply, Conn too.
+type Record struct {
+	At   Time
+	Kind RecordKind
+	Node NodeID
+	Peer NodeID
+	Conn ConnID
+	Data Message
+}
+
+// AppendTo appends the canonical one-line form of r: the text the trace hash covers.
+func (r *Record) AppendTo(b []byte) []byte {
+	b = strconv.AppendInt(b, int64(r.At), 10)
+	b = append(b, ' ')
+	b = append(b, r.Kind.String()...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(r.Node), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(r.Peer), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(r.Conn), 10)
+	if r.Data != nil {
+		b = append(b, ' ')
+		b = r.Data.AppendTo(b)
+	}
+	return b
+}
+
+// String is the canonical form of r.
+func (r *Record) String() string { return string(r.AppendTo(nil)) }
+
+// Trace is the append-only list of records of a run, with a running hash of their
+// canonical forms (FNV-1a, 64 bits), so that two runs compare in O(1).
+type Trace struct {
+	recs  []Record
+	keep  bool
+	hash  uint64
+	count int
+	buf   []byte
+	// Observers are called with every record as it is appended (the online checker).
+	Observers []func(*Record)
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func (t *Trace) init() { t.hash = fnvOffset }
+
+// Add appends r.
+func (t *Trace) Add(r Record) {
+	t.buf = r.AppendTo(t.buf[:0])
+	h := t.hash
+	for _, c := range t.buf {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	h ^= '\n'
+	h *= fnvPrime
+	t.hash = h
+	t.count++
+	if t.keep {
+		t.recs = append(t.recs, r)
+	}
+	for _, o := range t.Observers {
+		o(&r)
+	}
+}
+
+// Hash is the hash of every record so far, stable across runs and machines.
+func (t *Trace) Hash() uint64 { return t.hash }
+
+// HashString is Hash as 16 hex digits.
+func (t *Trace) HashString() string { return fmt.Sprintf("%016x", t.hash) }
+
+// Len is the number of records appended (kept or not).
+func (t *Trace) Len() int { return t.count }
+
+// Records are the kept records (none with Config.NoTrace).
+func (t *Trace) Records() []Record { return t.recs }
+
+// record appends a record stamped with the current time.
+func (w *World) record(kind RecordKind, node, peer NodeID, c ConnID, data Message) {
+	w.trace.Add(Record{At: w.now, Kind: kind, Node: node, Peer: peer, Conn: c, Data: data})
+}
+
+// Record lets an upper layer add an observation about node to the trace.
+func (w *World) Record(node NodeID, data Message) {
+	w.record(RecModel, node, -1, -1, data)
+}
+
+// jsonRecord is the JSON Lines form of a record.
+type jsonRecord struct {
+	At   int64  `json:"at_ns"`
+	Kind string `json:"kind"`
+	Node int32  `json:"node"`
+	Peer int32  `json:"peer"`
+	Conn int32  `json:"conn"`
+	Text string `json:"text,omitempty"`
+	Type string `json:"type,omitempty"`
+	Data any    `json:"data,omitempty"`
+}
+
+// Typed is implemented by record payloads that have a type name for JSON export.
+type Typed interface {
+	TypeName() string
+}
+
+// WriteJSONL writes the kept records as JSON Lines: at_ns, kind, node, peer, conn, the
+// canonical text of the payload, and for typed payloads their type name and fields.
+func (t *Trace) WriteJSONL(out io.Writer) error {
+	bw := bufio.NewWriter(out)
+	enc := json.NewEncoder(bw)
+	var buf []byte
+	for i := range t.recs {
+		r := &t.recs[i]
+		jr := jsonRecord{At: int64(r.At), Kind: r.Kind.String(), Node: int32(r.Node), Peer: int32(r.Peer), Conn: int32(r.Conn)}
+		if r.Data != nil {
+			buf = r.Data.AppendTo(buf[:0])
+			jr.Text = string(buf)
+			if tp, ok := r.Data.(Typed); ok {
+				jr.Type = tp.TypeName()
+				jr.Data = r.Data
+			}
+		}
+		if err := enc.Encode(&jr); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// Divergence is where two runs that should be identical first differ.
+type Divergence struct {
+	Index int    // index of the first differing record (or the shorter length)
+	A, B  string // the canonical records at Index ("<end>" if a run ended)
+}
+
+func (d *Divergence) Error() string {
+	return fmt.Sprintf("runs diverge at record %d:\n  first:  %s\n  second: %s", d.Index, d.A, d.B)
+}
+
+// CheckDeterminism runs run twice and compares the traces record by record. It returns nil
+// if they are identical, or the first difference. run must build a fresh World each time
+// and keep its trace.
+func CheckDeterminism(run func() *Trace) error {
+	a, b := run(), run()
+	if a.Hash() == b.Hash() && a.Len() == b.Len() {
+		return nil
+	}
+	return FirstDifference(a, b)
+}
+
+// FirstDifference compares two kept traces and names the first differing record, or
+// returns nil if they are equal.
+func FirstDifference(a, b *Trace) *Divergence {
+	ra, rb := a.Records(), b.Records()
+	n := min(len(ra), len(rb))
+	for i := 0; i < n; i++ {
+		sa, sb := ra[i].String(), rb[i].String()
+		if sa != sb {
+			return &Divergence{Index: i, A: sa, B: sb}
+		}
+	}
+	if len(ra) == len(rb) {
+		if a.Hash() != b.Hash() {
+			return &Divergence{Index: n, A: "<hash " + a.HashString() + ">", B: "<hash " + b.HashString() + ">"}
+		}
+		return nil
+	}
+	d := &Divergence{Index: n, A: "<end>", B: "<end>"}
+	if n < len(ra) {
+		d.A = ra[n].String()
+	}
+	if n < len(rb) {
+		d.B = rb[n].String()
+	}
+	return d
+}

@@ -1,0 +1,473 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+)
+
+// NodeID names a node: a ZooKeeper server's sid, or a client's id. IDs are small
+// non-negative numbers (below MaxNodeID) so that the World can index them directly.
+type NodeID int32
+
+// MaxNodeID bounds node ids.
+const MaxNodeID = 1 << 16
+
+// Node is a state machine hosted by a World. The World calls it; it answers by calling the
+// World back (Send, Dial, SetTimer, Disk, Fsync, Record). A node never sees the wall clock.
+type Node interface {
+	// Start boots the node for the first time.
+	Start()
+	// Restart boots the node again after a crash, from what its disk kept.
+	Restart()
+	// Crash tells the node that its process died: it must drop all volatile state. By the
+	// time it is called its timers are cancelled and its connections closed.
+	Crash()
+	// Accept reports a connection that peer opened to this node.
+	Accept(c ConnID, peer NodeID)
+	// Receive delivers the next message of connection c.
+	Receive(c ConnID, m Message)
+	// Closed reports that connection c ended: the peer closed it, reset it or crashed.
+	Closed(c ConnID)
+	// Timer reports that the timer of this kind, armed with SetTimer, fired.
+	Timer(kind int)
+	// FsyncDone reports that the fsync that returned token is durable.
+	FsyncDone(token uint64)
+}
+
+// Message is anything sent over a connection or recorded in the trace. AppendTo appends
+// its canonical one-line text form; that text is what the trace hash covers, so it must
+// depend only on the value (no pointers, no map order).
+type Message interface {
+	AppendTo(b []byte) []byte
+}
+
+// Config holds a World's settings. The zero value of a field means its default.
+type Config struct {
+	// Seed derives every random stream of the run.
+	Seed uint64
+	// LatencyMin is the minimum one-way delay of every link (default 1ms).
+	LatencyMin Time
+	// LatencyMean is the mean of the exponential delay added to LatencyMin (default 1ms).
+	// Use ZeroLatencyMean for none.
+	LatencyMean Time
+	// CrashCloseDelay is how long after a crash its peers see its connections close
+	// (default 1s; a kernel that answers with RST is faster, a dead machine slower).
+	CrashCloseDelay Time
+	// FsyncLatency is how long one fsync takes (default 2ms). Fsyncs on one disk queue.
+	FsyncLatency Time
+	// CrashDisk says what a crash does to writes that were not fsynced (default LoseUnsynced).
+	CrashDisk DiskPolicy
+	// NoTrace keeps only the trace hash and count, not the records (for long explorations).
+	NoTrace bool
+}
+
+// ZeroLatencyMean in Config.LatencyMean or SetLatency means no random part.
+const ZeroLatencyMean Time = -1
+
+// World hosts the nodes, the network, the disks, the clock and the trace of one run.
+type World struct {
+	cfg     Config
+	seed    uint64
+	now     Time
+	seq     uint64
+	queue   eventQueue
+	nodes   []*slot // indexed by NodeID
+	order   []NodeID
+	streams map[string]*rand.Rand // looked up by name, never ranged over
+	calls   []func()
+	free    []int32
+	net     network
+	unsafe  Unsafe
+	trace   Trace
+	events  uint64
+}
+
+// slot is the World's view of one node.
+type slot struct {
+	id          NodeID
+	node        Node
+	up          bool
+	started     bool
+	paused      bool
+	incarnation uint64
+	timers      []uint64 // serial of the armed timer per kind; 0 = not armed
+	timerSerial uint64
+	disk        *Disk
+	conns       []ConnID // connections this node has an open end of (may hold closed ones)
+	held        []heldItem
+}
+
+// heldItem is something that reached a paused node and waits for it to resume.
+type heldItem struct {
+	kind  eventKind // evTimer, evDeliver (a message or an open/close marker), evFsync
+	timer int
+	token uint64
+	conn  ConnID
+	item  inflight
+}
+
+// NewWorld checks cfg and returns an empty World at time 0.
+func NewWorld(cfg Config) (*World, error) {
+	if cfg.LatencyMin == 0 {
+		cfg.LatencyMin = Millisecond
+	}
+	if cfg.LatencyMean == 0 {
+		cfg.LatencyMean = Millisecond
+	} else if cfg.LatencyMean == ZeroLatencyMean {
+		cfg.LatencyMean = 0
+	}
+	if cfg.CrashCloseDelay == 0 {
+		cfg.CrashCloseDelay = Second
+	}
+	if cfg.FsyncLatency == 0 {
+		cfg.FsyncLatency = 2 * Millisecond
+	}
+	for _, c := range []struct {
+		name string
+		v    Time
+	}{{"LatencyMin", cfg.LatencyMin}, {"LatencyMean", cfg.LatencyMean}, {"CrashCloseDelay", cfg.CrashCloseDelay}, {"FsyncLatency", cfg.FsyncLatency}} {
+		if c.v < 0 {
+			return nil, &SettingError{Setting: c.name, Value: c.v.String(), Reason: "must not be negative"}
+		}
+	}
+	if cfg.CrashDisk > TearLastRecord {
+		return nil, &SettingError{Setting: "CrashDisk", Value: strconv.Itoa(int(cfg.CrashDisk)), Reason: "unknown disk policy"}
+	}
+	w := &World{cfg: cfg, seed: cfg.Seed, streams: map[string]*rand.Rand{}}
+	w.net.init(w)
+	w.trace.keep = !cfg.NoTrace
+	w.trace.init()
+	return w, nil
+}
+
+// MustWorld is NewWorld for tests and benchmarks with known-good settings.
+func MustWorld(cfg Config) *World {
+	w, err := NewWorld(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
+
+// Now is the current virtual time.
+func (w *World) Now() Time { return w.now }
+
+// Seed is the run's seed.
+func (w *World) Seed() uint64 { return w.seed }
+
+// Config returns the settings in force (defaults filled in).
+func (w *World) Config() Config { return w.cfg }
+
+// Events is the number of events processed so far.
+func (w *World) Events() uint64 { return w.events }
+
+// Trace is the run's trace.
+func (w *World) Trace() *Trace { return &w.trace }
+
+// Add registers node n under id. It does not start it.
+func (w *World) Add(id NodeID, n Node) error {
+	if id < 0 || id >= MaxNodeID {
+		return &SettingError{Setting: "node id", Value: strconv.Itoa(int(id)), Reason: fmt.Sprintf("must be in [0, %d)", MaxNodeID)}
+	}
+	for int(id) >= len(w.nodes) {
+		w.nodes = append(w.nodes, nil)
+	}
+	if w.nodes[id] != nil {
+		return &SettingError{Setting: "node id", Value: strconv.Itoa(int(id)), Reason: "already added"}
+	}
+	w.nodes[id] = &slot{id: id, node: n, disk: newDisk()}
+	w.order = append(w.order, id)
+	return nil
+}
+
+// Nodes lists the node ids in the order they were added.
+func (w *World) Nodes() []NodeID { return w.order }
+
+func (w *World) slot(id NodeID) (*slot, error) {
+	if id < 0 || int(id) >= len(w.nodes) || w.nodes[id] == nil {
+		return nil, &SettingError{Setting: "node", Value: strconv.Itoa(int(id)), Reason: "no such node"}
+	}
+	return w.nodes[id], nil
+}
+
+// Node returns the node registered under id, or nil.
+func (w *World) Node(id NodeID) Node {
+	if s, err := w.slot(id); err == nil {
+		return s.node
+	}
+	return nil
+}
+
+// IsUp reports whether node id is running (started and not crashed; paused counts as up).
+func (w *World) IsUp(id NodeID) bool {
+	s, err := w.slot(id)
+	return err == nil && s.up
+}
+
+// IsPaused reports whether node id is paused.
+func (w *World) IsPaused(id NodeID) bool {
+	s, err := w.slot(id)
+	return err == nil && s.paused
+}
+
+// Start boots node id for the first time.
+func (w *World) Start(id NodeID) error {
+	s, err := w.slot(id)
+	if err != nil {
+		return err
+	}
+	if s.up {
+		return &SettingError{Setting: "start", Value: strconv.Itoa(int(id)), Reason: "node is already running"}
+	}
+	first := !s.started
+	s.up, s.started = true, true
+	s.incarnation++
+	if first {
+		w.record(RecStart, id, -1, -1, nil)
+		s.node.Start()
+	} else {
+		w.record(RecRestart, id, -1, -1, nil)
+		s.node.Restart()
+	}
+	return nil
+}
+
+// Restart boots a crashed node from its disk. Restarting a node that never ran starts it.
+func (w *World) Restart(id NodeID) error { return w.Start(id) }
+
+// Crash kills node id: timers cancelled, volatile state gone, connections closed (its peers
+// see them close after CrashCloseDelay), unsynced disk writes handled by the crash policy.
+func (w *World) Crash(id NodeID) error {
+	s, err := w.slot(id)
+	if err != nil {
+		return err
+	}
+	if !s.up {
+		return &SettingError{Setting: "crash", Value: strconv.Itoa(int(id)), Reason: "node is not running"}
+	}
+	s.up, s.paused = false, false
+	s.incarnation++
+	for i := range s.timers {
+		s.timers[i] = 0
+	}
+	held := s.held
+	s.held = nil
+	w.record(RecCrash, id, -1, -1, nil)
+	for _, h := range held {
+		if h.kind == evDeliver && h.item.kind == itemOpen {
+			w.net.refuse(h.conn) // a connection it never accepted is refused
+		}
+	}
+	conns := s.conns
+	s.conns = nil
+	for _, c := range conns {
+		w.net.closeEnd(c, id, w.cfg.CrashCloseDelay)
+	}
+	s.disk.crash(w.cfg.CrashDisk)
+	s.node.Crash()
+	return nil
+}
+
+// Pause freezes node id as SIGSTOP does: messages that reach it and timers that fire wait
+// until Resume, then all are processed in the order they arrived.
+func (w *World) Pause(id NodeID) error {
+	s, err := w.slot(id)
+	if err != nil {
+		return err
+	}
+	if !s.up || s.paused {
+		return &SettingError{Setting: "pause", Value: strconv.Itoa(int(id)), Reason: "node is not running or already paused"}
+	}
+	s.paused = true
+	w.record(RecPause, id, -1, -1, nil)
+	return nil
+}
+
+// Resume unfreezes node id and hands it everything that waited, in arrival order.
+func (w *World) Resume(id NodeID) error {
+	s, err := w.slot(id)
+	if err != nil {
+		return err
+	}
+	if !s.paused {
+		return &SettingError{Setting: "resume", Value: strconv.Itoa(int(id)), Reason: "node is not paused"}
+	}
+	s.paused = false
+	w.record(RecResume, id, -1, -1, nil)
+	inc := s.incarnation
+	for len(s.held) > 0 && s.up && !s.paused && s.incarnation == inc {
+		h := s.held[0]
+		s.held = s.held[1:]
+		switch h.kind {
+		case evTimer:
+			w.fireTimer(s, h.timer)
+		case evFsync:
+			w.fireFsync(s, h.token)
+		case evDeliver:
+			w.net.hand(s, h.conn, h.item)
+		}
+	}
+	return nil
+}
+
+// SetTimer arms node id's timer of this kind to fire after d, replacing any armed one.
+// Kinds are small non-negative numbers chosen by the node.
+func (w *World) SetTimer(id NodeID, kind int, d Time) {
+	s := w.nodes[id]
+	for kind >= len(s.timers) {
+		s.timers = append(s.timers, 0)
+	}
+	s.timerSerial++
+	s.timers[kind] = s.timerSerial
+	w.push(event{at: w.now + d, node: id, kind: evTimer, arg: int32(kind), gen: s.timerSerial})
+}
+
+// CancelTimer disarms node id's timer of this kind (a no-op if it is not armed).
+func (w *World) CancelTimer(id NodeID, kind int) {
+	s := w.nodes[id]
+	if kind < len(s.timers) {
+		s.timers[kind] = 0
+	}
+}
+
+// TimerArmed reports whether node id's timer of this kind is armed.
+func (w *World) TimerArmed(id NodeID, kind int) bool {
+	s := w.nodes[id]
+	return kind < len(s.timers) && s.timers[kind] != 0
+}
+
+// At runs f at virtual time t (or now, if t has passed). It is for drivers such as
+// scenarios and workloads, not for nodes, which use timers.
+func (w *World) At(t Time, f func()) {
+	if t < w.now {
+		t = w.now
+	}
+	var i int32
+	if n := len(w.free); n > 0 {
+		i = w.free[n-1]
+		w.free = w.free[:n-1]
+		w.calls[i] = f
+	} else {
+		i = int32(len(w.calls))
+		w.calls = append(w.calls, f)
+	}
+	w.push(event{at: t, kind: evCall, arg: i})
+}
+
+func (w *World) push(e event) {
+	w.seq++
+	e.seq = w.seq
+	w.queue.push(e)
+}
+
+// Pending is the number of events in the queue (including stale, cancelled ones).
+func (w *World) Pending() int { return w.queue.Len() }
+
+// NextAt is the time of the next event, or Never.
+func (w *World) NextAt() Time {
+	if w.queue.Len() == 0 {
+		return Never
+	}
+	return w.queue.peek().at
+}
+
+// Step processes the next event. It returns false when nothing is pending.
+func (w *World) Step() bool {
+	if w.queue.Len() == 0 {
+		return false
+	}
+	e := w.queue.pop()
+	w.now = e.at
+	w.events++
+	switch e.kind {
+	case evTimer:
+		s := w.nodes[e.node]
+		k := int(e.arg)
+		if k >= len(s.timers) || s.timers[k] != e.gen {
+			return true // cancelled or re-armed
+		}
+		s.timers[k] = 0
+		if s.paused {
+			s.held = append(s.held, heldItem{kind: evTimer, timer: k})
+			return true
+		}
+		w.fireTimer(s, k)
+	case evDeliver:
+		w.net.due(ConnID(e.arg), int(e.gen))
+	case evFsync:
+		s := w.nodes[e.node]
+		if !s.disk.fsyncDue(e.gen, s.incarnation) {
+			return true
+		}
+		if s.paused {
+			s.held = append(s.held, heldItem{kind: evFsync, token: e.gen})
+			return true
+		}
+		w.fireFsync(s, e.gen)
+	case evCall:
+		f := w.calls[e.arg]
+		w.calls[e.arg] = nil
+		w.free = append(w.free, e.arg)
+		f()
+	}
+	return true
+}
+
+func (w *World) fireTimer(s *slot, kind int) {
+	w.record(RecTimer, s.id, -1, -1, timerText(kind))
+	s.node.Timer(kind)
+}
+
+func (w *World) fireFsync(s *slot, token uint64) {
+	s.node.FsyncDone(token)
+}
+
+// RunUntil processes every event due at or before t, then sets the clock to t.
+func (w *World) RunUntil(t Time) {
+	for w.queue.Len() > 0 && w.queue.peek().at <= t {
+		w.Step()
+	}
+	if t > w.now {
+		w.now = t
+	}
+}
+
+// RunFor runs for d of virtual time.
+func (w *World) RunFor(d Time) { w.RunUntil(w.now + d) }
+
+// RunUntilCond processes events until cond holds (checked before each event) or the next
+// event is later than limit. It reports whether cond held.
+func (w *World) RunUntilCond(cond func() bool, limit Time) bool {
+	for {
+		if cond() {
+			return true
+		}
+		if w.queue.Len() == 0 || w.queue.peek().at > limit {
+			if limit != Never && limit > w.now {
+				w.now = limit
+			}
+			return cond()
+		}
+		w.Step()
+	}
+}
+
+// RunUntilIdle processes events until none is pending or the next is later than limit.
+// It reports whether the queue drained.
+func (w *World) RunUntilIdle(limit Time) bool {
+	for w.queue.Len() > 0 {
+		if w.queue.peek().at > limit {
+			return false
+		}
+		w.Step()
+	}
+	return true
+}
+
+// timerText is the trace payload of a timer record.
+type timerText int
+
+func (t timerText) AppendTo(b []byte) []byte {
+	return strconv.AppendInt(append(b, "timer "...), int64(t), 10)
+}
