@@ -52,7 +52,15 @@ type Proposal struct {
 type QuorumPacket struct {
 	Type PacketType
 	Zxid Zxid
-	Txn  *Txn
+	Txn  *Txn // PROPOSAL, INFORM
+	// Epoch is the int in ACKEPOCH's data (currentEpoch, or -1).
+	Epoch int64
+	// Sid is the LearnerInfo sid of FOLLOWERINFO/OBSERVERINFO.
+	Sid int64
+	// Snap is the serialised tree that follows SNAP on the wire.
+	Snap *DataTree
+	// Req is the forwarded client request of REQUEST.
+	Req *Request
 }
 
 // String gives the stable one-line form used in traces and test vectors: "PROPOSAL 0x100000003".

@@ -79,14 +79,14 @@ func sfZxid(t *testing.T, s string) Zxid {
 	return z
 }
 
-// sfProposals builds proposals from zxid strings, each with its own Txn whose Value is the
+// sfProposals builds proposals from zxid strings, each with its own Txn whose Data is the
 // zxid string, and records every Txn pointer in txns.
 func sfProposals(t *testing.T, zxids []string, txns map[*Txn]bool) []Proposal {
 	t.Helper()
 	var out []Proposal
 	for _, s := range zxids {
 		z := sfZxid(t, s)
-		txn := &Txn{Zxid: z, Value: s}
+		txn := &Txn{Zxid: z, Data: s}
 		txns[txn] = true
 		out = append(out, Proposal{Zxid: z, Txn: txn})
 	}
@@ -133,7 +133,7 @@ func sfCheckPayloads(t *testing.T, queued []QuorumPacket, txns map[*Txn]bool) {
 			t.Errorf("queued[%d] %v has no txn", i, p)
 		case !txns[p.Txn]:
 			t.Errorf("queued[%d] %v carries a txn that is not one of the input proposals'", i, p)
-		case p.Txn.Zxid != p.Zxid || p.Txn.Value != p.Zxid.String():
+		case p.Txn.Zxid != p.Zxid || p.Txn.Data != p.Zxid.String():
 			t.Errorf("queued[%d] %v carries txn %+v", i, p, *p.Txn)
 		}
 	}
@@ -281,7 +281,7 @@ func TestSyncFollowerProseCases(t *testing.T) {
 	log := func(zxids ...Zxid) []Proposal {
 		var out []Proposal
 		for _, x := range zxids {
-			out = append(out, Proposal{Zxid: x, Txn: &Txn{Zxid: x, Value: x.String()}})
+			out = append(out, Proposal{Zxid: x, Txn: &Txn{Zxid: x, Data: x.String()}})
 		}
 		return out
 	}

@@ -1,9 +1,122 @@
 package model
 
-// Txn is one transaction of the replicated state machine. The data-tree operations are
-// filled in with the data model; the replication layer only needs the zxid and a value
-// that makes two different txns at one zxid distinguishable.
+import (
+	"strconv"
+
+	"zabsim/sim"
+)
+
+// OpCode is a request or txn type, with the values of ZooDefs.OpCode.
+type OpCode int32
+
+const (
+	OpNotification  OpCode = 0
+	OpCreate        OpCode = 1
+	OpDelete        OpCode = 2
+	OpExists        OpCode = 3
+	OpGetData       OpCode = 4
+	OpSetData       OpCode = 5
+	OpGetChildren   OpCode = 8
+	OpSync          OpCode = 9
+	OpPing          OpCode = 11
+	OpMulti         OpCode = 14
+	OpCreateSession OpCode = -10
+	OpCloseSession  OpCode = -11
+	OpError         OpCode = -1
+)
+
+var opNames = map[OpCode]string{
+	OpNotification: "notification", OpCreate: "create", OpDelete: "delete", OpExists: "exists",
+	OpGetData: "getData", OpSetData: "setData", OpGetChildren: "getChildren", OpSync: "sync",
+	OpPing: "ping", OpMulti: "multi", OpCreateSession: "createSession", OpCloseSession: "closeSession",
+	OpError: "error",
+}
+
+func (o OpCode) String() string {
+	if n, ok := opNames[o]; ok {
+		return n
+	}
+	return "op" + strconv.Itoa(int(o))
+}
+
+// Txn is one transaction of the replicated state machine: TxnHeader plus its record
+// (CreateTxn, DeleteTxn, SetDataTxn, CreateSessionTxn, ErrorTxn, MultiTxn).
 type Txn struct {
-	Zxid  Zxid
-	Value string
+	Zxid      Zxid
+	Type      OpCode
+	SessionID int64
+	Cxid      int32
+	Time      sim.Time // TxnHeader.time: the leader's clock when it proposed
+	Path      string
+	Data      string
+	Version   int32    // SetDataTxn: the new version
+	Ephemeral bool     // CreateTxn: ephemeralOwner = SessionID
+	Timeout   sim.Time // CreateSessionTxn
+	Err       int32    // ErrorTxn: the error code
+	Ops       []*Txn   // MultiTxn
+}
+
+// AppendTo appends the canonical text of t. Two txns are the same txn exactly when their
+// texts are equal; the checker compares them this way.
+func (t *Txn) AppendTo(b []byte) []byte {
+	b = append(b, t.Zxid.String()...)
+	b = append(b, ' ')
+	b = append(b, t.Type.String()...)
+	b = append(b, " s="...)
+	b = strconv.AppendInt(b, t.SessionID, 16)
+	b = append(b, " c="...)
+	b = strconv.AppendInt(b, int64(t.Cxid), 10)
+	if t.Path != "" {
+		b = append(b, ' ')
+		b = append(b, t.Path...)
+	}
+	if t.Data != "" {
+		b = append(b, " ="...)
+		b = strconv.AppendQuote(b, t.Data)
+	}
+	if t.Type == OpSetData {
+		b = append(b, " v="...)
+		b = strconv.AppendInt(b, int64(t.Version), 10)
+	}
+	if t.Ephemeral {
+		b = append(b, " ephemeral"...)
+	}
+	if t.Timeout != 0 {
+		b = append(b, " timeout="...)
+		b = strconv.AppendInt(b, int64(t.Timeout/sim.Millisecond), 10)
+	}
+	if t.Err != 0 {
+		b = append(b, " err="...)
+		b = strconv.AppendInt(b, int64(t.Err), 10)
+	}
+	for _, op := range t.Ops {
+		b = append(b, " ["...)
+		b = op.AppendTo(b)
+		b = append(b, ']')
+	}
+	return b
+}
+
+func (t *Txn) String() string { return string(t.AppendTo(nil)) }
+
+// Hash is a 64-bit FNV-1a of the canonical text: the "value" of the txn for the checker.
+func (t *Txn) Hash() uint64 {
+	var buf [128]byte
+	b := t.AppendTo(buf[:0])
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// size estimates the bytes the txn takes in a txn log file: a header (crc, length,
+// TxnHeader of ~28 bytes) plus the record. Only the sync's snapshotSizeFactor rule reads it.
+func (t *Txn) size() int64 {
+	n := int64(40 + len(t.Path) + len(t.Data))
+	for _, op := range t.Ops {
+		n += op.size()
+	}
+	return n
 }

@@ -138,13 +138,25 @@ func (d *Disk) Truncate(name string, n int) {
 // AtomicFileOutputStream (write a temporary file, fsync, rename) does for currentEpoch.
 func (d *Disk) WriteAtomic(name string, rec any) {
 	f := d.file(name)
+	clear(f.recs)
 	f.recs = append(f.recs[:0], rec)
 	f.durable = 1
 	f.torn = false
+	for _, p := range d.pending { // an fsync in flight covers at most the new record
+		if m, ok := p.marks[name]; ok && m > 1 {
+			p.marks[name] = 1
+		}
+	}
 }
 
-// Remove deletes file name durably.
-func (d *Disk) Remove(name string) { delete(d.files, name) }
+// Remove deletes file name durably. An fsync in flight no longer covers it: a file created
+// again under that name starts volatile.
+func (d *Disk) Remove(name string) {
+	delete(d.files, name)
+	for _, p := range d.pending {
+		delete(p.marks, name)
+	}
+}
 
 // Fsync starts an fsync of every file on node id's disk. Fsyncs queue: each takes
 // Config.FsyncLatency after the one before it. When it completes, what was appended before
@@ -170,7 +182,7 @@ func (d *Disk) fsyncDue(token, incarnation uint64) bool {
 	for len(d.pending) > 0 && d.pending[0].token <= token {
 		p := d.pending[0]
 		d.pending = d.pending[1:]
-		if p.token != token || p.incarnation != incarnation {
+		if p.token != token {
 			continue
 		}
 		for name, m := range p.marks { // order does not matter: each file is independent
@@ -186,6 +198,7 @@ func (d *Disk) fsyncDue(token, incarnation uint64) bool {
 // crash applies policy to every file and cancels fsyncs in progress.
 func (d *Disk) crash(policy DiskPolicy) {
 	d.pending = nil
+	d.busy = 0 // the cancelled fsyncs do not hold up the next incarnation's
 	for _, f := range d.files { // each file is independent: order does not matter
 		switch policy {
 		case KeepAll:

@@ -29,9 +29,11 @@ type inflight struct {
 type direction struct {
 	q         []inflight
 	head      int
-	floor     Time // delivery times never go below this, which keeps the stream FIFO
-	scheduled bool // an evDeliver for the head is in the queue
-	broken    bool // an item was lost in a partition: TCP cannot deliver past the hole
+	floor     Time   // delivery times never go below this, which keeps the stream FIFO
+	scheduled bool   // an evDeliver for the head is in the queue
+	schedAt   Time   // when that evDeliver is due
+	epoch     uint32 // evDeliver events of an older epoch are stale (see reschedule)
+	broken    bool   // an item was lost in a partition: TCP cannot deliver past the hole
 }
 
 func (d *direction) empty() bool { return d.head == len(d.q) }
@@ -244,7 +246,7 @@ func (n *network) closeEnd(c ConnID, self NodeID, extra Time) {
 	}
 	cn.open[e] = false
 	n.w.record(RecClose, self, cn.ends[1-e], c, nil)
-	n.dropPending(c, 1-e) // nothing more reaches the closed end
+	n.dropPending(c, e) // nothing more reaches the closed end; what it sent still goes
 	if cn.open[1-e] {
 		n.enqueue(c, e, inflight{kind: itemClose}, extra)
 	}
@@ -281,8 +283,38 @@ func (n *network) enqueue(c ConnID, e int, it inflight, extra Time) {
 	it.at = at
 	d.pushItem(it)
 	if !d.scheduled {
-		d.scheduled = true
-		w.push(event{at: at, kind: evDeliver, arg: int32(c), gen: uint64(e)})
+		n.schedule(c, e, at)
+	}
+}
+
+// schedule puts an evDeliver for the head of direction e of c in the queue at at.
+func (n *network) schedule(c ConnID, e int, at Time) {
+	d := &n.conns[c].dirs[e]
+	d.scheduled = true
+	d.schedAt = at
+	n.w.push(event{at: at, kind: evDeliver, arg: int32(c), gen: uint64(e) | uint64(d.epoch)<<1})
+}
+
+// reschedule brings forward the evDeliver of every direction whose head waits for a clog
+// that was lifted or shortened: the event already in the queue becomes stale.
+func (n *network) reschedule() {
+	now := n.w.now
+	for c := range n.conns {
+		cn := &n.conns[c]
+		for e := 0; e < 2; e++ {
+			d := &cn.dirs[e]
+			if !d.scheduled || d.empty() || d.schedAt <= now {
+				continue
+			}
+			at := max(now, d.q[d.head].at)
+			if l := n.links[[2]NodeID{cn.ends[e], cn.ends[1-e]}]; l != nil && l.clogUntil > at {
+				at = l.clogUntil
+			}
+			if at < d.schedAt {
+				d.epoch++
+				n.schedule(ConnID(c), e, at)
+			}
+		}
 	}
 }
 
@@ -309,11 +341,16 @@ func (n *network) sendUnsafe(c ConnID, e int, m Message) bool {
 	return true
 }
 
-// due handles the head of direction e of c reaching its receiver.
-func (n *network) due(c ConnID, e int) {
+// due handles the evDeliver event gen of connection c: the head of its direction
+// reaching the receiver.
+func (n *network) due(c ConnID, gen uint64) {
 	w := n.w
 	cn := &n.conns[c]
+	e := int(gen & 1)
 	d := &cn.dirs[e]
+	if uint32(gen>>1) != d.epoch {
+		return // replaced by an earlier event (see reschedule)
+	}
 	d.scheduled = false
 	if d.empty() {
 		return
@@ -321,8 +358,7 @@ func (n *network) due(c ConnID, e int) {
 	from, to := cn.ends[e], cn.ends[1-e]
 	it := d.q[d.head]
 	if it.at > w.now { // the queue was cleared and refilled: wait for the new head
-		d.scheduled = true
-		w.push(event{at: it.at, kind: evDeliver, arg: int32(c), gen: uint64(e)})
+		n.schedule(c, e, it.at)
 		return
 	}
 	l := n.link(from, to)
@@ -341,14 +377,16 @@ func (n *network) due(c ConnID, e int) {
 			w.record(RecDrop, from, to, c, it.msg)
 		}
 	case l.clogUntil > w.now:
-		d.scheduled = true
-		w.push(event{at: l.clogUntil, kind: evDeliver, arg: int32(c), gen: uint64(e)})
+		n.schedule(c, e, l.clogUntil)
 		return
 	default:
 		d.popItem()
-		s := w.nodes[to]
-		if !s.up && it.kind == itemOpen {
-			n.refuse(c)
+		var s *slot
+		if int(to) < len(w.nodes) {
+			s = w.nodes[to]
+		}
+		if s == nil || !s.up && it.kind == itemOpen {
+			n.refuse(c) // down, or no such node: connection refused
 		} else if s.paused {
 			s.held = append(s.held, heldItem{kind: evDeliver, conn: c, item: it})
 		} else {
@@ -356,12 +394,7 @@ func (n *network) due(c ConnID, e int) {
 		}
 	}
 	if !d.empty() && !d.scheduled {
-		d.scheduled = true
-		at := d.q[d.head].at
-		if at < w.now {
-			at = w.now
-		}
-		w.push(event{at: at, kind: evDeliver, arg: int32(c), gen: uint64(e)})
+		n.schedule(c, e, max(d.q[d.head].at, w.now))
 	}
 }
 
@@ -407,11 +440,10 @@ func (n *network) hand(s *slot, c ConnID, it inflight) {
 // given mean (ZeroLatencyMean for none). Messages already queued keep their times, and
 // FIFO order is kept.
 func (w *World) SetLatency(from, to NodeID, min, mean Time) error {
-	if _, err := w.slot(from); err != nil {
-		return err
-	}
-	if _, err := w.slot(to); err != nil {
-		return err
+	for _, id := range []NodeID{from, to} {
+		if _, err := w.slot(id); err != nil {
+			return &SettingError{Setting: "latency node", Value: strconv.Itoa(int(id)), Reason: "no such node"}
+		}
 	}
 	if min < 0 {
 		return &SettingError{Setting: "latency min", Value: min.String(), Reason: "must not be negative"}
@@ -459,18 +491,31 @@ func (w *World) HealAll() {
 		}
 	}
 	w.record(RecHeal, -1, -1, -1, nil)
+	w.net.reschedule() // what a clog held is due now
 }
 
-func (w *World) setPartition(from, to []NodeID, oneWay, cut bool) error {
+// checkGroups validates the two sides of a partition, heal or clog.
+func (w *World) checkGroups(setting string, from, to []NodeID, oneWay bool) error {
 	if len(from) == 0 || len(to) == 0 {
-		return &SettingError{Setting: "partition", Value: groupsText{from, to, oneWay}.String(), Reason: "each side must name at least one node"}
+		return &SettingError{Setting: setting, Value: groupsText{from, to, oneWay}.String(), Reason: "each side must name at least one node"}
 	}
 	for _, side := range [][]NodeID{from, to} {
 		for _, id := range side {
 			if _, err := w.slot(id); err != nil {
-				return err
+				return &SettingError{Setting: setting + " node", Value: strconv.Itoa(int(id)), Reason: "no such node"}
 			}
 		}
+	}
+	return nil
+}
+
+func (w *World) setPartition(from, to []NodeID, oneWay, cut bool) error {
+	setting := "partition"
+	if !cut {
+		setting = "heal"
+	}
+	if err := w.checkGroups(setting, from, to, oneWay); err != nil {
+		return err
 	}
 	for _, a := range from {
 		for _, b := range to {
@@ -492,20 +537,14 @@ func (w *World) setPartition(from, to []NodeID, oneWay, cut bool) error {
 }
 
 // Clog holds every message on the links from -> to (and back, unless oneWay) until the
-// virtual time until; then they are delivered, in order.
+// virtual time until; then they are delivered, in order. A new Clog of a link replaces its
+// end time (earlier or later); until = Now() lifts it.
 func (w *World) Clog(from, to []NodeID, oneWay bool, until Time) error {
-	if len(from) == 0 || len(to) == 0 {
-		return &SettingError{Setting: "clog", Value: groupsText{from, to, oneWay}.String(), Reason: "each side must name at least one node"}
+	if err := w.checkGroups("clog", from, to, oneWay); err != nil {
+		return err
 	}
 	if until < w.now {
 		return &SettingError{Setting: "clog until", Value: until.String(), Reason: "is in the past (now " + w.now.String() + ")"}
-	}
-	for _, side := range [][]NodeID{from, to} {
-		for _, id := range side {
-			if _, err := w.slot(id); err != nil {
-				return err
-			}
-		}
 	}
 	for _, a := range from {
 		for _, b := range to {
@@ -519,6 +558,7 @@ func (w *World) Clog(from, to []NodeID, oneWay bool, until Time) error {
 		}
 	}
 	w.record(RecClog, -1, -1, -1, groupsText{from, to, oneWay})
+	w.net.reschedule() // a shorter clog releases sooner
 	return nil
 }
 

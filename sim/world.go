@@ -255,8 +255,14 @@ func (w *World) Crash(id NodeID) error {
 	s.held = nil
 	w.record(RecCrash, id, -1, -1, nil)
 	for _, h := range held {
-		if h.kind == evDeliver && h.item.kind == itemOpen {
+		if h.kind != evDeliver {
+			continue
+		}
+		switch h.item.kind {
+		case itemOpen:
 			w.net.refuse(h.conn) // a connection it never accepted is refused
+		case itemData:
+			w.record(RecDrop, w.Peer(h.conn, id), id, h.conn, h.item.msg) // it never read it
 		}
 	}
 	conns := s.conns
@@ -311,9 +317,12 @@ func (w *World) Resume(id NodeID) error {
 	return nil
 }
 
-// SetTimer arms node id's timer of this kind to fire after d, replacing any armed one.
-// Kinds are small non-negative numbers chosen by the node.
+// SetTimer arms node id's timer of this kind to fire after d (a negative d counts as 0),
+// replacing any armed one. Kinds are small non-negative numbers chosen by the node.
 func (w *World) SetTimer(id NodeID, kind int, d Time) {
+	if d < 0 {
+		d = 0 // a delay in the past fires now: the clock never goes back
+	}
 	s := w.nodes[id]
 	for kind >= len(s.timers) {
 		s.timers = append(s.timers, 0)
@@ -394,7 +403,7 @@ func (w *World) Step() bool {
 		}
 		w.fireTimer(s, k)
 	case evDeliver:
-		w.net.due(ConnID(e.arg), int(e.gen))
+		w.net.due(ConnID(e.arg), e.gen)
 	case evFsync:
 		s := w.nodes[e.node]
 		if !s.disk.fsyncDue(e.gen, s.incarnation) {

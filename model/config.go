@@ -1,0 +1,174 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+
+	"zabsim/sim"
+)
+
+// Config is an ensemble's configuration, with ZooKeeper's option names and defaults.
+// Timing defaults are those of conf/zoo_sample.cfg (tickTime 2000, initLimit 10, syncLimit 5).
+type Config struct {
+	Servers   int // voting members, sids 1..Servers
+	Observers int // observers, sids Servers+1..Servers+Observers
+
+	TickTime  sim.Time // tickTime
+	InitLimit int      // initLimit, in ticks
+	SyncLimit int      // syncLimit, in ticks
+
+	// CommitLogCount is zookeeper.commitLogCount: the committedLog keeps CommitLogCount+1
+	// proposals (ZKDatabase trims before it appends). ZooKeeper raises anything below 500 to
+	// 500; SmallCommitLog is the teaching opt-out that keeps a smaller value.
+	CommitLogCount int
+	SmallCommitLog bool
+	// SnapshotSizeFactor is zookeeper.snapshotSizeFactor: the on-disk txn log is used for a
+	// sync when its files total at most this fraction of the latest snapshot's size. Negative
+	// disables it; above 1 is reset to 0.33.
+	SnapshotSizeFactor float64
+	// SnapCount is zookeeper.snapCount: a snapshot (and a new log file) after between
+	// SnapCount/2 and SnapCount logged txns (SyncRequestProcessor randomises the roll).
+	SnapCount int
+	// ForceSnapshotSync is zookeeper.forceSnapshotSync.
+	ForceSnapshotSync bool
+
+	FinalizeWait              sim.Time // FastLeaderElection.finalizeWait, 200ms
+	MaxNotificationInterval   sim.Time // zookeeper.fastleader.maxNotificationInterval, 60s
+	ObserverElectionDelayMax  sim.Time // zookeeper.observer.election.DelayMs, 200ms
+	LeaderConnectDelay        sim.Time // zookeeper.leaderConnectDelayDuringRetryMs, 100ms
+	CnxTimeout                sim.Time // zookeeper.cnxTimeout: election connect timeout, 5s
+	MinSessionTimeout         sim.Time // minSessionTimeout, default 2*tickTime
+	MaxSessionTimeout         sim.Time // maxSessionTimeout, default 20*tickTime
+	GlobalOutstandingRequests int      // not modelled yet; reserved
+
+	// Mutants switch known ZooKeeper bugs back on (see mutants.go).
+	Mutants Mutants
+
+	// Warnings lists what Normalize clamped, in ZooKeeper's words.
+	Warnings []string
+}
+
+// DefaultConfig is a 3-server ensemble with the sample configuration.
+func DefaultConfig() Config {
+	return Config{Servers: 3}
+}
+
+// Normalize fills defaults and clamps values exactly where ZooKeeper does, recording a
+// warning for each clamp. It returns an error for values ZooKeeper refuses.
+func (c *Config) Normalize() error {
+	if c.Servers < 1 {
+		return fmt.Errorf("servers=%d: an ensemble needs at least one voting server", c.Servers)
+	}
+	if c.Observers < 0 {
+		return fmt.Errorf("observers=%d: must not be negative", c.Observers)
+	}
+	if c.Servers+c.Observers >= 1000 {
+		return fmt.Errorf("servers+observers=%d: zabsim supports at most 999 servers", c.Servers+c.Observers)
+	}
+	if c.TickTime == 0 {
+		c.TickTime = 2 * sim.Second
+	}
+	if c.TickTime < sim.Millisecond {
+		return fmt.Errorf("tickTime=%s: must be at least 1ms", c.TickTime)
+	}
+	if c.InitLimit == 0 {
+		c.InitLimit = 10
+	}
+	if c.SyncLimit == 0 {
+		c.SyncLimit = 5
+	}
+	if c.InitLimit < 0 || c.SyncLimit < 0 {
+		return fmt.Errorf("initLimit=%d syncLimit=%d: must be positive", c.InitLimit, c.SyncLimit)
+	}
+	// ZKDatabase: "commitLogCount is less than 500, using default 500" (it can only be raised).
+	if c.CommitLogCount == 0 {
+		c.CommitLogCount = 500
+	} else if c.CommitLogCount < 500 && !c.SmallCommitLog {
+		c.Warnings = append(c.Warnings, "commitLogCount="+strconv.Itoa(c.CommitLogCount)+" is less than 500, using default 500 (name smallCommitLog=true to keep it, for teaching)")
+		c.CommitLogCount = 500
+	}
+	if c.CommitLogCount < 1 {
+		return fmt.Errorf("commitLogCount=%d: must be at least 1", c.CommitLogCount)
+	}
+	// ZKDatabase: a factor above 1 is reset to the default 0.33.
+	if c.SnapshotSizeFactor == 0 {
+		c.SnapshotSizeFactor = 0.33
+	} else if c.SnapshotSizeFactor > 1 {
+		c.Warnings = append(c.Warnings, "snapshotSizeFactor="+strconv.FormatFloat(c.SnapshotSizeFactor, 'g', -1, 64)+" is bigger than 1, using default 0.33")
+		c.SnapshotSizeFactor = 0.33
+	}
+	if c.SnapCount == 0 {
+		c.SnapCount = 100000
+	}
+	if c.SnapCount < 2 {
+		// SyncRequestProcessor.setSnapCount: values below 2 are raised to 2.
+		c.Warnings = append(c.Warnings, "snapCount="+strconv.Itoa(c.SnapCount)+" is less than 2, using 2")
+		c.SnapCount = 2
+	}
+	if c.FinalizeWait == 0 {
+		c.FinalizeWait = 200 * sim.Millisecond
+	}
+	if c.MaxNotificationInterval == 0 {
+		c.MaxNotificationInterval = 60 * sim.Second
+	}
+	if c.ObserverElectionDelayMax == 0 {
+		c.ObserverElectionDelayMax = 200 * sim.Millisecond
+	}
+	if c.LeaderConnectDelay == 0 {
+		c.LeaderConnectDelay = 100 * sim.Millisecond
+	}
+	if c.CnxTimeout == 0 {
+		c.CnxTimeout = 5 * sim.Second
+	}
+	if c.MinSessionTimeout == 0 {
+		c.MinSessionTimeout = 2 * c.TickTime
+	}
+	if c.MaxSessionTimeout == 0 {
+		c.MaxSessionTimeout = 20 * c.TickTime
+	}
+	return nil
+}
+
+// Voters are the sids of the voting members.
+func (c *Config) Voters() []int64 {
+	v := make([]int64, c.Servers)
+	for i := range v {
+		v[i] = int64(i + 1)
+	}
+	return v
+}
+
+// IsObserver reports whether sid is an observer.
+func (c *Config) IsObserver(sid int64) bool {
+	return sid > int64(c.Servers) && sid <= int64(c.Servers+c.Observers)
+}
+
+// SyncLimitTime is syncLimit*tickTime; InitLimitTime is initLimit*tickTime.
+func (c *Config) SyncLimitTime() sim.Time { return sim.Time(c.SyncLimit) * c.TickTime }
+func (c *Config) InitLimitTime() sim.Time { return sim.Time(c.InitLimit) * c.TickTime }
+
+// Mutants are switches that put known ZooKeeper bugs back (zab/bugs.md). All off is 3.8.6.
+type Mutants struct {
+	// EpochBeforePersist (ZK-4643/ZK-4785, 3.8.0-3.8.4): at NEWLEADER the follower writes
+	// currentEpoch and ACKs before the synced txns are on disk; they are logged after UPTODATE.
+	EpochBeforePersist bool
+	// NoFastForward (ZK-2845): a server that leaves LEADING/FOLLOWING keeps its in-memory
+	// database as it was instead of replaying its txn log into it.
+	NoFastForward bool
+}
+
+// MutantNames lists the mutants by the ZooKeeper issue that fixed them.
+var MutantNames = []string{"ZK-4643", "ZK-2845"}
+
+// Set switches the mutant called name (a ZooKeeper issue, "ZK-4643") on.
+func (m *Mutants) Set(name string) error {
+	switch name {
+	case "ZK-4643", "ZK-4785", "EpochBeforePersist":
+		m.EpochBeforePersist = true
+	case "ZK-2845", "NoFastForward":
+		m.NoFastForward = true
+	default:
+		return fmt.Errorf("unknown mutant %q (known: %v)", name, MutantNames)
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package model
+
+import (
+	"math"
+
+	"zabsim/sim"
+)
+
+// election is the state of FastLeaderElection.lookForLeader between two inputs. The Java
+// method is a loop that blocks on its queue; here each notification and each poll timeout
+// is one step of that loop.
+type election struct {
+	active         bool // inside lookForLeader
+	logicalclock   int64
+	proposedLeader int64
+	proposedZxid   Zxid
+	proposedEpoch  int64
+	recvset        VoteSet
+	outofelection  VoteSet
+	notTimeout     sim.Time
+	finalizing     bool // a quorum agreed: waiting finalizeWait for a better vote
+}
+
+// initial vote: getInitId, getInitLastLoggedZxid, getPeerEpoch (observers: Long.MIN_VALUE).
+func (s *Server) initVote() (int64, Zxid, int64) {
+	if s.observer {
+		return math.MinInt64, math.MinInt64, math.MinInt64
+	}
+	return s.sid, s.lastLoggedZxid(), s.currentEpoch
+}
+
+// lookForLeader mirrors the start of FastLeaderElection.lookForLeader.
+func (s *Server) lookForLeader() {
+	s.ensureInitialized()
+	f := &s.fle
+	f.active = true
+	f.finalizing = false
+	f.recvset.Clear()
+	f.outofelection.Clear()
+	f.logicalclock++
+	f.proposedLeader, f.proposedZxid, f.proposedEpoch = s.initVote()
+	f.notTimeout = s.cfg.FinalizeWait // minNotificationInterval defaults to finalizeWait
+	s.currentVote.State = LOOKING
+	s.sendNotifications()
+	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
+}
+
+// sendNotifications mirrors FastLeaderElection.sendNotifications: my proposal to every
+// voter, myself included (observers do not send to themselves: they are not voters).
+func (s *Server) sendNotifications() {
+	f := &s.fle
+	for _, sid := range s.qv.voters {
+		s.toSend(sid, &Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2})
+	}
+}
+
+// toSend mirrors QuorumCnxManager.toSend: to self through the loopback queue, to a peer
+// over its election connection, dialled on demand. Without a connection the message waits
+// in a queue of capacity one (SEND_CAPACITY), replacing an older one.
+func (s *Server) toSend(sid int64, n *Notification) {
+	if sid == s.sid {
+		s.loopback = append(s.loopback, n)
+		if !s.w.TimerArmed(s.nid, tmLoopback) {
+			s.w.SetTimer(s.nid, tmLoopback, 0)
+		}
+		return
+	}
+	if c := s.elConn[sid]; c >= 0 && s.w.IsOpen(c, s.nid) {
+		s.w.Send(c, s.nid, n)
+		return
+	}
+	s.elPending[sid] = n
+	s.connectOne(sid)
+}
+
+// connectOne mirrors QuorumCnxManager.connectOne: dial, introduce myself, send what waits.
+// If my sid is lower, the peer will close this connection and dial me back
+// (QuorumCnxManager.handleConnection), and the queued message goes out on that one.
+func (s *Server) connectOne(sid int64) {
+	if c := s.elConn[sid]; c >= 0 && s.w.IsOpen(c, s.nid) {
+		return
+	}
+	c := s.w.Dial(s.nid, sim.NodeID(sid))
+	s.connKind[c] = connElection
+	s.elConn[sid] = c
+	s.w.Send(c, s.nid, &electionHello{Sid: s.sid})
+	if sid < s.sid {
+		s.flushPending(sid)
+	}
+}
+
+func (s *Server) flushPending(sid int64) {
+	if n := s.elPending[sid]; n != nil {
+		s.elPending[sid] = nil
+		s.w.Send(s.elConn[sid], s.nid, n)
+	}
+}
+
+// onElectionHello mirrors QuorumCnxManager.handleConnection on the accepting side.
+func (s *Server) onElectionHello(c sim.ConnID, h *electionHello) {
+	peer := h.Sid
+	if peer < 0 || int(peer) >= len(s.elConn) {
+		s.w.Close(c, s.nid)
+		return
+	}
+	if peer < s.sid {
+		// "Create new connection to server": drop the lower sid's connection, dial back.
+		s.w.Close(c, s.nid)
+		delete(s.connKind, c)
+		if old := s.elConn[peer]; old >= 0 && s.w.IsOpen(old, s.nid) {
+			return
+		}
+		s.connectOne(peer)
+		s.flushPending(peer)
+		return
+	}
+	if old := s.elConn[peer]; old >= 0 && old != c {
+		s.w.Close(old, s.nid)
+		delete(s.connKind, old)
+	}
+	s.connKind[c] = connElection
+	s.elConn[peer] = c
+	s.flushPending(peer)
+}
+
+func (s *Server) drainLoopback() {
+	for len(s.loopback) > 0 && s.Up() {
+		n := s.loopback[0]
+		s.loopback = s.loopback[1:]
+		s.onNotification(n)
+	}
+}
+
+// onNotification mirrors Messenger.WorkerReceiver.run, then (when LOOKING) one iteration
+// of lookForLeader's loop for the notification it queued.
+func (s *Server) onNotification(n *Notification) {
+	if !s.qv.IsVoter(n.Sid) {
+		// From an observer: answer at once with my current vote, not queued.
+		v := s.currentVote
+		s.toSend(n.Sid, &Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
+			ElectionEpoch: s.fle.logicalclock, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2})
+		return
+	}
+	if s.state == LOOKING {
+		if n.State == LOOKING && n.ElectionEpoch < s.fle.logicalclock {
+			f := &s.fle
+			s.toSend(n.Sid, &Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+				ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2})
+		}
+		if s.fle.active {
+			s.fleHandle(n)
+		}
+		return
+	}
+	if n.State == LOOKING {
+		// Not LOOKING: tell a LOOKING sender who leads (my current vote, its electionEpoch).
+		v := s.currentVote
+		s.toSend(n.Sid, &Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
+			ElectionEpoch: v.ElectionEpoch, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2})
+	}
+}
+
+// fleHandle is one pass of lookForLeader's loop for notification n.
+func (s *Server) fleHandle(n *Notification) {
+	f := &s.fle
+	if f.finalizing {
+		// The finalizeWait poll: a better vote goes back to the queue and the main loop
+		// continues; anything else is discarded and the wait starts again.
+		if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
+			f.finalizing = false
+			s.w.CancelTimer(s.nid, tmFinalize)
+		} else {
+			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
+			return
+		}
+	}
+	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout) // the poll that returned n restarts
+	if !s.qv.IsVoter(n.Sid) || !s.qv.IsVoter(n.Leader) {
+		return // validVoter
+	}
+	switch n.State {
+	case LOOKING:
+		if _, initZxid, _ := s.initVote(); initZxid == -1 || n.Zxid == -1 {
+			return
+		}
+		if n.ElectionEpoch > f.logicalclock {
+			f.logicalclock = n.ElectionEpoch
+			f.recvset.Clear()
+			id, zxid, epoch := s.initVote()
+			if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch) {
+				f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
+			} else {
+				f.proposedLeader, f.proposedZxid, f.proposedEpoch = id, zxid, epoch
+			}
+			s.sendNotifications()
+		} else if n.ElectionEpoch < f.logicalclock {
+			return
+		} else if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
+			f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
+			s.sendNotifications()
+		}
+		f.recvset.Put(n.Sid, Vote{Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch})
+		proposal := Vote{Leader: f.proposedLeader, Zxid: f.proposedZxid, ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch}
+		if f.recvset.HasQuorumFor(s.qv, proposal) {
+			f.finalizing = true
+			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
+		}
+	case OBSERVING:
+		// ignored
+	case FOLLOWING, LEADING:
+		s.receivedFollowingNotification(n)
+	}
+}
+
+// receivedFollowingNotification mirrors the FOLLOWING/LEADING case of lookForLeader.
+func (s *Server) receivedFollowingNotification(n *Notification) {
+	f := &s.fle
+	if n.ElectionEpoch == f.logicalclock {
+		// recvset stores the vote with version 0 (new Vote(leader, zxid, electionEpoch, peerEpoch, state)).
+		f.recvset.Put(n.Sid, Vote{Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch, State: n.State})
+		if f.recvset.HasQuorumFor(s.qv, n.vote()) && CheckLeader(&f.recvset, n.Leader, n.ElectionEpoch, s.sid, f.logicalclock) {
+			s.decide(n.Leader, n.Zxid, n.ElectionEpoch, n.PeerEpoch, false)
+			return
+		}
+	}
+	// "Before joining an established ensemble, verify that a majority are following the
+	// same leader": outofelection keeps the notification's own version.
+	f.outofelection.Put(n.Sid, n.vote())
+	if f.outofelection.HasQuorumFor(s.qv, n.vote()) && CheckLeader(&f.outofelection, n.Leader, n.ElectionEpoch, s.sid, f.logicalclock) {
+		f.logicalclock = n.ElectionEpoch
+		s.decide(n.Leader, n.Zxid, n.ElectionEpoch, n.PeerEpoch, true)
+	}
+}
+
+// fleFinalize: finalizeWait passed with no better vote: decide on the proposal.
+func (s *Server) fleFinalize() {
+	f := &s.fle
+	if !f.active || !f.finalizing {
+		return
+	}
+	s.decide(f.proposedLeader, f.proposedZxid, f.logicalclock, f.proposedEpoch, false)
+}
+
+// fleNotTimeout mirrors the poll timeout: resend (haveDelivered) and back off.
+func (s *Server) fleNotTimeout() {
+	f := &s.fle
+	if !f.active || f.finalizing {
+		return
+	}
+	s.sendNotifications()
+	f.notTimeout = min(2*f.notTimeout, s.cfg.MaxNotificationInterval)
+	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
+}
+
+// decide ends lookForLeader with a vote and starts the role it implies
+// (setPeerState / learningState, then QuorumPeer.run's lead/followLeader/observeLeader).
+func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64, viaOOE bool) {
+	f := &s.fle
+	f.active, f.finalizing = false, false
+	s.w.CancelTimer(s.nid, tmNotTimeout)
+	s.w.CancelTimer(s.nid, tmFinalize)
+	s.currentVote = Vote{Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch}
+	st := FOLLOWING
+	switch {
+	case leader == s.sid:
+		st = LEADING
+	case s.observer:
+		st = OBSERVING
+	}
+	s.currentVote.State = st
+	s.record(&ElectionDone{Sid: s.sid, Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch,
+		State: st, ViaOutOfElection: viaOOE, NotificationTimeout: int64(f.notTimeout / sim.Millisecond)})
+	s.setState(st, PhaseDiscovery, "")
+	switch st {
+	case LEADING:
+		s.lead()
+	default:
+		s.followLeader(leader)
+	}
+}
+
+// updateElectionVote mirrors QuorumPeer.updateElectionVote (ZOOKEEPER-1732).
+func (s *Server) updateElectionVote(newEpoch int64) {
+	s.currentVote.PeerEpoch = newEpoch
+}

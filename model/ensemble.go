@@ -1,0 +1,151 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+
+	"zabsim/sim"
+)
+
+// Ensemble is a set of servers in one World, with the helpers tests and scenarios use to
+// drive and observe them.
+type Ensemble struct {
+	W       *sim.World
+	Cfg     *Config
+	Servers []*Server // index sid-1
+	writes  int       // writes issued through Write, for naming /zabsim/wN
+	cxid    int32
+}
+
+// NewEnsemble normalises cfg and adds its servers (voters, then observers) to w.
+func NewEnsemble(w *sim.World, cfg Config) (*Ensemble, error) {
+	if err := cfg.Normalize(); err != nil {
+		return nil, err
+	}
+	e := &Ensemble{W: w, Cfg: &cfg}
+	for sid := int64(1); sid <= int64(cfg.Servers+cfg.Observers); sid++ {
+		s, err := NewServer(w, e.Cfg, sid)
+		if err != nil {
+			return nil, err
+		}
+		e.Servers = append(e.Servers, s)
+	}
+	return e, nil
+}
+
+// Server returns server sid, or nil.
+func (e *Ensemble) Server(sid int64) *Server {
+	if sid < 1 || int(sid) > len(e.Servers) {
+		return nil
+	}
+	return e.Servers[sid-1]
+}
+
+// StartAll starts every server now.
+func (e *Ensemble) StartAll() {
+	for _, s := range e.Servers {
+		if !s.Up() {
+			e.W.Start(s.nid)
+		}
+	}
+}
+
+// Leader returns the active leader (LEADING in BROADCAST) with the highest epoch, or nil.
+func (e *Ensemble) Leader() *Server {
+	var best *Server
+	for _, s := range e.Servers {
+		if s.Up() && s.state == LEADING && s.phase == PhaseBroadcast && s.leader != nil {
+			if best == nil || s.leader.epoch > best.leader.epoch {
+				best = s
+			}
+		}
+	}
+	return best
+}
+
+// Stable reports whether a leader is active and every running voter and observer is
+// synced with it (FOLLOWING/OBSERVING it in BROADCAST) — what `await leader` waits for.
+func (e *Ensemble) Stable() bool {
+	l := e.Leader()
+	if l == nil {
+		return false
+	}
+	for _, s := range e.Servers {
+		if !s.Up() || s == l {
+			continue
+		}
+		if !s.Synced(l.sid) {
+			return false
+		}
+	}
+	return true
+}
+
+// Synced reports whether s follows (or observes) leader in BROADCAST.
+func (s *Server) Synced(leader int64) bool {
+	return s.Up() && !s.w.IsPaused(s.nid) && (s.state == FOLLOWING || s.state == OBSERVING) &&
+		s.phase == PhaseBroadcast && s.learner != nil && s.learner.leader == leader
+}
+
+// AwaitStable runs until Stable or until within passes; it reports whether it got there.
+func (e *Ensemble) AwaitStable(within sim.Time) bool {
+	return e.W.RunUntilCond(e.Stable, e.W.Now()+within)
+}
+
+// WriteResult is the outcome of one write.
+type WriteResult struct {
+	Path string
+	Rc   int32
+	Zxid Zxid
+	Done bool
+}
+
+// Write issues a create of /zabsim/w<N> with a unique value through server via, as a client
+// connected to it would. The result fills in when via applies the txn (or fails).
+func (e *Ensemble) Write(via int64) *WriteResult {
+	s := e.Server(via)
+	e.writes++
+	res := &WriteResult{Path: "/zabsim/w" + strconv.Itoa(e.writes)}
+	write := func() {
+		e.submit(s, &Request{Op: OpCreate, Path: res.Path, Data: "v" + strconv.Itoa(e.writes)}, func(rc int32, z Zxid) {
+			res.Rc, res.Zxid, res.Done = rc, z, true
+		})
+	}
+	if _, _, ok := s.Tree().GetData("/zabsim"); !ok && s.Serving() {
+		// The parent first, and the write once it exists: the leader checks a create
+		// against its applied tree (see prepRequest).
+		e.submit(s, &Request{Op: OpCreate, Path: "/zabsim"}, func(rc int32, _ Zxid) {
+			if rc == ErrOK || rc == ErrNodeExists {
+				write()
+				return
+			}
+			res.Rc, res.Done = rc, true
+		})
+		return res
+	}
+	write()
+	return res
+}
+
+func (e *Ensemble) submit(s *Server, req *Request, done func(int32, Zxid)) {
+	e.cxid++
+	req.SessionID = 0x5a00 + s.sid // one pseudo-session per server until clients exist
+	req.Cxid = e.cxid
+	s.Submit(req, done)
+}
+
+// WriteAndWait issues n writes through via one after another, each waiting for its result
+// (up to within each). It returns an error naming the first that failed.
+func (e *Ensemble) WriteAndWait(via int64, n int, within sim.Time) error {
+	for i := 0; i < n; i++ {
+		r := e.Write(via)
+		e.W.RunUntilCond(func() bool { return r.Done }, e.W.Now()+within)
+		if !r.Done {
+			return fmt.Errorf("write %s via %d: no answer within %s", r.Path, via, within)
+		}
+		if r.Rc != ErrOK {
+			return fmt.Errorf("write %s via %d: error %d", r.Path, via, r.Rc)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,713 @@
+package model
+
+import (
+	"slices"
+	"strconv"
+
+	"zabsim/sim"
+)
+
+// leaderStage is where Leader.lead is.
+type leaderStage uint8
+
+const (
+	stageWaitEpoch        leaderStage = iota // getEpochToPropose: waiting for a quorum of FOLLOWERINFO
+	stageWaitEpochAck                        // waitForEpochAck
+	stageWaitNewLeaderAck                    // waitForNewLeaderAck
+	stageRunning                             // startZkServer done: the tick loop
+)
+
+// proposal is Leader.Proposal: a txn and the voters that acked it.
+type proposal struct {
+	txn  *Txn
+	acks []int64
+}
+
+// leaderState is Leader: what Leader.lead and the LearnerHandlers share.
+type leaderState struct {
+	stage              leaderStage
+	epoch              int64 // the new epoch; -1 until a quorum of learners arrived
+	waitingForNewEpoch bool
+	connecting         []int64 // connectingFollowers
+	electing           []int64 // electingFollowers
+	electionFinished   bool
+	newLeaderAcks      []int64
+	quorumFormed       bool
+	summaryEpoch       int64 // leaderStateSummary
+	summaryZxid        Zxid
+	handlers           []*learnerHandler
+	lastProposed       Zxid
+	lastCommitted      Zxid
+	outstanding        []*proposal // outstandingProposals, in zxid order
+	tick               int64
+	tickSkip           bool
+}
+
+// handlerStage is where a LearnerHandler thread is.
+type handlerStage uint8
+
+const (
+	lhWaitEpoch        handlerStage = iota // in getEpochToPropose
+	lhWaitAckEpoch                         // LEADERINFO sent, reading ACKEPOCH
+	lhWaitEpochQuorum                      // in waitForEpochAck
+	lhWaitNewLeaderAck                     // sync and NEWLEADER sent, reading the ACK
+	lhWaitNLQuorum                         // in waitForNewLeaderAck
+	lhWaitStartup                          // in waitForStartup
+	lhRunning                              // UPTODATE sent: the main loop
+)
+
+// learnerHandler is LearnerHandler: the leader's side of one learner connection.
+type learnerHandler struct {
+	c                     sim.ConnID
+	sid                   int64
+	observer              bool
+	stage                 handlerStage
+	acceptedEpoch         int64
+	ackEpoch              int64 // ACKEPOCH's epoch field
+	peerLastZxid          Zxid
+	tickOfNextAckDeadline int64
+	lastHeard             sim.Time
+	readTimeout           sim.Time
+	sending               bool            // sendingThreadStarted
+	buffered              []*QuorumPacket // read once the handler thread reads again
+	forwarding            bool            // in forwardingFollowers / observingLearners
+	// SyncLimitCheck
+	limitStarted              bool
+	currentZxid, nextZxid     Zxid
+	currentTime, nextTime     sim.Time
+	currentTimeSet, nextIsSet bool
+}
+
+// lead mirrors the start of Leader.lead.
+func (s *Server) lead() {
+	l := &leaderState{epoch: -1, waitingForNewEpoch: true}
+	s.leader = l
+	// zk.loadData(): the database is already in memory; it takes a snapshot.
+	s.ensureInitialized()
+	s.db.takeSnapshot()
+	s.w.Fsync(s.nid)
+	s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "Leader.lead loadData"})
+	l.summaryEpoch, l.summaryZxid = s.currentEpoch, s.db.lastProcessedZxid()
+	s.w.SetTimer(s.nid, tmLeaderPhase, s.cfg.InitLimitTime())
+	s.getEpochToPropose(s.sid, s.acceptedEpoch)
+}
+
+func (l *leaderState) handler(c sim.ConnID) *learnerHandler {
+	for _, h := range l.handlers {
+		if h.c == c {
+			return h
+		}
+	}
+	return nil
+}
+
+// getEpochToPropose mirrors Leader.getEpochToPropose for learner (or leader) sid.
+func (s *Server) getEpochToPropose(sid int64, lastAcceptedEpoch int64) {
+	l := s.leader
+	if !l.waitingForNewEpoch {
+		s.epochDecided(sid)
+		return
+	}
+	if lastAcceptedEpoch >= l.epoch {
+		l.epoch = lastAcceptedEpoch + 1
+	}
+	if s.qv.IsVoter(sid) && !slices.Contains(l.connecting, sid) {
+		l.connecting = append(l.connecting, sid)
+	}
+	if slices.Contains(l.connecting, s.sid) && s.qv.ContainsQuorum(l.connecting) {
+		l.waitingForNewEpoch = false
+		s.setAcceptedEpoch(l.epoch)
+		// connectingFollowers.notifyAll(): the leader and every waiting handler go on.
+		s.leaderEpochDecided()
+		for _, h := range slices.Clone(l.handlers) {
+			if h.stage == lhWaitEpoch {
+				s.epochDecided(h.sid)
+			}
+		}
+	}
+}
+
+// epochDecided: getEpochToPropose returned for sid.
+func (s *Server) epochDecided(sid int64) {
+	l := s.leader
+	if sid == s.sid {
+		return
+	}
+	for _, h := range l.handlers {
+		if h.sid == sid && h.stage == lhWaitEpoch {
+			h.stage = lhWaitAckEpoch
+			s.sendToLearner(h, &QuorumPacket{Type: LEADERINFO, Zxid: MakeZxid(l.epoch, 0), Epoch: 0x10000})
+		}
+	}
+}
+
+// leaderEpochDecided: the leader's own getEpochToPropose returned. Leader.lead goes on:
+// zk.setZxid(makeZxid(epoch, 0)), then waitForEpochAck for itself.
+func (s *Server) leaderEpochDecided() {
+	l := s.leader
+	l.lastProposed = MakeZxid(l.epoch, 0)
+	l.stage = stageWaitEpochAck
+	s.w.SetTimer(s.nid, tmLeaderPhase, s.cfg.InitLimitTime())
+	s.waitForEpochAck(s.sid, l.summaryEpoch, l.summaryZxid)
+}
+
+// waitForEpochAck mirrors Leader.waitForEpochAck. It returns false if the learner is
+// ahead of the leader (the handler then dies).
+func (s *Server) waitForEpochAck(sid int64, epoch int64, lastZxid Zxid) bool {
+	l := s.leader
+	if l.electionFinished {
+		return true
+	}
+	if epoch != -1 {
+		// StateSummary.isMoreRecentThan
+		if epoch > l.summaryEpoch || (epoch == l.summaryEpoch && lastZxid > l.summaryZxid) {
+			s.note("Follower is ahead of the leader, leader summary: " + sumText(l.summaryEpoch, l.summaryZxid))
+			return false
+		}
+		if lastZxid != -1 && s.qv.IsVoter(sid) && !slices.Contains(l.electing, sid) {
+			l.electing = append(l.electing, sid)
+		}
+	}
+	if slices.Contains(l.electing, s.sid) && s.qv.ContainsQuorum(l.electing) {
+		l.electionFinished = true
+		s.leaderEstablished()
+	}
+	return true
+}
+
+func sumText(e int64, z Zxid) string {
+	return "(" + itoa(e) + ", " + z.String() + ")"
+}
+
+// leaderEstablished: waitForEpochAck returned for everyone. The leader writes currentEpoch
+// and waits for NEWLEADER acks; the handlers that waited sync their learners.
+func (s *Server) leaderEstablished() {
+	l := s.leader
+	s.record(&LeaderEstablished{Sid: s.sid, Epoch: l.epoch, LastZxid: s.db.lastProcessedZxid()})
+	s.setCurrentEpoch(l.epoch)
+	s.setPhase(PhaseSynchronization)
+	l.stage = stageWaitNewLeaderAck
+	s.w.SetTimer(s.nid, tmLeaderPhase, s.cfg.InitLimitTime())
+	s.waitForNewLeaderAck(s.sid, MakeZxid(l.epoch, 0))
+	for _, h := range slices.Clone(l.handlers) {
+		if h.stage == lhWaitEpochQuorum {
+			s.syncLearner(h)
+		}
+	}
+}
+
+// waitForNewLeaderAck mirrors Leader.waitForNewLeaderAck.
+func (s *Server) waitForNewLeaderAck(sid int64, zxid Zxid) {
+	l := s.leader
+	if l.quorumFormed {
+		return
+	}
+	if zxid != MakeZxid(l.epoch, 0) {
+		s.note("NEWLEADER ACK from sid " + itoa(sid) + " is from a different epoch")
+		return
+	}
+	if s.qv.IsVoter(sid) && !slices.Contains(l.newLeaderAcks, sid) {
+		l.newLeaderAcks = append(l.newLeaderAcks, sid)
+	}
+	if s.qv.ContainsQuorum(l.newLeaderAcks) && slices.Contains(l.newLeaderAcks, s.sid) {
+		l.quorumFormed = true
+		s.startZkServer()
+	}
+}
+
+// startZkServer mirrors Leader.startZkServer and the rest of Leader.lead before its loop.
+func (s *Server) startZkServer() {
+	l := s.leader
+	l.lastCommitted = MakeZxid(l.epoch, 0)
+	s.updateElectionVote(l.epoch)
+	s.db.tree.LastProcessedZxid = MakeZxid(l.epoch, 0) // zk.getZKDatabase().setlastProcessedZxid
+	l.stage = stageRunning
+	s.w.CancelTimer(s.nid, tmLeaderPhase)
+	s.record(&LeaderActive{Sid: s.sid, Epoch: l.epoch})
+	s.setPhase(PhaseBroadcast)
+	for _, h := range slices.Clone(l.handlers) {
+		if h.stage == lhWaitStartup || h.stage == lhWaitNLQuorum {
+			s.sendUptodate(h)
+		}
+	}
+	s.w.SetTimer(s.nid, tmLeaderTick, s.cfg.TickTime/2)
+}
+
+// leaderPhaseTimeout: one of lead()'s waits ran past initLimit*tickTime.
+func (s *Server) leaderPhaseTimeout() {
+	l := s.leader
+	if l == nil {
+		return
+	}
+	var reason string
+	switch l.stage {
+	case stageWaitEpoch:
+		reason = "Timeout while waiting for epoch from quorum"
+	case stageWaitEpochAck:
+		reason = "Timeout while waiting for epoch to be acked by quorum"
+	default:
+		reason = "Waiting for a quorum of followers, only synced with sids: " + sidsText(l.newLeaderAcks)
+	}
+	s.leaveRole(reason, false)
+}
+
+func sidsText(sids []int64) string {
+	b := []byte{'['}
+	for i, x := range sids {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, itoa(x)...)
+	}
+	return string(append(b, ']'))
+}
+
+// leaderTick mirrors one turn of Leader.lead's loop: every tickTime/2, on every other turn
+// a tick and the synced-quorum check, then a ping to every learner.
+func (s *Server) leaderTick() {
+	l := s.leader
+	if l == nil || l.stage != stageRunning {
+		return
+	}
+	now := s.w.Now()
+	// A learner socket that heard nothing for its read timeout dies (LearnerHandler's
+	// SocketTimeoutException).
+	for _, h := range slices.Clone(l.handlers) {
+		if now-h.lastHeard > h.readTimeout {
+			s.handlerShutdown(h, "read timeout")
+		}
+	}
+	if !l.tickSkip {
+		l.tick++
+		synced := []int64{s.sid}
+		for _, h := range l.handlers {
+			if l.tick <= h.tickOfNextAckDeadline && s.qv.IsVoter(h.sid) {
+				synced = append(synced, h.sid)
+			}
+		}
+		if !s.qv.ContainsQuorum(synced) {
+			s.leaveRole("Not sufficient followers synced, only synced with sids: "+sidsText(synced), false)
+			return
+		}
+	}
+	l.tickSkip = !l.tickSkip
+	for _, h := range slices.Clone(l.handlers) {
+		s.ping(h)
+	}
+	s.w.SetTimer(s.nid, tmLeaderTick, s.cfg.TickTime/2)
+}
+
+// ping mirrors LearnerHandler.ping with its SyncLimitCheck.
+func (s *Server) ping(h *learnerHandler) {
+	if !h.sending {
+		return
+	}
+	if h.currentTimeSet && s.w.Now()-h.currentTime >= s.cfg.SyncLimitTime() {
+		s.handlerShutdown(h, "Closing connection to peer due to transaction timeout.")
+		return
+	}
+	s.sendToLearner(h, &QuorumPacket{Type: PING, Zxid: s.leader.lastProposed})
+}
+
+// leaderAcceptLearner mirrors the start of LearnerHandler.run: FOLLOWERINFO/OBSERVERINFO.
+func (s *Server) leaderAcceptLearner(c sim.ConnID, p *QuorumPacket) {
+	l := s.leader
+	if l == nil || s.state != LEADING {
+		s.w.Close(c, s.nid)
+		delete(s.connKind, c)
+		return
+	}
+	h := &learnerHandler{c: c, sid: p.Sid, observer: p.Type == OBSERVERINFO, lastHeard: s.w.Now(),
+		readTimeout: s.cfg.InitLimitTime(), acceptedEpoch: p.Zxid.Epoch()}
+	h.tickOfNextAckDeadline = l.tick + int64(s.cfg.InitLimit+s.cfg.SyncLimit) // getTickOfInitialAckDeadline
+	if old := l.handlerBySid(h.sid); old != nil {
+		s.handlerShutdown(old, "replaced by a new connection")
+	}
+	l.handlers = append(l.handlers, h)
+	h.stage = lhWaitEpoch
+	s.getEpochToPropose(h.sid, h.acceptedEpoch)
+}
+
+func (l *leaderState) handlerBySid(sid int64) *learnerHandler {
+	for _, h := range l.handlers {
+		if h.sid == sid {
+			return h
+		}
+	}
+	return nil
+}
+
+// leaderReceive handles a packet on a LearnerHandler's connection.
+func (s *Server) leaderReceive(c sim.ConnID, p *QuorumPacket) {
+	l := s.leader
+	if l == nil {
+		return
+	}
+	h := l.handler(c)
+	if h == nil {
+		return
+	}
+	h.lastHeard = s.w.Now()
+	h.tickOfNextAckDeadline = l.tick + int64(s.cfg.SyncLimit) // getTickOfNextAckDeadline
+	switch h.stage {
+	case lhWaitEpoch, lhWaitEpochQuorum, lhWaitNLQuorum, lhWaitStartup:
+		// The handler thread is blocked in a wait: the packet stays in the socket buffer
+		// until the thread reads again (in the main loop, after UPTODATE).
+		h.buffered = append(h.buffered, p)
+	case lhWaitAckEpoch:
+		if p.Type != ACKEPOCH {
+			s.handlerShutdown(h, "First packet "+p.Type.String()+" is not ACKEPOCH")
+			return
+		}
+		h.ackEpoch, h.peerLastZxid = p.Epoch, p.Zxid
+		h.stage = lhWaitEpochQuorum
+		if !s.waitForEpochAck(h.sid, p.Epoch, p.Zxid) {
+			s.handlerShutdown(h, "Follower is ahead of the leader")
+			return
+		}
+		if l.electionFinished && h.stage == lhWaitEpochQuorum {
+			s.syncLearner(h)
+		}
+	case lhWaitNewLeaderAck:
+		if p.Type != ACK {
+			s.handlerShutdown(h, "Next packet "+p.Type.String()+" was supposed to be an ACK")
+			return
+		}
+		h.stage = lhWaitNLQuorum
+		s.waitForNewLeaderAck(h.sid, p.Zxid)
+		if l.quorumFormed && h.stage == lhWaitNLQuorum {
+			h.limitStarted = true // syncLimitCheck.start()
+			h.readTimeout = s.cfg.SyncLimitTime()
+			h.stage = lhWaitStartup
+			if l.stage == stageRunning {
+				s.sendUptodate(h)
+			}
+		}
+	case lhRunning:
+		switch p.Type {
+		case ACK:
+			s.updateAck(h, p.Zxid)
+			if !h.observer {
+				s.processAck(h.sid, p.Zxid)
+			}
+		case PING:
+			// session touches: see the session tracker
+		case REQUEST:
+			if p.Req != nil {
+				s.leaderSubmit(p.Req)
+			}
+		}
+	}
+}
+
+// sendUptodate: waitForStartup returned; queue UPTODATE.
+func (s *Server) sendUptodate(h *learnerHandler) {
+	h.stage = lhRunning
+	h.limitStarted = true
+	h.readTimeout = s.cfg.SyncLimitTime()
+	s.sendToLearner(h, &QuorumPacket{Type: UPTODATE, Zxid: -1})
+	for len(h.buffered) > 0 && s.leader != nil && h.stage == lhRunning {
+		p := h.buffered[0]
+		h.buffered = h.buffered[1:]
+		s.leaderReceive(h.c, p)
+	}
+}
+
+// syncLearner runs syncFollower for h and sends what it queued, then NEWLEADER
+// (LearnerHandler.run after waitForEpochAck).
+func (s *Server) syncLearner(h *learnerHandler) {
+	l := s.leader
+	db := s.db
+	in := SyncInput{
+		PeerLastZxid:      h.peerLastZxid,
+		LastProcessedZxid: db.lastProcessedZxid(),
+		CommittedLog:      db.committedLog,
+		TxnLogSyncEnabled: s.cfg.SnapshotSizeFactor >= 0,
+		ForceSnapSync:     s.cfg.ForceSnapshotSync,
+	}
+	var offered []Proposal
+	in.TxnLog = func(start Zxid) []Proposal {
+		offered = db.proposalsFromTxnLog(start, db.txnLogSizeLimit())
+		return offered
+	}
+	d := SyncFollower(in)
+	rec := &SyncDecided{Sid: s.sid, Learner: h.sid, Epoch: l.epoch, PeerLastZxid: h.peerLastZxid,
+		LastProcessedZxid: in.LastProcessedZxid, MinCommitted: d.MinCommitted, MaxCommitted: d.MaxCommitted,
+		Mode: d.Mode, Branch: d.Branch, CurrentZxid: d.CurrentZxid, ForceSnap: in.ForceSnapSync,
+		TxnLogEnabled: in.TxnLogSyncEnabled}
+	if len(offered) > 0 {
+		rec.TxnLogFirst, rec.TxnLogLast = offered[0].Zxid, offered[len(offered)-1].Zxid
+	}
+	if d.NeedSnap {
+		rec.Packets = []string{"SNAP " + in.LastProcessedZxid.String()}
+	} else {
+		rec.Packets = d.PacketStrings()
+	}
+	s.record(rec)
+	h.sending = true
+	if d.NeedSnap {
+		s.sendToLearner(h, &QuorumPacket{Type: SNAP, Zxid: db.lastProcessedZxid(), Snap: db.tree.Clone()})
+	} else {
+		for i := range d.Queued {
+			p := d.Queued[i]
+			s.sendToLearner(h, &p)
+		}
+	}
+	s.startForwarding(h, d.CurrentZxid)
+	s.sendToLearner(h, &QuorumPacket{Type: NEWLEADER, Zxid: MakeZxid(l.epoch, 0)})
+	h.stage = lhWaitNewLeaderAck
+}
+
+// startForwarding mirrors Leader.startForwarding. toBeApplied is always empty here: the
+// model applies a txn in the same step that commits it.
+func (s *Server) startForwarding(h *learnerHandler, lastSeenZxid Zxid) {
+	l := s.leader
+	if l.lastProposed > lastSeenZxid && !h.observer {
+		for _, p := range l.outstanding {
+			if p.txn.Zxid > lastSeenZxid {
+				s.sendToLearner(h, &QuorumPacket{Type: PROPOSAL, Zxid: p.txn.Zxid, Txn: p.txn})
+			}
+		}
+	}
+	h.forwarding = true
+}
+
+// sendToLearner is LearnerHandler.queuePacket (the sender thread writes in order).
+func (s *Server) sendToLearner(h *learnerHandler, p *QuorumPacket) {
+	if p.Type == PROPOSAL && h.limitStarted { // SyncLimitCheck.updateProposal
+		if !h.currentTimeSet {
+			h.currentTimeSet, h.currentTime, h.currentZxid = true, s.w.Now(), p.Zxid
+		} else {
+			h.nextIsSet, h.nextTime, h.nextZxid = true, s.w.Now(), p.Zxid
+		}
+	}
+	s.w.Send(h.c, s.nid, p)
+}
+
+// updateAck mirrors SyncLimitCheck.updateAck.
+func (s *Server) updateAck(h *learnerHandler, zxid Zxid) {
+	if h.currentTimeSet && h.currentZxid == zxid {
+		h.currentTime, h.currentZxid, h.currentTimeSet = h.nextTime, h.nextZxid, h.nextIsSet
+		h.nextIsSet, h.nextTime, h.nextZxid = false, 0, 0
+	} else if h.nextIsSet && h.nextZxid == zxid {
+		h.nextIsSet, h.nextTime, h.nextZxid = false, 0, 0
+	}
+}
+
+// handlerShutdown mirrors LearnerHandler.shutdown: close the socket, leave the learner sets.
+func (s *Server) handlerShutdown(h *learnerHandler, why string) {
+	l := s.leader
+	if i := slices.Index(l.handlers, h); i >= 0 {
+		l.handlers = slices.Delete(l.handlers, i, i+1)
+	}
+	s.note("learner handler for " + itoa(h.sid) + " shut down: " + why)
+	delete(s.connKind, h.c)
+	s.w.Close(h.c, s.nid)
+}
+
+func (s *Server) leaderLearnerClosed(c sim.ConnID) {
+	if s.leader == nil {
+		return
+	}
+	if h := s.leader.handler(c); h != nil {
+		if i := slices.Index(s.leader.handlers, h); i >= 0 {
+			s.leader.handlers = slices.Delete(s.leader.handlers, i, i+1)
+		}
+		s.note("learner " + itoa(h.sid) + " closed its connection")
+	}
+}
+
+// leaderSubmit is the leader's request pipeline: PrepRequestProcessor turns a request into
+// a txn with the next zxid, ProposalRequestProcessor proposes it and logs it.
+func (s *Server) leaderSubmit(req *Request) {
+	l := s.leader
+	if l == nil || l.stage != stageRunning {
+		return
+	}
+	txn := s.prepRequest(req, l.lastProposed+1)
+	l.lastProposed = txn.Zxid
+	p := &proposal{txn: txn}
+	l.outstanding = append(l.outstanding, p)
+	s.record(&Proposed{Sid: s.sid, Txn: txn})
+	for _, h := range l.handlers {
+		if h.forwarding && !h.observer {
+			s.sendToLearner(h, &QuorumPacket{Type: PROPOSAL, Zxid: txn.Zxid, Txn: txn})
+		}
+	}
+	s.syncProc.log(s, txn)
+}
+
+// prepRequest mirrors PrepRequestProcessor.pRequest2Txn, checked against the leader's
+// tree. (ZooKeeper also consults the outstanding changes of in-flight requests; the model
+// does not yet, so pipelined requests on the same path may get a different error code.)
+func (s *Server) prepRequest(req *Request, zxid Zxid) *Txn {
+	txn := &Txn{Zxid: zxid, Type: req.Op, SessionID: req.SessionID, Cxid: req.Cxid, Time: s.w.Now(),
+		Path: req.Path, Data: req.Data, Ephemeral: req.Ephemeral, Timeout: req.Timeout}
+	t := s.db.tree
+	fail := func(code int32) *Txn {
+		return &Txn{Zxid: zxid, Type: OpError, SessionID: req.SessionID, Cxid: req.Cxid, Time: s.w.Now(), Err: code}
+	}
+	switch req.Op {
+	case OpCreate:
+		parent, _ := parentOf(req.Path)
+		pn := t.nodes[parent]
+		if pn == nil {
+			return fail(ErrNoNode)
+		}
+		if pn.stat.EphemeralOwner != 0 {
+			return fail(ErrNoChildrenForEphemerals)
+		}
+		if req.Sequence {
+			txn.Path = req.Path + seqSuffix(pn.stat.Cversion)
+		}
+		if t.nodes[txn.Path] != nil {
+			return fail(ErrNodeExists)
+		}
+	case OpDelete:
+		n := t.nodes[req.Path]
+		if n == nil {
+			return fail(ErrNoNode)
+		}
+		if req.Version != -1 && n.stat.Version != req.Version {
+			return fail(ErrBadVersion)
+		}
+		if len(n.children) > 0 {
+			return fail(ErrNotEmpty)
+		}
+	case OpSetData:
+		n := t.nodes[req.Path]
+		if n == nil {
+			return fail(ErrNoNode)
+		}
+		if req.Version != -1 && n.stat.Version != req.Version {
+			return fail(ErrBadVersion)
+		}
+		txn.Version = n.stat.Version + 1
+	}
+	return txn
+}
+
+// seqSuffix is the 10-digit sequence ZooKeeper appends to sequential nodes.
+func seqSuffix(cversion int32) string {
+	b := []byte("0000000000")
+	v := int64(cversion)
+	for i := len(b) - 1; i >= 0 && v > 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b)
+}
+
+// processAck mirrors Leader.processAck for a voter's ACK of zxid.
+func (s *Server) processAck(sid int64, zxid Zxid) {
+	l := s.leader
+	if l == nil || l.stage != stageRunning {
+		return
+	}
+	if zxid.IsNewEpoch() || len(l.outstanding) == 0 || l.lastCommitted >= zxid {
+		return
+	}
+	i := slices.IndexFunc(l.outstanding, func(p *proposal) bool { return p.txn.Zxid == zxid })
+	if i < 0 {
+		s.note("Trying to commit future proposal " + zxid.String())
+		return
+	}
+	p := l.outstanding[i]
+	if s.qv.IsVoter(sid) && !slices.Contains(p.acks, sid) {
+		p.acks = append(p.acks, sid)
+	}
+	// tryToCommit in zxid order, then the ones after it that are ready.
+	for len(l.outstanding) > 0 {
+		head := l.outstanding[0]
+		if !s.qv.ContainsQuorum(head.acks) {
+			return
+		}
+		l.outstanding = l.outstanding[1:]
+		s.leaderCommit(head)
+	}
+}
+
+// leaderCommit mirrors Leader.tryToCommit's commit: COMMIT to followers, INFORM to
+// observers, and the leader's own apply.
+func (s *Server) leaderCommit(p *proposal) {
+	l := s.leader
+	l.lastCommitted = p.txn.Zxid
+	for _, h := range l.handlers {
+		if !h.forwarding {
+			continue
+		}
+		if h.observer {
+			s.sendToLearner(h, &QuorumPacket{Type: INFORM, Zxid: p.txn.Zxid, Txn: p.txn})
+		} else {
+			s.sendToLearner(h, &QuorumPacket{Type: COMMIT, Zxid: p.txn.Zxid})
+		}
+	}
+	s.applyCommitted(p.txn, "commit")
+}
+
+// syncProcessor is SyncRequestProcessor: append to the log, fsync in groups, then ACK.
+type syncProcessor struct {
+	toFlush  []*Txn
+	inFlight []*Txn // covered by the fsync in progress
+	token    uint64
+}
+
+// log mirrors SyncRequestProcessor.processRequest for a txn.
+func (sp *syncProcessor) log(s *Server, txn *Txn) {
+	s.db.append(txn)
+	s.record(&Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()})
+	sp.toFlush = append(sp.toFlush, txn)
+	s.maybeSnapshot()
+	if sp.token == 0 {
+		sp.flush(s)
+	}
+}
+
+func (sp *syncProcessor) flush(s *Server) {
+	sp.inFlight, sp.toFlush = sp.toFlush, nil
+	sp.token = s.w.Fsync(s.nid)
+}
+
+// done: the fsync with this token completed: ACK what it covered, flush what queued since.
+func (sp *syncProcessor) done(s *Server, token uint64) {
+	if sp.token == 0 || token < sp.token {
+		return
+	}
+	sp.token = 0
+	acked := sp.inFlight
+	sp.inFlight = nil
+	for _, txn := range acked {
+		s.ackLogged(txn)
+	}
+	if len(sp.toFlush) > 0 {
+		sp.flush(s)
+	}
+}
+
+// ackLogged is the processor after SyncRequestProcessor: the leader's AckRequestProcessor
+// or a follower's SendAckRequestProcessor.
+func (s *Server) ackLogged(txn *Txn) {
+	switch {
+	case s.state == LEADING && s.leader != nil:
+		s.processAck(s.sid, txn.Zxid)
+	case s.state == FOLLOWING && s.learner != nil && s.learner.c >= 0:
+		s.w.Send(s.learner.c, s.nid, &QuorumPacket{Type: ACK, Zxid: txn.Zxid})
+	}
+}
+
+// maybeSnapshot mirrors SyncRequestProcessor.shouldSnapshot: after a randomised number of
+// txns between snapCount/2 and snapCount, roll the log and take a snapshot.
+func (s *Server) maybeSnapshot() {
+	db := s.db
+	if db.snapAt == 0 {
+		db.snapAt = s.cfg.SnapCount/2 + s.rng.IntN(s.cfg.SnapCount/2+1)
+	}
+	if db.sinceSnap > db.snapAt {
+		db.snapAt = 0
+		db.rollLog()
+		db.takeSnapshot()
+		s.record(&SnapshotTaken{Sid: s.sid, Zxid: db.lastProcessedZxid(), Why: "snapCount"})
+	}
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,374 @@
+package model
+
+import (
+	"zabsim/sim"
+)
+
+// learnerStage is where Learner.registerWithLeader / syncWithLeader / followLeader is.
+type learnerStage uint8
+
+const (
+	lsConnecting     learnerStage = iota // connectToLeader, FOLLOWERINFO sent
+	lsWaitSyncPacket                     // ACKEPOCH sent, reading DIFF/TRUNC/SNAP
+	lsSyncing                            // syncWithLeader's loop, until UPTODATE
+	lsBroadcast                          // followLeader / observeLeader loop
+)
+
+// learnerState is Learner (Follower or Observer) with its FollowerZooKeeperServer parts.
+type learnerState struct {
+	leader       int64
+	c            sim.ConnID
+	stage        learnerStage
+	heard        bool // any packet from the leader on this connection
+	connectStart sim.Time
+	attempts     int
+	newEpoch     int64
+	syncMode     string // QuorumPeer.SyncMode while syncing: "DIFF", "SNAP", "TRUNC", "" (NONE)
+
+	snapshotNeeded      bool
+	syncSnapshot        bool
+	writeToTxnLog       bool
+	packetsNotCommitted []*Txn
+	packetsCommitted    []Zxid
+	requestsToAck       []*Txn
+	blockedToken        uint64          // NEWLEADER waits for this fsync
+	buffered            []*QuorumPacket // arrived while blocked
+	pendingTxns         []*Txn          // FollowerZooKeeperServer.pendingTxns
+	readTimeout         sim.Time
+}
+
+// followLeader starts Follower.followLeader / Observer.observeLeader for leader sid.
+func (s *Server) followLeader(leader int64) {
+	s.learner = &learnerState{leader: leader, c: -1, connectStart: s.w.Now(), snapshotNeeded: true,
+		readTimeout: s.cfg.InitLimitTime()}
+	s.learnerConnect()
+}
+
+// learnerConnect mirrors Learner.connectToLeader and the FOLLOWERINFO of registerWithLeader:
+// up to 5 attempts within initLimit*tickTime, leaderConnectDelayDuringRetryMs apart.
+func (s *Server) learnerConnect() {
+	ls := s.learner
+	if ls == nil {
+		return
+	}
+	if ls.attempts >= 5 || s.w.Now()-ls.connectStart > s.cfg.InitLimitTime() {
+		s.learnerShutdown("Failed connect to leader " + itoa(ls.leader))
+		return
+	}
+	ls.attempts++
+	ls.heard = false
+	ls.c = s.w.Dial(s.nid, sim.NodeID(ls.leader))
+	s.connKind[ls.c] = connLeader
+	typ := FOLLOWERINFO
+	if s.observer {
+		typ = OBSERVERINFO
+	}
+	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: typ, Zxid: MakeZxid(s.acceptedEpoch, 0), Sid: s.sid})
+	s.w.SetTimer(s.nid, tmLearnerRead, ls.readTimeout)
+}
+
+// learnerConnClosed: the leader connection ended. Before the leader answered, that is a
+// failed connect (retry); afterwards the learner shuts down.
+func (s *Server) learnerConnClosed(c sim.ConnID) {
+	ls := s.learner
+	if ls == nil || ls.c != c {
+		return
+	}
+	if !ls.heard && ls.stage == lsConnecting {
+		ls.c = -1
+		s.w.SetTimer(s.nid, tmLearnerConnect, s.cfg.LeaderConnectDelay)
+		return
+	}
+	s.learnerShutdown("connection to the leader closed")
+}
+
+// learnerShutdown mirrors Learner.shutdown then QuorumPeer going back to LOOKING.
+func (s *Server) learnerShutdown(reason string) {
+	ls := s.learner
+	if ls == nil {
+		return
+	}
+	s.leaveRole(reason, ls.syncMode == syncModeSNAP)
+}
+
+// learnerForward sends a client request to the leader (FollowerRequestProcessor).
+func (s *Server) learnerForward(req *Request) {
+	ls := s.learner
+	if ls == nil || ls.c < 0 {
+		return
+	}
+	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: REQUEST, Req: req})
+}
+
+// learnerReceive handles a packet from the leader.
+func (s *Server) learnerReceive(c sim.ConnID, p *QuorumPacket) {
+	ls := s.learner
+	if ls == nil || ls.c != c {
+		return
+	}
+	ls.heard = true
+	s.w.SetTimer(s.nid, tmLearnerRead, ls.readTimeout)
+	if ls.blockedToken != 0 {
+		ls.buffered = append(ls.buffered, p)
+		return
+	}
+	s.learnerProcess(p)
+}
+
+func (s *Server) learnerProcess(p *QuorumPacket) {
+	ls := s.learner
+	switch ls.stage {
+	case lsConnecting:
+		s.onLeaderInfo(p)
+	case lsWaitSyncPacket:
+		s.onSyncPacket(p)
+	case lsSyncing:
+		s.onSyncingPacket(p)
+	case lsBroadcast:
+		s.onBroadcastPacket(p)
+	}
+}
+
+// onLeaderInfo mirrors the LEADERINFO part of Learner.registerWithLeader.
+func (s *Server) onLeaderInfo(p *QuorumPacket) {
+	ls := s.learner
+	if p.Type != LEADERINFO {
+		s.learnerShutdown("First packet " + p.Type.String() + " from the leader is not LEADERINFO")
+		return
+	}
+	newEpoch := p.Zxid.Epoch()
+	epochField := int64(-1)
+	switch {
+	case newEpoch > s.acceptedEpoch:
+		epochField = s.currentEpoch
+		s.setAcceptedEpoch(newEpoch)
+	case newEpoch == s.acceptedEpoch:
+		// -1: "we are not going to send an ack for this epoch"
+	default:
+		s.learnerShutdown("Leaders epoch, " + itoa(newEpoch) + " is less than accepted epoch, " + itoa(s.acceptedEpoch))
+		return
+	}
+	ls.newEpoch = newEpoch
+	ls.stage = lsWaitSyncPacket
+	s.setPhase(PhaseSynchronization)
+	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACKEPOCH, Zxid: s.lastLoggedZxid(), Epoch: epochField})
+}
+
+// onSyncPacket mirrors the first packet of Learner.syncWithLeader.
+func (s *Server) onSyncPacket(p *QuorumPacket) {
+	ls := s.learner
+	db := s.db
+	switch p.Type {
+	case DIFF:
+		ls.syncMode = syncModeDIFF
+		ls.snapshotNeeded = false
+	case SNAP:
+		ls.syncMode = syncModeSNAP
+		// deserializeSnapshot: clear the database, load the leader's tree (memory only).
+		db.clear()
+		db.tree = p.Snap.Clone()
+		db.initialized = true
+		db.tree.LastProcessedZxid = p.Zxid
+		ls.syncSnapshot = true
+		s.recordLoaded("snap", p.Zxid, 0)
+	case TRUNC:
+		ls.syncMode = syncModeTRUNC
+		removed, ok := db.truncateLog(p.Zxid)
+		if !ok {
+			s.note("Not able to truncate the log " + p.Zxid.String() + ": exit QUORUM_PACKET_ERROR")
+			s.w.Crash(s.nid)
+			return
+		}
+		s.record(&Truncated{Sid: s.sid, Zxid: p.Zxid, Removed: removed})
+		db.tree.LastProcessedZxid = p.Zxid
+		s.recordLoaded("trunc", 0, 0)
+	default:
+		s.note("Got unexpected packet from leader: " + p.Type.String() + ", exiting")
+		s.w.Crash(s.nid)
+		return
+	}
+	ls.writeToTxnLog = !ls.snapshotNeeded
+	ls.stage = lsSyncing
+}
+
+// onSyncingPacket mirrors the loop of Learner.syncWithLeader until UPTODATE.
+func (s *Server) onSyncingPacket(p *QuorumPacket) {
+	ls := s.learner
+	switch p.Type {
+	case PROPOSAL:
+		ls.packetsNotCommitted = append(ls.packetsNotCommitted, p.Txn)
+	case COMMIT:
+		if !ls.writeToTxnLog {
+			if len(ls.packetsNotCommitted) == 0 {
+				s.learnerShutdown("COMMIT " + p.Zxid.String() + " with no pending proposal") // NPE in syncWithLeader
+				return
+			}
+			head := ls.packetsNotCommitted[0]
+			if head.Zxid != p.Zxid {
+				s.note("Committing " + p.Zxid.String() + ", but next proposal is " + head.Zxid.String())
+				return
+			}
+			// zk.processTxn(hdr, txn): in memory, not into the committedLog.
+			s.db.tree.ProcessTxn(head)
+			s.record(&Committed{Sid: s.sid, Zxid: head.Zxid, Hash: head.Hash(), How: "sync"})
+			ls.packetsNotCommitted = ls.packetsNotCommitted[1:]
+		} else {
+			ls.packetsCommitted = append(ls.packetsCommitted, p.Zxid)
+		}
+	case INFORM:
+		if !ls.writeToTxnLog {
+			s.db.tree.ProcessTxn(p.Txn)
+			s.record(&Committed{Sid: s.sid, Zxid: p.Txn.Zxid, Hash: p.Txn.Hash(), How: "sync"})
+		} else {
+			ls.packetsNotCommitted = append(ls.packetsNotCommitted, p.Txn)
+			ls.packetsCommitted = append(ls.packetsCommitted, p.Txn.Zxid)
+		}
+	case NEWLEADER:
+		s.onNewLeader(p)
+	case UPTODATE:
+		s.onUptodate()
+	}
+}
+
+// onNewLeader mirrors the NEWLEADER case of syncWithLeader (3.8.5+, ZOOKEEPER-4785):
+// snapshot if needed, persist every pending proposal and fsync, then currentEpoch, then ACK.
+func (s *Server) onNewLeader(p *QuorumPacket) {
+	ls := s.learner
+	if ls.snapshotNeeded {
+		s.db.takeSnapshot()
+		s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "NEWLEADER after " + ls.syncMode})
+	}
+	ls.writeToTxnLog = true
+	ls.readTimeout = s.cfg.SyncLimitTime()
+	s.w.SetTimer(s.nid, tmLearnerRead, ls.readTimeout)
+	ls.syncMode = ""
+	if s.cfg.Mutants.EpochBeforePersist {
+		// 3.8.0-3.8.4: currentEpoch first, the txns to the asynchronous logger, ACK at once.
+		s.setCurrentEpoch(ls.newEpoch)
+		if !s.observer {
+			for _, txn := range ls.packetsNotCommitted {
+				ls.pendingTxns = append(ls.pendingTxns, txn)
+				s.syncProc.log(s, txn)
+			}
+			ls.packetsNotCommitted = nil
+		}
+		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+		return
+	}
+	if !s.observer {
+		for _, txn := range ls.packetsNotCommitted { // fzk.appendRequest
+			s.db.append(txn)
+			s.record(&Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()})
+			ls.pendingTxns = append(ls.pendingTxns, txn)
+			ls.requestsToAck = append(ls.requestsToAck, txn)
+		}
+		ls.packetsNotCommitted = nil
+	}
+	if s.observer && !(ls.snapshotNeeded && ls.syncSnapshot) {
+		s.learnerNewLeaderPersisted()
+		return
+	}
+	// getZKDatabase().commit(): the learner thread blocks until the fsync completes.
+	ls.blockedToken = s.w.Fsync(s.nid)
+}
+
+// learnerNewLeaderPersisted: the NEWLEADER fsync completed: currentEpoch, then the ACK.
+func (s *Server) learnerNewLeaderPersisted() {
+	ls := s.learner
+	s.setCurrentEpoch(ls.newEpoch)
+	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+	for len(ls.buffered) > 0 && s.learner == ls && ls.blockedToken == 0 {
+		p := ls.buffered[0]
+		ls.buffered = ls.buffered[1:]
+		s.learnerProcess(p)
+	}
+}
+
+// onUptodate mirrors the end of syncWithLeader: UPTODATE ack, start serving, then ACK and
+// log and commit what was held.
+func (s *Server) onUptodate() {
+	ls := s.learner
+	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+	s.updateElectionVote(ls.newEpoch)
+	ls.stage = lsBroadcast
+	s.setPhase(PhaseBroadcast)
+	if !s.observer {
+		for _, txn := range ls.requestsToAck {
+			s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: txn.Zxid})
+		}
+		ls.requestsToAck = nil
+		for _, txn := range ls.packetsNotCommitted {
+			ls.pendingTxns = append(ls.pendingTxns, txn)
+			s.syncProc.log(s, txn)
+		}
+		ls.packetsNotCommitted = nil
+		committed := ls.packetsCommitted
+		ls.packetsCommitted = nil
+		for _, z := range committed {
+			if !s.followerCommit(z) {
+				return
+			}
+		}
+		return
+	}
+	for _, txn := range ls.packetsNotCommitted {
+		if len(ls.packetsCommitted) == 0 || txn.Zxid != ls.packetsCommitted[0] {
+			s.note("Committing " + txn.Zxid.String() + ", but next proposal is not committed")
+			continue
+		}
+		ls.packetsCommitted = ls.packetsCommitted[1:]
+		s.observerCommit(txn)
+	}
+	ls.packetsNotCommitted = nil
+}
+
+// onBroadcastPacket mirrors Follower.processPacket / Observer.processPacket.
+func (s *Server) onBroadcastPacket(p *QuorumPacket) {
+	ls := s.learner
+	switch p.Type {
+	case PING:
+		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: PING, Zxid: p.Zxid})
+	case PROPOSAL:
+		if s.observer {
+			return // "Ignoring proposal"
+		}
+		ls.pendingTxns = append(ls.pendingTxns, p.Txn)
+		s.syncProc.log(s, p.Txn)
+	case COMMIT:
+		if s.observer {
+			return
+		}
+		s.followerCommit(p.Zxid)
+	case INFORM:
+		if s.observer {
+			s.observerCommit(p.Txn)
+		}
+	case UPTODATE:
+		s.note("Received an UPTODATE message after Follower started")
+	}
+}
+
+// followerCommit mirrors FollowerZooKeeperServer.commit. It reports false if the process
+// exited.
+func (s *Server) followerCommit(zxid Zxid) bool {
+	ls := s.learner
+	if len(ls.pendingTxns) == 0 {
+		s.note("Committing " + zxid.String() + " without seeing txn")
+		return true
+	}
+	head := ls.pendingTxns[0]
+	if head.Zxid != zxid {
+		s.note("Committing zxid " + zxid.String() + " but next pending txn " + head.Zxid.String() + ": exit UNMATCHED_TXN_COMMIT")
+		s.w.Crash(s.nid)
+		return false
+	}
+	ls.pendingTxns = ls.pendingTxns[1:]
+	s.applyCommitted(head, "commit")
+	return true
+}
+
+// observerCommit mirrors ObserverZooKeeperServer.commitRequest: log, then apply.
+func (s *Server) observerCommit(txn *Txn) {
+	s.syncProc.log(s, txn)
+	s.applyCommitted(txn, "inform")
+}

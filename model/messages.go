@@ -1,0 +1,63 @@
+package model
+
+import (
+	"strconv"
+)
+
+// Notification is an FLE message (FastLeaderElection.Notification / ToSend, version 0x2).
+type Notification struct {
+	State         ServerState // sender's state
+	Leader        int64       // proposed leader
+	Zxid          Zxid        // proposed leader's last zxid
+	ElectionEpoch int64       // sender's logicalclock (or its vote's electionEpoch when not LOOKING)
+	PeerEpoch     int64       // proposed leader's epoch
+	Sid           int64       // sender
+	Version       int32
+}
+
+func (n *Notification) AppendTo(b []byte) []byte {
+	b = append(b, "NOTIFICATION "...)
+	b = append(b, n.State.String()...)
+	b = append(b, " leader="...)
+	b = strconv.AppendInt(b, n.Leader, 10)
+	b = append(b, " zxid="...)
+	b = append(b, n.Zxid.String()...)
+	b = append(b, " round="...)
+	b = strconv.AppendInt(b, n.ElectionEpoch, 10)
+	b = append(b, " peerEpoch="...)
+	b = strconv.AppendInt(b, n.PeerEpoch, 10)
+	return b
+}
+
+func (n *Notification) TypeName() string { return "Notification" }
+
+// vote is the Vote this notification carries.
+func (n *Notification) vote() Vote {
+	return Vote{Version: n.Version, Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch, State: n.State}
+}
+
+// electionHello opens an election connection: QuorumCnxManager sends its sid first.
+type electionHello struct{ Sid int64 }
+
+func (h *electionHello) AppendTo(b []byte) []byte {
+	return strconv.AppendInt(append(b, "HELLO sid="...), h.Sid, 10)
+}
+
+// AppendTo gives packets their trace form: "PROPOSAL 0x100000003", with the epoch field of
+// ACKEPOCH and the sid of FOLLOWERINFO.
+func (p *QuorumPacket) AppendTo(b []byte) []byte {
+	b = append(b, p.Type.String()...)
+	b = append(b, ' ')
+	b = append(b, p.Zxid.String()...)
+	switch p.Type {
+	case ACKEPOCH:
+		b = append(b, " epoch="...)
+		b = strconv.AppendInt(b, p.Epoch, 10)
+	case FOLLOWERINFO, OBSERVERINFO:
+		b = append(b, " sid="...)
+		b = strconv.AppendInt(b, p.Sid, 10)
+	}
+	return b
+}
+
+func (p *QuorumPacket) TypeName() string { return "QuorumPacket" }

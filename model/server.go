@@ -1,0 +1,458 @@
+package model
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"zabsim/sim"
+)
+
+// Timer kinds of a server (sim timers are per node and per kind).
+const (
+	tmLoopback       = iota // deliver notifications sent to self (QuorumCnxManager loopback)
+	tmNotTimeout            // lookForLeader's poll timeout
+	tmFinalize              // lookForLeader's finalizeWait
+	tmLeaderTick            // Leader.lead loop: every tickTime/2
+	tmLeaderPhase           // a discovery wait of Leader.lead ran past initLimit*tickTime
+	tmLearnerRead           // the learner's socket read timeout
+	tmLearnerConnect        // Learner.connectToLeader: retry after leaderConnectDelayDuringRetryMs
+	tmObserverDelay         // Observer: random delay before looking again
+	tmStartLooking          // QuorumPeer.run: go back to lookForLeader
+)
+
+// Request is a client request as the server pipeline carries it (server/Request.java).
+type Request struct {
+	SessionID int64
+	Cxid      int32
+	Op        OpCode
+	Path      string
+	Data      string
+	Version   int32 // expected version for setData/delete; -1 any
+	Ephemeral bool
+	Sequence  bool
+	Timeout   sim.Time
+	Ops       []*Request // multi
+}
+
+// reqKey identifies a request across servers.
+type reqKey struct {
+	session int64
+	cxid    int32
+}
+
+// Server is a ZooKeeper server (QuorumPeer with its ZooKeeperServer), as a sim.Node.
+type Server struct {
+	w        *sim.World
+	cfg      *Config
+	sid      int64
+	nid      sim.NodeID
+	observer bool
+	qv       *QuorumMaj
+	rng      *rand.Rand
+
+	db            *zkDatabase
+	acceptedEpoch int64
+	currentEpoch  int64
+
+	state       ServerState
+	phase       ZabPhase
+	currentVote Vote
+
+	// QuorumCnxManager
+	elConn    []sim.ConnID    // per sid: the election connection, -1 none
+	elPending []*Notification // per sid: the one queued message (SEND_CAPACITY 1)
+	loopback  []*Notification
+	connKind  map[sim.ConnID]connKind // looked up only
+
+	fle      election
+	leader   *leaderState
+	learner  *learnerState
+	syncProc syncProcessor
+
+	// pending local requests waiting for their commit (session, cxid) -> reply
+	waiting map[reqKey]func(rc int32, zxid Zxid)
+	// OnCommit, if set, is told of every txn this server applies as committed.
+	OnCommit func(s *Server, txn *Txn, rc int32)
+}
+
+type connKind uint8
+
+const (
+	connUnknown connKind = iota
+	connElection
+	connLearner // leader side: a LearnerHandler's connection
+	connLeader  // learner side: the connection to the leader
+)
+
+// NewServer builds server sid of the ensemble described by cfg (normalised) and adds it to w.
+func NewServer(w *sim.World, cfg *Config, sid int64) (*Server, error) {
+	s := &Server{w: w, cfg: cfg, sid: sid, nid: sim.NodeID(sid), observer: cfg.IsObserver(sid),
+		qv: NewQuorumMaj(cfg.Voters()...)}
+	if err := w.Add(s.nid, s); err != nil {
+		return nil, err
+	}
+	s.rng = w.Stream("server/" + strconv.FormatInt(sid, 10))
+	s.resetVolatile()
+	return s, nil
+}
+
+// Sid is the server's id.
+func (s *Server) Sid() int64 { return s.sid }
+
+// State is the server's peer state.
+func (s *Server) State() ServerState { return s.state }
+
+// Phase is the server's Zab phase.
+func (s *Server) Phase() ZabPhase { return s.phase }
+
+// IsObserver reports whether the server is an observer.
+func (s *Server) IsObserver() bool { return s.observer }
+
+// CurrentEpoch and AcceptedEpoch are the values of the epoch files.
+func (s *Server) CurrentEpoch() int64  { return s.currentEpoch }
+func (s *Server) AcceptedEpoch() int64 { return s.acceptedEpoch }
+
+// LastProcessedZxid is the in-memory tree's lastProcessedZxid.
+func (s *Server) LastProcessedZxid() Zxid { return s.db.lastProcessedZxid() }
+
+// Tree is the server's in-memory data tree (read-only for callers).
+func (s *Server) Tree() *DataTree { return s.db.tree }
+
+// Up reports whether the server process is running.
+func (s *Server) Up() bool { return s.w.IsUp(s.nid) }
+
+// Serving reports whether the server is a leader or learner in BROADCAST.
+func (s *Server) Serving() bool {
+	return s.phase == PhaseBroadcast && (s.state == LEADING || s.state == FOLLOWING || s.state == OBSERVING)
+}
+
+// LeaderSid is the leader this server follows or is, or -1.
+func (s *Server) LeaderSid() int64 {
+	switch s.state {
+	case LEADING:
+		return s.sid
+	case FOLLOWING, OBSERVING:
+		return s.currentVote.Leader
+	}
+	return -1
+}
+
+// resetVolatile drops all volatile state, as a process start does.
+func (s *Server) resetVolatile() {
+	n := s.cfg.Servers + s.cfg.Observers + 1
+	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid))
+	s.elConn = make([]sim.ConnID, n)
+	for i := range s.elConn {
+		s.elConn[i] = -1
+	}
+	s.elPending = make([]*Notification, n)
+	s.loopback = nil
+	s.connKind = map[sim.ConnID]connKind{}
+	s.fle = election{}
+	s.leader, s.learner = nil, nil
+	s.syncProc = syncProcessor{}
+	s.waiting = map[reqKey]func(int32, Zxid){}
+	s.state, s.phase = LOOKING, PhaseElection
+}
+
+func (s *Server) record(r sim.Message) { s.w.Record(s.nid, r) }
+
+func (s *Server) note(text string) { s.record(&Note{Sid: s.sid, Text: text}) }
+
+// --- sim.Node ---
+
+// Start boots the server: QuorumPeer.start (loadDataBase, then the election).
+func (s *Server) Start() { s.boot() }
+
+// Restart boots the server again from its disk.
+func (s *Server) Restart() { s.boot() }
+
+func (s *Server) boot() {
+	s.resetVolatile()
+	s.loadDataBase("disk")
+	// QuorumPeer.startLeaderElection: the vote a peer reports until it decides.
+	s.currentVote = Vote{Leader: s.sid, Zxid: s.lastLoggedZxid(), PeerEpoch: s.currentEpoch}
+	s.setState(LOOKING, PhaseElection, "")
+	s.lookForLeader()
+}
+
+// Crash drops everything volatile; the world has closed the connections and timers.
+func (s *Server) Crash() {
+	s.resetVolatile()
+}
+
+// loadDataBase mirrors QuorumPeer.loadDataBase: the database from disk, then the epoch
+// files (derived from the last zxid when missing, as on an upgrade).
+func (s *Server) loadDataBase(from string) {
+	snapZxid := Zxid(0)
+	if snap := s.db.latestSnapshot(); snap != nil {
+		snapZxid = snap.tree.LastProcessedZxid
+	}
+	n := s.db.loadDataBase()
+	s.recordLoaded(from, snapZxid, n)
+	disk := s.w.Disk(s.nid)
+	lastEpoch := s.db.lastProcessedZxid().Epoch()
+	var ok bool
+	if s.currentEpoch, ok = readEpoch(disk, fileCurrentEpoch); !ok {
+		s.currentEpoch = lastEpoch
+		s.writeEpoch(fileCurrentEpoch, lastEpoch)
+	}
+	if s.acceptedEpoch, ok = readEpoch(disk, fileAcceptedEpoch); !ok {
+		s.acceptedEpoch = lastEpoch
+		s.writeEpoch(fileAcceptedEpoch, lastEpoch)
+	}
+}
+
+func (s *Server) recordLoaded(from string, snapZxid Zxid, replayed int) {
+	s.record(&Loaded{Sid: s.sid, From: from, SnapZxid: snapZxid, Replayed: replayed,
+		LastZxid: s.db.lastProcessedZxid(), History: s.history()})
+}
+
+// history is the server's txns as the checker tracks them: the committedLog can be
+// partial, so it is the log's txns up to lastProcessedZxid.
+func (s *Server) history() []ZxidHash {
+	var out []ZxidHash
+	for _, t := range s.db.readTxns(s.db.logFiles()) {
+		if t.Zxid <= s.db.lastProcessedZxid() {
+			out = append(out, ZxidHash{t.Zxid, t.Hash()})
+		}
+	}
+	return out
+}
+
+// writeEpoch writes an epoch file (QuorumPeer.writeLongToFile: atomic and synced).
+func (s *Server) writeEpoch(file string, epoch int64) {
+	s.w.Disk(s.nid).WriteAtomic(file, epoch)
+	s.record(&EpochWritten{Sid: s.sid, File: file, Epoch: epoch})
+}
+
+func (s *Server) setAcceptedEpoch(e int64) {
+	s.acceptedEpoch = e
+	s.writeEpoch(fileAcceptedEpoch, e)
+}
+
+func (s *Server) setCurrentEpoch(e int64) {
+	s.currentEpoch = e
+	s.writeEpoch(fileCurrentEpoch, e)
+}
+
+func (s *Server) setState(st ServerState, ph ZabPhase, reason string) {
+	s.state, s.phase = st, ph
+	s.record(&StateChange{Sid: s.sid, State: st, Phase: ph, Epoch: s.currentEpoch, Reason: reason})
+}
+
+func (s *Server) setPhase(ph ZabPhase) {
+	if s.phase != ph {
+		s.setState(s.state, ph, "")
+	}
+}
+
+// Accept notes a new connection; its first message says what it is for.
+func (s *Server) Accept(c sim.ConnID, peer sim.NodeID) {
+	s.connKind[c] = connUnknown
+}
+
+// Receive dispatches a message by the connection it came on.
+func (s *Server) Receive(c sim.ConnID, m sim.Message) {
+	switch msg := m.(type) {
+	case *electionHello:
+		s.onElectionHello(c, msg)
+	case *Notification:
+		s.onNotification(msg)
+	case *QuorumPacket:
+		switch s.connKind[c] {
+		case connLeader:
+			s.learnerReceive(c, msg)
+		case connLearner:
+			s.leaderReceive(c, msg)
+		case connUnknown:
+			if msg.Type == FOLLOWERINFO || msg.Type == OBSERVERINFO {
+				s.connKind[c] = connLearner
+				s.leaderAcceptLearner(c, msg)
+			} else {
+				s.w.Close(c, s.nid)
+			}
+		}
+	default:
+		s.receiveOther(c, m)
+	}
+}
+
+// receiveOther handles messages of the client protocol (none yet: close).
+func (s *Server) receiveOther(c sim.ConnID, m sim.Message) { s.w.Close(c, s.nid) }
+
+// Closed routes a connection's end to whoever owned it.
+func (s *Server) Closed(c sim.ConnID) {
+	kind, ok := s.connKind[c]
+	if !ok {
+		return
+	}
+	delete(s.connKind, c)
+	switch kind {
+	case connElection:
+		for i, ec := range s.elConn {
+			if ec == c {
+				s.elConn[i] = -1
+			}
+		}
+	case connLearner:
+		s.leaderLearnerClosed(c)
+	case connLeader:
+		s.learnerConnClosed(c)
+	}
+}
+
+// Timer dispatches a server timer.
+func (s *Server) Timer(kind int) {
+	switch kind {
+	case tmLoopback:
+		s.drainLoopback()
+	case tmNotTimeout:
+		s.fleNotTimeout()
+	case tmFinalize:
+		s.fleFinalize()
+	case tmLeaderTick:
+		s.leaderTick()
+	case tmLeaderPhase:
+		s.leaderPhaseTimeout()
+	case tmLearnerRead:
+		s.learnerShutdown("read timeout: no packet from the leader")
+	case tmLearnerConnect:
+		s.learnerConnect()
+	case tmObserverDelay, tmStartLooking:
+		s.startLooking()
+	}
+}
+
+// FsyncDone completes the disk waits that were covered by this fsync.
+func (s *Server) FsyncDone(token uint64) {
+	if s.learner != nil && s.learner.blockedToken != 0 && token >= s.learner.blockedToken {
+		s.learner.blockedToken = 0
+		s.learnerNewLeaderPersisted()
+	}
+	s.syncProc.done(s, token)
+}
+
+// startLooking is QuorumPeer.run going round its loop: LOOKING, then lookForLeader.
+func (s *Server) startLooking() {
+	s.setState(LOOKING, PhaseElection, "")
+	s.lookForLeader()
+}
+
+// leaveRole ends LEADING/FOLLOWING/OBSERVING: ZooKeeperServer.shutdown(fullyShutDown), which
+// fast-forwards the database from the log unless fully shut down, then back to LOOKING.
+func (s *Server) leaveRole(reason string, fullyShutDown bool) {
+	s.closeRoleConns()
+	s.w.CancelTimer(s.nid, tmLeaderTick)
+	s.w.CancelTimer(s.nid, tmLeaderPhase)
+	s.w.CancelTimer(s.nid, tmLearnerRead)
+	s.w.CancelTimer(s.nid, tmLearnerConnect)
+	wasObserver := s.state == OBSERVING
+	s.leader, s.learner = nil, nil
+	if fullyShutDown {
+		s.db.clear()
+		s.note("shutdown: database cleared (unfinished SNAP)")
+	} else if !s.cfg.Mutants.NoFastForward {
+		n := s.db.fastForward()
+		s.recordLoaded("fastforward", 0, n)
+	}
+	s.failWaiting()
+	s.setState(LOOKING, PhaseElection, reason)
+	if wasObserver {
+		// Observer.waitForObserverElectionDelay: a random pause before looking again.
+		d := sim.Time(s.rng.Int64N(int64(s.cfg.ObserverElectionDelayMax)))
+		s.w.SetTimer(s.nid, tmObserverDelay, d)
+		return
+	}
+	s.lookForLeader()
+}
+
+// closeRoleConns closes the leader/learner connections in a stable order.
+func (s *Server) closeRoleConns() {
+	var cs []sim.ConnID
+	for c, k := range s.connKind {
+		if k == connLearner || k == connLeader {
+			cs = append(cs, c)
+		}
+	}
+	sortConns(cs)
+	for _, c := range cs {
+		delete(s.connKind, c)
+		s.w.Close(c, s.nid)
+	}
+}
+
+func sortConns(cs []sim.ConnID) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j] < cs[j-1]; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// ensureInitialized mirrors QuorumPeer.getLastLoggedZxid's "load if not initialized".
+func (s *Server) ensureInitialized() {
+	if !s.db.initialized {
+		s.loadDataBase("disk")
+	}
+}
+
+// lastLoggedZxid is QuorumPeer.getLastLoggedZxid: the in-memory tree's lastProcessedZxid.
+func (s *Server) lastLoggedZxid() Zxid {
+	s.ensureInitialized()
+	return s.db.lastProcessedZxid()
+}
+
+// applyCommitted is FinalRequestProcessor: apply a committed txn and answer a waiting
+// local request.
+func (s *Server) applyCommitted(txn *Txn, how string) {
+	rc := s.db.processTxn(txn)
+	s.record(&Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how})
+	s.afterApply(txn, rc)
+}
+
+func (s *Server) afterApply(txn *Txn, rc int32) {
+	if s.OnCommit != nil {
+		s.OnCommit(s, txn, rc)
+	}
+	k := reqKey{txn.SessionID, txn.Cxid}
+	if f, ok := s.waiting[k]; ok {
+		delete(s.waiting, k)
+		f(rc, txn.Zxid)
+	}
+}
+
+// failWaiting answers every waiting local request with ConnectionLoss (the server left
+// its role; the outcome of the write is unknown).
+func (s *Server) failWaiting() {
+	var keys []reqKey
+	for k := range s.waiting {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && (keys[j].session < keys[j-1].session || keys[j].session == keys[j-1].session && keys[j].cxid < keys[j-1].cxid); j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	for _, k := range keys {
+		f := s.waiting[k]
+		delete(s.waiting, k)
+		f(ErrConnectionLoss, 0)
+	}
+}
+
+// Submit hands a write request to this server, as its client connection would: a leader
+// proposes it, a learner forwards it to the leader. done is called when this server applies
+// the resulting txn (rc is its result), or with ErrConnectionLoss if the server cannot.
+func (s *Server) Submit(req *Request, done func(rc int32, zxid Zxid)) {
+	if !s.Up() || !s.Serving() {
+		done(ErrConnectionLoss, 0)
+		return
+	}
+	s.waiting[reqKey{req.SessionID, req.Cxid}] = done
+	if s.state == LEADING {
+		s.leaderSubmit(req)
+		return
+	}
+	s.learnerForward(req)
+}

@@ -1,0 +1,230 @@
+package sim
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppendIsVolatileUntilFsyncCompletes(t *testing.T) {
+	cfg := fixed(1, Millisecond)
+	cfg.FsyncLatency = 5 * Millisecond
+	w, rs := newTestWorld(t, cfg, 1)
+	d := w.Disk(1)
+	d.Append("log", 1)
+	d.Append("log", 2)
+	require.Equal(t, 2, d.Len("log"))
+	require.Equal(t, 0, d.Durable("log"))
+	tok := w.Fsync(1)
+	d.Append("log", 3) // after the fsync was asked for: not covered by it
+	w.RunFor(5*Millisecond - 1)
+	require.Equal(t, 0, d.Durable("log"))
+	require.Empty(t, rs[1].fsyncs)
+	w.RunFor(1)
+	require.Equal(t, []entry{{At: 5 * Millisecond, What: "fsync", N: tok}}, rs[1].only("fsync"))
+	require.Equal(t, 2, d.Durable("log"))
+	require.Equal(t, 3, d.Len("log"))
+	require.Equal(t, 0, d.Durable("nosuchfile"))
+	require.Equal(t, 0, d.Len("nosuchfile"))
+	recs, torn := d.Records("nosuchfile")
+	require.Nil(t, recs)
+	require.False(t, torn)
+}
+
+func TestFsyncsQueue(t *testing.T) {
+	cfg := fixed(1, Millisecond)
+	cfg.FsyncLatency = 5 * Millisecond
+	w, rs := newTestWorld(t, cfg, 1)
+	d := w.Disk(1)
+	d.Append("log", "a")
+	t1 := w.Fsync(1)
+	d.Append("log", "b")
+	d.Append("epoch", "e")
+	t2 := w.Fsync(1)
+	w.RunFor(2 * Millisecond)
+	d.Append("log", "c")
+	t3 := w.Fsync(1)
+	require.Equal(t, []uint64{1, 2, 3}, []uint64{t1, t2, t3})
+	w.RunUntil(5 * Millisecond)
+	require.Equal(t, 1, d.Durable("log"))
+	require.Equal(t, 0, d.Durable("epoch"))
+	w.RunUntil(10 * Millisecond)
+	require.Equal(t, 2, d.Durable("log"))
+	require.Equal(t, 1, d.Durable("epoch"))
+	w.RunFor(Second)
+	require.Equal(t, 3, d.Durable("log"))
+	require.Equal(t, []entry{
+		{At: 5 * Millisecond, What: "fsync", N: t1},
+		{At: 10 * Millisecond, What: "fsync", N: t2},
+		{At: 15 * Millisecond, What: "fsync", N: t3},
+	}, rs[1].only("fsync"))
+	// An idle disk starts the next fsync at once.
+	w.Fsync(1)
+	t4 := w.Now()
+	w.RunFor(Second)
+	require.Equal(t, t4+5*Millisecond, rs[1].only("fsync")[3].At)
+	require.Equal(t, []string{"epoch", "log"}, d.Names())
+}
+
+func crashWith(t *testing.T, policy DiskPolicy) (*Disk, []any, bool) {
+	cfg := fixed(1, Millisecond)
+	cfg.CrashDisk = policy
+	w, _ := newTestWorld(t, cfg, 1)
+	d := w.Disk(1)
+	d.Append("log", "a")
+	d.Append("log", "b")
+	w.Fsync(1)
+	w.RunFor(Second)
+	d.Append("log", "c")
+	d.Append("log", "d")
+	d.Append("other", "x")
+	require.NoError(t, w.Crash(1))
+	recs, torn := d.Records("log")
+	return d, recs, torn
+}
+
+func TestCrashPolicies(t *testing.T) {
+	t.Run("lose-unsynced", func(t *testing.T) {
+		d, recs, torn := crashWith(t, LoseUnsynced)
+		require.Equal(t, []any{"a", "b"}, recs)
+		require.False(t, torn)
+		require.Equal(t, 0, d.Len("other"))
+		require.Equal(t, 2, d.Durable("log"))
+	})
+	t.Run("keep-all", func(t *testing.T) {
+		d, recs, torn := crashWith(t, KeepAll)
+		require.Equal(t, []any{"a", "b", "c", "d"}, recs)
+		require.False(t, torn)
+		require.Equal(t, 4, d.Durable("log"))
+		require.Equal(t, 1, d.Len("other"))
+	})
+	t.Run("tear-last", func(t *testing.T) {
+		d, recs, torn := crashWith(t, TearLastRecord)
+		require.Equal(t, []any{"a", "b", "c"}, recs, "the first unsynced record survives, torn")
+		require.True(t, torn)
+		require.Equal(t, 3, d.Durable("log"))
+		require.True(t, d.RemoveTorn("log"))
+		recs, torn = d.Records("log")
+		require.Equal(t, []any{"a", "b"}, recs)
+		require.False(t, torn)
+		require.Equal(t, 2, d.Durable("log"))
+		require.False(t, d.RemoveTorn("log"), "only once")
+		require.False(t, d.RemoveTorn("nosuchfile"))
+		other, otherTorn := d.Records("other")
+		require.Equal(t, []any{"x"}, other)
+		require.True(t, otherTorn)
+	})
+	t.Run("tear-last with nothing unsynced", func(t *testing.T) {
+		cfg := fixed(1, Millisecond)
+		cfg.CrashDisk = TearLastRecord
+		w, _ := newTestWorld(t, cfg, 1)
+		d := w.Disk(1)
+		d.WriteAtomic("epoch", 3)
+		require.NoError(t, w.Crash(1))
+		recs, torn := d.Records("epoch")
+		require.Equal(t, []any{3}, recs)
+		require.False(t, torn)
+	})
+}
+
+func TestTruncateAndWriteAtomicAreDurableAtOnce(t *testing.T) {
+	w, rs := newTestWorld(t, fixed(1, Millisecond), 1)
+	d := w.Disk(1)
+	for i := 0; i < 5; i++ {
+		d.Append("log", i)
+	}
+	w.Fsync(1)
+	w.RunFor(Second)
+	require.Equal(t, 5, d.Durable("log"))
+	d.Truncate("log", 3)
+	require.Equal(t, 3, d.Len("log"))
+	require.Equal(t, 3, d.Durable("log"))
+	d.Append("log", 30) // volatile
+	d.WriteAtomic("currentEpoch", 7)
+	d.WriteAtomic("currentEpoch", 8)
+	require.Equal(t, 1, d.Durable("currentEpoch"))
+	require.NoError(t, w.Crash(1))
+	recs, _ := d.Records("log")
+	require.Equal(t, []any{0, 1, 2}, recs, "the truncation survives; the unsynced append does not")
+	recs, _ = d.Records("currentEpoch")
+	require.Equal(t, []any{8}, recs)
+	require.NoError(t, w.Restart(1))
+	require.Equal(t, 1, rs[1].restarts)
+
+	// Truncate while an fsync is in flight: the fsync cannot make the cut records (or
+	// records appended after it was asked for) durable.
+	for i := 3; i < 6; i++ {
+		d.Append("log", i)
+	}
+	w.Fsync(1)
+	d.Truncate("log", 4)
+	d.Append("log", 40)
+	d.Append("log", 41)
+	w.RunFor(Second)
+	require.Equal(t, 4, d.Durable("log"))
+	require.Equal(t, 6, d.Len("log"))
+	// Truncate beyond the end changes nothing.
+	d.Truncate("log", 100)
+	require.Equal(t, 6, d.Len("log"))
+	require.Equal(t, 4, d.Durable("log"))
+}
+
+func TestWriteAtomicAndRemoveWithAnFsyncInFlight(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1)
+	d := w.Disk(1)
+	for i := 0; i < 3; i++ {
+		d.Append("snap", i)
+		d.Append("log", i)
+	}
+	w.Fsync(1) // marks snap and log at 3 records
+	d.WriteAtomic("snap", "s")
+	d.Append("snap", "volatile") // appended after the fsync was asked for
+	d.Remove("log")
+	d.Append("log", "new") // a new file after the remove: not covered either
+	w.RunFor(Second)
+	require.Equal(t, 1, d.Durable("snap"))
+	require.Equal(t, 0, d.Durable("log"))
+	require.NoError(t, w.Crash(1))
+	recs, _ := d.Records("snap")
+	require.Equal(t, []any{"s"}, recs)
+	require.Equal(t, 0, d.Len("log"))
+}
+
+func TestCrashCancelsFsyncInProgress(t *testing.T) {
+	cfg := fixed(1, Millisecond)
+	cfg.FsyncLatency = 10 * Millisecond
+	w, rs := newTestWorld(t, cfg, 1)
+	d := w.Disk(1)
+	d.Append("log", "a")
+	w.Fsync(1) // due at 10ms
+	w.Fsync(1) // due at 20ms
+	w.RunFor(5 * Millisecond)
+	require.NoError(t, w.Crash(1))
+	require.Equal(t, 0, d.Len("log"))
+	w.RunFor(Millisecond)
+	require.NoError(t, w.Restart(1))
+	d.Append("log", "b")
+	// The cancelled fsyncs neither complete nor hold the disk: a new one takes
+	// FsyncLatency from now, and the old ones (still in the queue at 10ms and 20ms) must
+	// not make "b" durable early.
+	tok := w.Fsync(1)
+	w.RunUntil(16*Millisecond - 1)
+	require.Empty(t, rs[1].fsyncs)
+	require.Equal(t, 0, d.Durable("log"))
+	w.RunFor(Second)
+	require.Equal(t, []entry{{At: 16 * Millisecond, What: "fsync", N: tok}}, rs[1].only("fsync"))
+	require.Equal(t, 1, d.Durable("log"))
+}
+
+func TestFsyncDoneWaitsForAPausedNode(t *testing.T) {
+	w, rs := newTestWorld(t, fixed(1, Millisecond), 1)
+	d := w.Disk(1)
+	d.Append("log", "a")
+	require.NoError(t, w.Pause(1))
+	tok := w.Fsync(1)
+	w.RunFor(10 * Millisecond)
+	require.Equal(t, 1, d.Durable("log"), "the kernel completes the fsync of a stopped process")
+	require.Empty(t, rs[1].fsyncs)
+	require.NoError(t, w.Resume(1))
+	require.Equal(t, []entry{{At: 10 * Millisecond, What: "fsync", N: tok}}, rs[1].only("fsync"))
+}

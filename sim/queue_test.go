@@ -1,0 +1,76 @@
+package sim
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestEventQueueOrder pushes and pops at random against a sorted reference: every pop must
+// return the reference's minimum by (at, seq). Times are drawn from a small range so that
+// many events share an instant and the seq tie-break is exercised.
+func TestEventQueueOrder(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 0))
+		var q eventQueue
+		var ref []event
+		var seq uint64
+		pops := 0
+		for op := 0; op < 5000; op++ {
+			if rng.IntN(3) != 0 || len(ref) == 0 { // push twice as often as pop
+				seq++
+				e := event{at: Time(rng.IntN(50)), seq: seq, gen: seq * 7}
+				q.push(e)
+				ref = append(ref, e)
+				continue
+			}
+			slices.SortFunc(ref, func(a, b event) int {
+				if c := cmp.Compare(a.at, b.at); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.seq, b.seq)
+			})
+			require.Equal(t, len(ref), q.Len())
+			require.Equal(t, ref[0], *q.peek(), "seed %d op %d: peek", seed, op)
+			got := q.pop()
+			require.Equal(t, ref[0], got, "seed %d op %d: pop", seed, op)
+			ref = ref[1:]
+			pops++
+		}
+		// Drain: the whole remaining sequence is sorted by (at, seq).
+		var last event
+		for i := 0; q.Len() > 0; i++ {
+			e := q.pop()
+			if i > 0 {
+				require.True(t, last.before(&e), "seed %d: %+v popped before %+v", seed, last, e)
+			}
+			last = e
+		}
+		require.Greater(t, pops, 1000)
+	}
+}
+
+// TestEventQueueTiesInInsertionOrder: events at one instant come out in push order even
+// when pushed interleaved with events at other instants.
+func TestEventQueueTiesInInsertionOrder(t *testing.T) {
+	var q eventQueue
+	var seq uint64
+	for i := 0; i < 300; i++ {
+		seq++
+		q.push(event{at: Time(i % 3), seq: seq, gen: uint64(i)})
+	}
+	var got []uint64
+	for q.Len() > 0 {
+		got = append(got, q.pop().gen)
+	}
+	var want []uint64
+	for r := 0; r < 3; r++ {
+		for i := r; i < 300; i += 3 {
+			want = append(want, uint64(i))
+		}
+	}
+	require.Equal(t, want, got)
+}

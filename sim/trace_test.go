@@ -1,0 +1,319 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// workload runs a random mix of sends, timers, partitions, clogs, resets, pauses and
+// crashes over 4 nodes, all drawn from the run's "workload" stream, and returns the trace.
+// change, if not nil, may rewrite the payload of send number i.
+func workload(t testing.TB, cfg Config, change func(i int) msg) *Trace {
+	w, rs := newTestWorld(t, cfg, 1, 2, 3, 4)
+	rng := w.Stream("workload")
+	ids := []NodeID{1, 2, 3, 4}
+	var conns []ConnID
+	for _, a := range ids {
+		for _, b := range ids {
+			if a < b {
+				conns = append(conns, w.Dial(a, b))
+			}
+		}
+	}
+	sent := 0
+	for step := 0; step < 800; step++ {
+		switch op := rng.IntN(40); {
+		case op < 25:
+			c := conns[len(conns)-1-rng.IntN(6)] // recent connections are likelier to live
+			from := w.Peer(c, ids[rng.IntN(4)])
+			m := msg(sent)
+			if change != nil {
+				m = change(sent)
+			}
+			if w.Send(c, from, m) {
+				sent++
+			} else if w.IsUp(from) {
+				conns = append(conns, w.Dial(from, w.Peer(c, from))) // reconnect
+			}
+		case op < 30:
+			id := ids[rng.IntN(4)]
+			if w.IsUp(id) {
+				w.SetTimer(id, rng.IntN(3), Time(rng.IntN(20))*Millisecond)
+			}
+		case op == 30:
+			a, b := ids[rng.IntN(4)], ids[rng.IntN(4)]
+			require.NoError(t, w.Partition([]NodeID{a}, []NodeID{b}, rng.IntN(2) == 0))
+		case op == 31:
+			w.HealAll()
+		case op == 32:
+			a, b := ids[rng.IntN(4)], ids[rng.IntN(4)]
+			require.NoError(t, w.Clog([]NodeID{a}, []NodeID{b}, false, w.Now()+Time(rng.IntN(50))*Millisecond))
+		case op == 33:
+			require.NoError(t, w.ResetConn(conns[rng.IntN(len(conns))]))
+		case op == 34:
+			id := ids[rng.IntN(4)]
+			switch {
+			case !w.IsUp(id):
+				require.NoError(t, w.Restart(id))
+			case w.IsPaused(id):
+				require.NoError(t, w.Resume(id))
+			case rng.IntN(2) == 0:
+				require.NoError(t, w.Pause(id))
+			default:
+				require.NoError(t, w.Crash(id))
+			}
+		case op >= 35:
+			a, b := ids[rng.IntN(4)], ids[rng.IntN(4)]
+			if a != b && w.IsUp(a) {
+				conns = append(conns, w.Dial(a, b))
+			}
+		}
+		w.RunFor(Time(rng.IntN(3000)) * Microsecond)
+	}
+	w.RunFor(Minute)
+	got := 0
+	for _, r := range rs {
+		got += len(r.only("recv"))
+	}
+	require.Greater(t, sent, 200, "the workload should send messages")
+	require.Greater(t, got, 100, "the workload should deliver messages")
+	return w.Trace()
+}
+
+func TestSameSeedSameTraceHash(t *testing.T) {
+	a := workload(t, Config{Seed: 11}, nil)
+	b := workload(t, Config{Seed: 11}, nil)
+	require.Equal(t, a.Hash(), b.Hash())
+	require.Equal(t, a.Len(), b.Len())
+	require.Greater(t, a.Len(), 1000)
+	require.Len(t, a.Records(), a.Len())
+	require.Len(t, a.HashString(), 16)
+	require.Nil(t, FirstDifference(a, b))
+
+	hashes := map[uint64]uint64{}
+	for seed := uint64(1); seed <= 6; seed++ {
+		h := workload(t, Config{Seed: seed}, nil).Hash()
+		prev, dup := hashes[h]
+		require.False(t, dup, "seeds %d and %d give the same hash", prev, seed)
+		hashes[h] = seed
+	}
+}
+
+func TestNoTraceKeepsTheHash(t *testing.T) {
+	a := workload(t, Config{Seed: 3}, nil)
+	b := workload(t, Config{Seed: 3, NoTrace: true}, nil)
+	require.Equal(t, a.Hash(), b.Hash())
+	require.Equal(t, a.Len(), b.Len())
+	require.Empty(t, b.Records())
+}
+
+func TestCheckDeterminism(t *testing.T) {
+	require.NoError(t, CheckDeterminism(func() *Trace { return workload(t, Config{Seed: 5}, nil) }))
+
+	// A run that is not a pure function of its seed: the second run changes send 150.
+	runs := 0
+	var first *Trace
+	err := CheckDeterminism(func() *Trace {
+		runs++
+		n := runs
+		tr := workload(t, Config{Seed: 5}, func(i int) msg {
+			if n == 2 && i == 150 {
+				return msg(-1)
+			}
+			return msg(i)
+		})
+		if n == 1 {
+			first = tr
+		}
+		return tr
+	})
+	require.Equal(t, 2, runs)
+	var div *Divergence
+	require.True(t, errors.As(err, &div), "want a *Divergence, got %v", err)
+	want := -1
+	for i, r := range first.Records() {
+		if r.Kind == RecSend && r.Data == Message(msg(150)) {
+			want = i
+			break
+		}
+	}
+	require.Positive(t, want)
+	require.Equal(t, want, div.Index)
+	rec := first.Records()[want]
+	require.Equal(t, rec.String(), div.A)
+	prefix := strconv.FormatInt(int64(rec.At), 10) + " send " + strconv.Itoa(int(rec.Node)) + " " + strconv.Itoa(int(rec.Peer)) + " " + strconv.Itoa(int(rec.Conn))
+	require.Equal(t, prefix+" m150", div.A)
+	require.Equal(t, prefix+" m-1", div.B)
+	require.Contains(t, err.Error(), "runs diverge at record "+strconv.Itoa(want))
+
+	// Without kept records, the divergence still shows, by hash.
+	runs = 0
+	err = CheckDeterminism(func() *Trace {
+		runs++
+		n := runs
+		return workload(t, Config{Seed: 5, NoTrace: true}, func(i int) msg {
+			if n == 2 && i == 150 {
+				return msg(-1)
+			}
+			return msg(i)
+		})
+	})
+	require.True(t, errors.As(err, &div))
+	require.Contains(t, div.A, "<hash ")
+	require.Contains(t, div.B, "<hash ")
+	require.NotEqual(t, div.A, div.B)
+}
+
+func TestFirstDifferenceOnLength(t *testing.T) {
+	short := func(extra bool) *Trace {
+		w, _ := newTestWorld(t, fixed(1, Millisecond), 1, 2)
+		c := w.Dial(1, 2)
+		w.Send(c, 1, msg(1))
+		if extra {
+			w.Send(c, 1, msg(2))
+		}
+		w.RunFor(Second)
+		return w.Trace()
+	}
+	a, b := short(false), short(true)
+	d := FirstDifference(a, b)
+	require.NotNil(t, d)
+	// a: start, start, dial, send m1, accept, deliver m1. b sends m2 right after m1.
+	require.Equal(t, 4, d.Index)
+	require.Equal(t, "1000000 accept 2 1 0", d.A)
+	require.Equal(t, "0 send 1 2 0 m2", d.B)
+	d = FirstDifference(short(true), short(true))
+	require.Nil(t, d)
+	// A prefix: the shorter run ends.
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1, 2)
+	d = FirstDifference(a, w.Trace())
+	require.Equal(t, &Divergence{Index: 2, A: "0 dial 1 2 0", B: "<end>"}, d)
+}
+
+// proposal is a typed payload, as the model's records are.
+type proposal struct {
+	Zxid  uint64 `json:"zxid"`
+	Epoch int    `json:"epoch"`
+}
+
+func (p proposal) AppendTo(b []byte) []byte {
+	return strconv.AppendUint(append(b, "proposal zxid="...), p.Zxid, 16)
+}
+func (p proposal) TypeName() string { return "proposal" }
+
+func TestWriteJSONL(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1, 2)
+	c := w.Dial(1, 2)
+	w.Send(c, 1, msg(7))
+	w.RunFor(Second)
+	w.Record(2, proposal{Zxid: 0x100000001, Epoch: 1})
+	var buf bytes.Buffer
+	require.NoError(t, w.Trace().WriteJSONL(&buf))
+
+	type line struct {
+		At   *int64          `json:"at_ns"`
+		Kind string          `json:"kind"`
+		Node *int32          `json:"node"`
+		Peer *int32          `json:"peer"`
+		Conn *int32          `json:"conn"`
+		Text string          `json:"text"`
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
+	}
+	var lines []line
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		var l line
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), "line %q", sc.Text())
+		require.NotNil(t, l.At)
+		require.NotNil(t, l.Node)
+		require.NotNil(t, l.Peer)
+		require.NotNil(t, l.Conn)
+		lines = append(lines, l)
+	}
+	require.NoError(t, sc.Err())
+	require.Len(t, lines, w.Trace().Len())
+	kinds := []string{}
+	for _, l := range lines {
+		kinds = append(kinds, l.Kind)
+	}
+	require.Equal(t, []string{"start", "start", "dial", "send", "accept", "deliver", "model"}, kinds)
+
+	send := lines[3]
+	require.Equal(t, int64(0), *send.At)
+	require.Equal(t, int32(1), *send.Node)
+	require.Equal(t, int32(2), *send.Peer)
+	require.Equal(t, int32(c), *send.Conn)
+	require.Equal(t, "m7", send.Text)
+	require.Empty(t, send.Type, "an untyped payload has only its text")
+	require.Nil(t, send.Data)
+
+	deliver := lines[5]
+	require.Equal(t, int64(Millisecond), *deliver.At)
+	require.Equal(t, int32(2), *deliver.Node)
+	require.Equal(t, int32(1), *deliver.Peer)
+
+	model := lines[6]
+	require.Equal(t, int64(Second), *model.At)
+	require.Equal(t, int32(-1), *model.Peer)
+	require.Equal(t, int32(-1), *model.Conn)
+	require.Equal(t, "proposal zxid=100000001", model.Text)
+	require.Equal(t, "proposal", model.Type)
+	require.JSONEq(t, `{"zxid":4294967297,"epoch":1}`, string(model.Data))
+
+	start := lines[0]
+	require.Equal(t, int32(-1), *start.Peer)
+	require.Empty(t, start.Text)
+}
+
+func TestObserversSeeEveryRecord(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond))
+	var seen []string
+	w.Trace().Observers = append(w.Trace().Observers, func(r *Record) { seen = append(seen, r.String()) })
+	require.NoError(t, w.Add(1, &recorder{w: w, id: 1}))
+	require.NoError(t, w.Add(2, &recorder{w: w, id: 2}))
+	require.NoError(t, w.Start(1))
+	require.NoError(t, w.Start(2))
+	c := w.Dial(1, 2)
+	w.Send(c, 1, msg(3))
+	w.RunFor(Second)
+	var want []string
+	for _, r := range w.Trace().Records() {
+		want = append(want, r.String())
+	}
+	require.Equal(t, want, seen)
+	require.Equal(t, []string{"0 start 1 -1 -1", "0 start 2 -1 -1", "0 dial 1 2 0", "0 send 1 2 0 m3", "1000000 accept 2 1 0", "1000000 deliver 2 1 0 m3"}, seen)
+}
+
+func TestRecordKindNames(t *testing.T) {
+	for k := RecStart; k <= RecModel; k++ {
+		require.NotContains(t, k.String(), "kind", "kind %d has no name", k)
+	}
+	require.Equal(t, "kind200", RecordKind(200).String())
+	require.Equal(t, "kind0", RecordKind(0).String())
+}
+
+// TestTraceHashIsStable pins the hash of a small fixed run, so that a change to what the
+// hash covers (or how) is seen.
+func TestTraceHashIsStable(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1, 2)
+	c := w.Dial(1, 2)
+	w.Send(c, 1, msg(1))
+	w.SetTimer(2, 1, 5*Millisecond)
+	w.RunFor(Second)
+	// FNV-1a over the canonical lines, each followed by '\n'.
+	h := uint64(fnvOffset)
+	for _, r := range w.Trace().Records() {
+		for _, c := range []byte(r.String() + "\n") {
+			h ^= uint64(c)
+			h *= fnvPrime
+		}
+	}
+	require.Equal(t, h, w.Trace().Hash())
+}
