@@ -287,3 +287,9 @@ func readEpoch(disk *sim.Disk, name string) (int64, bool) {
 	}
 	return recs[0].(int64), true
 }
+
+// proposalsFromTxnLogUnlimited is proposalsFromTxnLog without the size rule: what the
+// files after startZxid hold.
+func (db *zkDatabase) proposalsFromTxnLogUnlimited(startZxid Zxid) []Proposal {
+	return db.proposalsFromTxnLog(startZxid, 0)
+}

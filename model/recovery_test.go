@@ -1,0 +1,268 @@
+package model
+
+import (
+	"strings"
+	"testing"
+
+	"zabsim/sim"
+)
+
+// recordsOf returns the model records of type T.
+func recordsOf[T any](e *Ensemble) []T {
+	var out []T
+	for _, r := range e.W.Trace().Records() {
+		if v, ok := r.Data.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func logSize(db *zkDatabase, from Zxid) int64 {
+	var n int64
+	for _, p := range db.proposalsFromTxnLogUnlimited(from) {
+		n += p.Txn.size()
+	}
+	return n
+}
+
+// A follower that misses more than 500 writes is below minCommittedLog (the committedLog
+// keeps the last 501), so the leader tries its txn log. With the defaults the only snapshot
+// is the one Leader.lead took when the tree was nearly empty: the size limit
+// (0.33 x snapshot size) is tiny, the log files exceed it, and the leader sends SNAP.
+func TestFollowerMissing600WritesDefaultsSnap(t *testing.T) {
+	e := newEnsemble(t, 21, Config{Servers: 3})
+	e.StartAll()
+	l := mustStable(t, e, 30*sim.Second)
+	if err := e.WriteAndWait(l.Sid(), 3, 10*sim.Second); err != nil {
+		t.Fatal(err)
+	}
+	f := int64(1)
+	crash(t, e, f)
+	if err := e.WriteAndWait(l.Sid(), 600, 10*sim.Second); err != nil {
+		t.Fatal(err)
+	}
+	restart(t, e, f)
+	mustStable(t, e, 60*sim.Second)
+	d := lastSync(e, f)
+	if d == nil || d.Mode != "SNAP" || d.Branch != syncBranchTxnLogEmpty {
+		t.Fatalf("sync = %+v, want SNAP after an empty txn-log iterator", d)
+	}
+	if d.PeerLastZxid >= d.MinCommitted {
+		t.Fatalf("peer %s not below minCommittedLog %s", d.PeerLastZxid, d.MinCommitted)
+	}
+	if n := d.MaxCommitted.Counter() - d.MinCommitted.Counter() + 1; n != 501 {
+		t.Fatalf("committedLog holds %d proposals, want 501", n)
+	}
+	limit, size := l.db.txnLogSizeLimit(), logSize(l.db, d.PeerLastZxid)
+	if limit <= 0 || size <= limit {
+		t.Fatalf("txn log %d bytes, limit %d: the size rule should refuse it", size, limit)
+	}
+	e.W.RunFor(sim.Second)
+	if got := e.Server(f).LastProcessedZxid(); got != l.LastProcessedZxid() {
+		t.Fatalf("follower at %s, leader at %s", got, l.LastProcessedZxid())
+	}
+}
+
+// The same absence, but snapshots are recent and large (snapCount=100 rolls the log often,
+// and the tree holds 20 znodes of 10 KB): the log files after the follower's zxid fit in
+// 0.33 x the latest snapshot, so the leader replays them from disk and then the
+// committedLog: DIFF through the txn-log branch.
+func TestFollowerMissing600WritesLargeSnapshotTxnLogDiff(t *testing.T) {
+	e := newEnsemble(t, 22, Config{Servers: 3, SnapCount: 100})
+	e.StartAll()
+	l := mustStable(t, e, 30*sim.Second)
+	big := strings.Repeat("x", 10000)
+	if err := e.WriteAndWait(l.Sid(), 1, 10*sim.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		r := &Request{Op: OpCreate, Path: "/big" + itoa(int64(i)), Data: big}
+		done := false
+		e.submit(l, r, func(int32, Zxid) { done = true })
+		e.W.RunUntilCond(func() bool { return done }, e.W.Now()+10*sim.Second)
+	}
+	// enough small writes that the log rolls after the big ones: the file holding the
+	// follower's zxid then holds no big txn
+	if err := e.WriteAndWait(l.Sid(), 150, 10*sim.Second); err != nil {
+		t.Fatal(err)
+	}
+	f := int64(1)
+	crash(t, e, f)
+	if err := e.WriteAndWait(l.Sid(), 600, 10*sim.Second); err != nil {
+		t.Fatal(err)
+	}
+	restart(t, e, f)
+	mustStable(t, e, 60*sim.Second)
+	d := lastSync(e, f)
+	if d == nil || d.Mode != "DIFF" || d.Branch != syncBranchTxnLog {
+		t.Fatalf("sync = %+v, want DIFF through txnlog+committedLog", d)
+	}
+	limit, size := l.db.txnLogSizeLimit(), logSize(l.db, d.PeerLastZxid)
+	if size > limit {
+		t.Fatalf("txn log %d bytes over the limit %d", size, limit)
+	}
+	e.W.RunFor(sim.Second)
+	if got := e.Server(f).LastProcessedZxid(); got != l.LastProcessedZxid() {
+		t.Fatalf("follower at %s, leader at %s", got, l.LastProcessedZxid())
+	}
+}
+
+// A restart loads the newest snapshot and replays the log after it; a crash loses the log
+// appends that were not fsynced (the default disk policy), and the vote then carries the
+// last zxid that survived. snapCount=4 makes every server snapshot every 2-4 txns.
+func TestRestartLoadsSnapshotAndLogAndLosesUnsynced(t *testing.T) {
+	for _, tc := range []struct {
+		policy sim.DiskPolicy
+		keeps  bool
+	}{{sim.LoseUnsynced, false}, {sim.KeepAll, true}} {
+		t.Run(tc.policy.String(), func(t *testing.T) {
+			w := sim.MustWorld(sim.Config{Seed: 31, CrashDisk: tc.policy})
+			e, err := NewEnsemble(w, Config{Servers: 3, SnapCount: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.StartAll()
+			l := mustStable(t, e, 30*sim.Second)
+			if err := e.WriteAndWait(l.Sid(), 6, 10*sim.Second); err != nil {
+				t.Fatal(err)
+			}
+			f := e.Server(1)
+			e.Write(l.Sid())
+			// run until the follower appended the proposal, then crash it before its fsync
+			var z Zxid
+			w.RunUntilCond(func() bool {
+				if recs := recordsOf[*Logged](e); len(recs) > 0 && recs[len(recs)-1].Sid == 1 {
+					z = recs[len(recs)-1].Zxid
+					return true
+				}
+				return false
+			}, w.Now()+sim.Second)
+			if z == 0 {
+				t.Fatal("follower never logged the proposal")
+			}
+			crash(t, e, 1)
+			restart(t, e, 1)
+			loads := recordsOf[*Loaded](e)
+			ld := loads[len(loads)-1]
+			if ld.Sid != 1 || ld.From != "disk" {
+				t.Fatalf("last load = %+v, want server 1 from disk", ld)
+			}
+			if got := ld.LastZxid == z; got != tc.keeps {
+				t.Fatalf("after restart last zxid %s (proposal %s): kept=%v, want %v", ld.LastZxid, z, got, tc.keeps)
+			}
+			if f.currentVote.Zxid != ld.LastZxid {
+				t.Fatalf("vote zxid %s, want the last logged %s", f.currentVote.Zxid, ld.LastZxid)
+			}
+			if ld.SnapZxid == 0 || ld.Replayed == 0 {
+				t.Fatalf("load %+v: want a snapshot and a replayed log", ld)
+			}
+		})
+	}
+}
+
+// Observers learn every write through INFORM, never ACK, and never count for a quorum:
+// with two of three voters down the observer alone cannot keep the leader.
+func TestObserverLearnsButHasNoVote(t *testing.T) {
+	e := newEnsemble(t, 41, Config{Servers: 3, Observers: 1})
+	e.StartAll()
+	l := mustStable(t, e, 30*sim.Second)
+	o := e.Server(4)
+	if o.State() != OBSERVING || o.LeaderSid() != l.Sid() {
+		t.Fatalf("server 4 %s following %d, want OBSERVING %d", o.State(), o.LeaderSid(), l.Sid())
+	}
+	if err := e.WriteAndWait(4, 3, 10*sim.Second); err != nil {
+		t.Fatalf("write through the observer: %v", err)
+	}
+	e.W.RunFor(sim.Second)
+	if o.LastProcessedZxid() != l.LastProcessedZxid() {
+		t.Fatalf("observer at %s, leader at %s", o.LastProcessedZxid(), l.LastProcessedZxid())
+	}
+	for _, r := range e.W.Trace().Records() {
+		if p, ok := r.Data.(*QuorumPacket); ok && r.Kind == sim.RecSend && r.Node == 4 && p.Type == ACK && !p.Zxid.IsNewEpoch() {
+			t.Fatalf("observer sent %s", p)
+		}
+	}
+	for _, sid := range []int64{1, 2, 3} {
+		if sid != l.Sid() && e.Server(sid).Up() {
+			crash(t, e, sid)
+			break
+		}
+	}
+	for _, sid := range []int64{1, 2, 3} {
+		if sid != l.Sid() && e.Server(sid).Up() {
+			crash(t, e, sid)
+		}
+	}
+	e.W.RunFor(30 * sim.Second)
+	if l.State() == LEADING {
+		t.Fatalf("leader kept leading with only an observer")
+	}
+}
+
+// A leader cut off from both followers steps down ("Not sufficient followers synced")
+// within a few ticks past syncLimit, and the followers, whose reads time out after
+// syncLimit*tickTime, elect a new leader among themselves.
+func TestPartitionedLeaderStepsDown(t *testing.T) {
+	e := newEnsemble(t, 51, Config{Servers: 3})
+	e.StartAll()
+	l := mustStable(t, e, 30*sim.Second)
+	cut := e.W.Now()
+	var others []int64
+	for _, sid := range []int64{1, 2, 3} {
+		if sid != l.Sid() {
+			others = append(others, sid)
+		}
+	}
+	if err := e.W.Partition(ids(l.Sid()), ids(others...), false); err != nil {
+		t.Fatal(err)
+	}
+	e.W.RunUntilCond(func() bool { return l.State() == LOOKING }, cut+60*sim.Second)
+	stepDown := e.W.Now() - cut
+	limit := e.Cfg.SyncLimitTime() + 2*e.Cfg.TickTime
+	if l.State() != LOOKING || stepDown > limit {
+		t.Fatalf("leader state %s after %s, want LOOKING within %s", l.State(), stepDown, limit)
+	}
+	changes := recordsOf[*StateChange](e)
+	found := false
+	for _, c := range changes {
+		if c.Sid == l.Sid() && strings.HasPrefix(c.Reason, "Not sufficient followers synced") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no step-down with reason 'Not sufficient followers synced'")
+	}
+	e.W.RunUntilCond(func() bool {
+		nl := e.Leader()
+		return nl != nil && nl.Sid() != l.Sid()
+	}, e.W.Now()+60*sim.Second)
+	nl := e.Leader()
+	if nl == nil || nl.Sid() == l.Sid() {
+		t.Fatal("the majority side elected no new leader")
+	}
+	if nl.leader.epoch <= 1 {
+		t.Fatalf("new leader epoch %d, want > 1", nl.leader.epoch)
+	}
+}
+
+// The same seed gives the same trace hash; another seed gives another.
+func TestModelRunDeterministic(t *testing.T) {
+	run := func(seed uint64) *sim.Trace {
+		e := newEnsemble(t, seed, Config{Servers: 5})
+		e.StartAll()
+		mustStable(t, e, 30*sim.Second)
+		if err := e.WriteAndWait(2, 20, 10*sim.Second); err != nil {
+			t.Fatal(err)
+		}
+		crash(t, e, e.Leader().Sid())
+		mustStable(t, e, 60*sim.Second)
+		return e.W.Trace()
+	}
+	if err := sim.CheckDeterminism(func() *sim.Trace { return run(5) }); err != nil {
+		t.Fatal(err)
+	}
+	if run(5).Hash() == run(6).Hash() {
+		t.Fatal("seeds 5 and 6 gave the same trace hash")
+	}
+}
