@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -31,11 +32,21 @@ type Stat struct {
 	NumChildren         int32
 }
 
-// znode is a DataNode: data, stat and the sorted names of its children.
+// znode is a DataNode: data, stat and the names of its children (a set, as DataNode's
+// HashSet: sorted only when read, so creating the n-th child costs O(1), not O(n)).
 type znode struct {
 	data     string
 	stat     Stat
-	children []string
+	children map[string]struct{}
+}
+
+func (n *znode) sortedChildren() []string {
+	out := make([]string, 0, len(n.children))
+	for c := range n.children {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // DataTree mirrors server/DataTree.java: the znodes, the sessions with their ephemerals,
@@ -51,7 +62,7 @@ type DataTree struct {
 // NewDataTree is an empty tree with "/" and "/zookeeper", as DataTree's constructor makes.
 func NewDataTree() *DataTree {
 	t := &DataTree{nodes: map[string]*znode{}, sessions: map[int64]sim.Time{}, ephemerals: map[int64][]string{}}
-	t.nodes["/"] = &znode{children: []string{"zookeeper"}, stat: Stat{NumChildren: 1}}
+	t.nodes["/"] = &znode{children: map[string]struct{}{"zookeeper": {}}, stat: Stat{NumChildren: 1}}
 	t.nodes["/zookeeper"] = &znode{}
 	return t
 }
@@ -61,7 +72,7 @@ func (t *DataTree) Clone() *DataTree {
 	c := &DataTree{nodes: make(map[string]*znode, len(t.nodes)), sessions: make(map[int64]sim.Time, len(t.sessions)),
 		ephemerals: make(map[int64][]string, len(t.ephemerals)), LastProcessedZxid: t.LastProcessedZxid}
 	for p, n := range t.nodes {
-		c.nodes[p] = &znode{data: n.data, stat: n.stat, children: slices.Clone(n.children)}
+		c.nodes[p] = &znode{data: n.data, stat: n.stat, children: maps.Clone(n.children)}
 	}
 	for s, to := range t.sessions {
 		c.sessions[s] = to
@@ -100,7 +111,7 @@ func (t *DataTree) GetChildren(path string) ([]string, Stat, bool) {
 	if n == nil {
 		return nil, Stat{}, false
 	}
-	return slices.Clone(n.children), n.stat, true
+	return n.sortedChildren(), n.stat, true
 }
 
 // Sessions returns the open session ids, sorted.
@@ -199,8 +210,10 @@ func (t *DataTree) createNode(txn *Txn) int32 {
 		t.ephemerals[txn.SessionID] = append(t.ephemerals[txn.SessionID], txn.Path)
 	}
 	t.nodes[txn.Path] = n
-	i, _ := slices.BinarySearch(parent.children, name)
-	parent.children = slices.Insert(parent.children, i, name)
+	if parent.children == nil {
+		parent.children = map[string]struct{}{}
+	}
+	parent.children[name] = struct{}{}
 	parent.stat.Cversion++
 	parent.stat.NumChildren++
 	parent.stat.Pzxid = txn.Zxid
@@ -217,9 +230,7 @@ func (t *DataTree) deleteNode(path string, zxid Zxid) int32 {
 	}
 	parentPath, name := parentOf(path)
 	if parent := t.nodes[parentPath]; parent != nil {
-		if i, ok := slices.BinarySearch(parent.children, name); ok {
-			parent.children = slices.Delete(parent.children, i, i+1)
-		}
+		delete(parent.children, name)
 		parent.stat.Cversion++
 		parent.stat.NumChildren--
 		parent.stat.Pzxid = zxid

@@ -21,7 +21,7 @@ func (n *Notification) AppendTo(b []byte) []byte {
 	b = append(b, " leader="...)
 	b = strconv.AppendInt(b, n.Leader, 10)
 	b = append(b, " zxid="...)
-	b = append(b, n.Zxid.String()...)
+	b = n.Zxid.AppendTo(b)
 	b = append(b, " round="...)
 	b = strconv.AppendInt(b, n.ElectionEpoch, 10)
 	b = append(b, " peerEpoch="...)
@@ -48,7 +48,7 @@ func (h *electionHello) AppendTo(b []byte) []byte {
 func (p *QuorumPacket) AppendTo(b []byte) []byte {
 	b = append(b, p.Type.String()...)
 	b = append(b, ' ')
-	b = append(b, p.Zxid.String()...)
+	b = p.Zxid.AppendTo(b)
 	switch p.Type {
 	case ACKEPOCH:
 		b = append(b, " epoch="...)

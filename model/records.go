@@ -62,7 +62,7 @@ func (r *ElectionDone) AppendTo(b []byte) []byte {
 	b = append(b, "elected leader="...)
 	b = strconv.AppendInt(b, r.Leader, 10)
 	b = append(b, " zxid="...)
-	b = append(b, r.Zxid.String()...)
+	b = r.Zxid.AppendTo(b)
 	b = append(b, " round="...)
 	b = strconv.AppendInt(b, r.ElectionEpoch, 10)
 	b = append(b, " peerEpoch="...)
@@ -98,7 +98,7 @@ func (r *LeaderEstablished) AppendTo(b []byte) []byte {
 	b = append(b, "established epoch="...)
 	b = strconv.AppendInt(b, r.Epoch, 10)
 	b = append(b, " lastZxid="...)
-	return append(b, r.LastZxid.String()...)
+	return r.LastZxid.AppendTo(b)
 }
 
 // LeaderActive: a quorum acked NEWLEADER and the leader started serving (startZkServer).
@@ -139,13 +139,13 @@ func (r *SyncDecided) AppendTo(b []byte) []byte {
 	b = append(b, ' ')
 	b = append(b, r.Mode...)
 	b = append(b, " peerLastZxid="...)
-	b = append(b, r.PeerLastZxid.String()...)
+	b = r.PeerLastZxid.AppendTo(b)
 	b = append(b, " min="...)
-	b = append(b, r.MinCommitted.String()...)
+	b = r.MinCommitted.AppendTo(b)
 	b = append(b, " max="...)
-	b = append(b, r.MaxCommitted.String()...)
+	b = r.MaxCommitted.AppendTo(b)
 	b = append(b, " lastProcessed="...)
-	b = append(b, r.LastProcessedZxid.String()...)
+	b = r.LastProcessedZxid.AppendTo(b)
 	b = append(b, " packets="...)
 	return strconv.AppendInt(b, int64(len(r.Packets)), 10)
 }
@@ -174,7 +174,7 @@ type Committed struct {
 func (r *Committed) TypeName() string { return "Committed" }
 func (r *Committed) AppendTo(b []byte) []byte {
 	b = append(b, "commit "...)
-	b = append(b, r.Zxid.String()...)
+	b = r.Zxid.AppendTo(b)
 	b = append(b, " h="...)
 	b = strconv.AppendUint(b, r.Hash, 16)
 	b = append(b, ' ')
@@ -191,7 +191,7 @@ type Logged struct {
 func (r *Logged) TypeName() string { return "Logged" }
 func (r *Logged) AppendTo(b []byte) []byte {
 	b = append(b, "log "...)
-	b = append(b, r.Zxid.String()...)
+	b = r.Zxid.AppendTo(b)
 	b = append(b, " h="...)
 	return strconv.AppendUint(b, r.Hash, 16)
 }
@@ -206,7 +206,7 @@ type Truncated struct {
 func (r *Truncated) TypeName() string { return "Truncated" }
 func (r *Truncated) AppendTo(b []byte) []byte {
 	b = append(b, "truncate to "...)
-	b = append(b, r.Zxid.String()...)
+	b = r.Zxid.AppendTo(b)
 	b = append(b, " removed="...)
 	return strconv.AppendInt(b, int64(r.Removed), 10)
 }
@@ -234,11 +234,11 @@ func (r *Loaded) AppendTo(b []byte) []byte {
 	b = append(b, "load from="...)
 	b = append(b, r.From...)
 	b = append(b, " snap="...)
-	b = append(b, r.SnapZxid.String()...)
+	b = r.SnapZxid.AppendTo(b)
 	b = append(b, " replayed="...)
 	b = strconv.AppendInt(b, int64(r.Replayed), 10)
 	b = append(b, " last="...)
-	return append(b, r.LastZxid.String()...)
+	return r.LastZxid.AppendTo(b)
 }
 
 // SnapshotTaken: the server wrote a snapshot file.
@@ -251,7 +251,7 @@ type SnapshotTaken struct {
 func (r *SnapshotTaken) TypeName() string { return "SnapshotTaken" }
 func (r *SnapshotTaken) AppendTo(b []byte) []byte {
 	b = append(b, "snapshot "...)
-	b = append(b, r.Zxid.String()...)
+	b = r.Zxid.AppendTo(b)
 	b = append(b, ' ')
 	return append(b, r.Why...)
 }

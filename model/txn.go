@@ -54,12 +54,14 @@ type Txn struct {
 	Timeout   sim.Time // CreateSessionTxn
 	Err       int32    // ErrorTxn: the error code
 	Ops       []*Txn   // MultiTxn
+
+	hash uint64 // cached Hash; a txn never changes once proposed
 }
 
 // AppendTo appends the canonical text of t. Two txns are the same txn exactly when their
 // texts are equal; the checker compares them this way.
 func (t *Txn) AppendTo(b []byte) []byte {
-	b = append(b, t.Zxid.String()...)
+	b = t.Zxid.AppendTo(b)
 	b = append(b, ' ')
 	b = append(b, t.Type.String()...)
 	b = append(b, " s="...)
@@ -101,6 +103,9 @@ func (t *Txn) String() string { return string(t.AppendTo(nil)) }
 
 // Hash is a 64-bit FNV-1a of the canonical text: the "value" of the txn for the checker.
 func (t *Txn) Hash() uint64 {
+	if t.hash != 0 {
+		return t.hash
+	}
 	var buf [128]byte
 	b := t.AppendTo(buf[:0])
 	h := uint64(14695981039346656037)
@@ -108,6 +113,7 @@ func (t *Txn) Hash() uint64 {
 		h ^= uint64(c)
 		h *= 1099511628211
 	}
+	t.hash = h
 	return h
 }
 

@@ -31,6 +31,14 @@ func (z Zxid) String() string {
 	return "0x" + strconv.FormatInt(int64(z), 16)
 }
 
+// AppendTo appends String's form without allocating.
+func (z Zxid) AppendTo(b []byte) []byte {
+	if z < 0 {
+		return strconv.AppendInt(b, int64(z), 10)
+	}
+	return strconv.AppendInt(append(b, "0x"...), int64(z), 16)
+}
+
 // ParseZxid reads "0x100000003" (or a decimal number).
 func ParseZxid(s string) (Zxid, error) {
 	v, err := strconv.ParseInt(s, 0, 64)
