@@ -63,13 +63,15 @@ func (e *Ensemble) Leader() *Server {
 	return best
 }
 
-// Stable reports whether a leader is active and every running voter and observer is
-// synced with it (FOLLOWING/OBSERVING it in BROADCAST) — what `await leader` waits for.
+// Stable reports whether a leader is active, every running voter and observer is synced
+// with it (FOLLOWING/OBSERVING it in BROADCAST), and those voters form a quorum — what
+// `await leader` waits for.
 func (e *Ensemble) Stable() bool {
 	l := e.Leader()
 	if l == nil {
 		return false
 	}
+	synced := []int64{l.sid}
 	for _, s := range e.Servers {
 		if !s.Up() || s == l {
 			continue
@@ -77,8 +79,11 @@ func (e *Ensemble) Stable() bool {
 		if !s.Synced(l.sid) {
 			return false
 		}
+		if !s.observer {
+			synced = append(synced, s.sid)
+		}
 	}
-	return true
+	return l.qv.ContainsQuorum(synced)
 }
 
 // Synced reports whether s follows (or observes) leader in BROADCAST.

@@ -1,0 +1,475 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"zabsim/model"
+	"zabsim/sim"
+)
+
+// spec describes a command for the static check: its options and how to check its words.
+type spec struct {
+	opts  []string
+	check func(s *Script, c *Command, names map[string]bool) error
+}
+
+var commands map[string]spec
+
+func init() {
+	commands = map[string]spec{
+		"ensemble":  {opts: []string{"observers"}, check: checkEnsemble},
+		"config":    {check: checkConfig},
+		"disk":      {opts: []string{"policy"}, check: checkDisk},
+		"mutant":    {check: checkMutant},
+		"start":     {opts: []string{"stagger"}, check: checkStart},
+		"crash":     {check: checkServers},
+		"restart":   {check: checkServers},
+		"pause":     {check: checkServers},
+		"resume":    {check: checkServers},
+		"await":     {opts: []string{"within"}, check: checkAwait},
+		"let":       {check: checkLet},
+		"write":     {opts: []string{"via"}, check: checkWrite},
+		"partition": {check: checkLinks},
+		"heal":      {check: checkHeal},
+		"clog":      {opts: []string{"for"}, check: checkClog},
+		"latency":   {opts: []string{"min", "mean"}, check: checkLatency},
+		"run":       {check: checkRun},
+		"expect":    {opts: []string{"on", "within"}, check: checkExpect},
+	}
+}
+
+// check validates every command before anything runs.
+func check(s *Script) error {
+	names := map[string]bool{}
+	seenEnsemble, seenStart := false, false
+	for i := range s.Commands {
+		c := &s.Commands[i]
+		sp, ok := commands[c.Name]
+		if !ok {
+			return &Error{s.File, c.Line, fmt.Sprintf("unknown command %q (known: %s)", c.Name, knownCommands())}
+		}
+		if c.Name != "config" {
+			for _, kv := range c.KV {
+				if !contains(sp.opts, kv.Key) {
+					return &Error{s.File, c.Line, fmt.Sprintf("%s: unknown option %q", c.Name, kv.Key)}
+				}
+			}
+		}
+		switch c.Name {
+		case "ensemble":
+			if seenEnsemble {
+				return &Error{s.File, c.Line, "ensemble given twice"}
+			}
+			seenEnsemble = true
+		case "config", "disk", "mutant":
+			if seenStart {
+				return &Error{s.File, c.Line, c.Name + " must come before the first start"}
+			}
+		default:
+			if !seenEnsemble {
+				return &Error{s.File, c.Line, c.Name + " before ensemble: the first command must be 'ensemble N'"}
+			}
+			if c.Name == "start" {
+				seenStart = true
+			}
+		}
+		if err := sp.check(s, c, names); err != nil {
+			return &Error{s.File, c.Line, err.Error()}
+		}
+	}
+	if !seenEnsemble {
+		return &Error{s.File, 1, "no 'ensemble N' command"}
+	}
+	return nil
+}
+
+func knownCommands() string {
+	return "ensemble config disk mutant start crash restart pause resume await let write partition heal clog latency run expect"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) != 1 {
+		return fmt.Errorf("ensemble takes the number of voting servers: ensemble 3")
+	}
+	n, err := strconv.Atoi(c.Args[0])
+	if err != nil || n < 1 || n > 99 {
+		return fmt.Errorf("ensemble %q: want a number of servers from 1 to 99", c.Args[0])
+	}
+	s.servers = n
+	if v, ok := c.Opt("observers"); ok {
+		o, err := strconv.Atoi(v)
+		if err != nil || o < 0 || o > 99 {
+			return fmt.Errorf("observers=%q: want a number from 0 to 99", v)
+		}
+		s.servers += o
+	}
+	return nil
+}
+
+// configKeys are the ZooKeeper option names config accepts.
+var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
+	"snapshotSizeFactor", "snapCount", "forceSnapshotSync", "minSessionTimeout", "maxSessionTimeout",
+	"latencyMin", "latencyMean", "fsyncLatency", "crashCloseDelay"}
+
+func checkConfig(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) > 0 {
+		return fmt.Errorf("config takes key=value options, not %q", c.Args[0])
+	}
+	if len(c.KV) == 0 {
+		return fmt.Errorf("config needs at least one key=value (known: %s)", strings.Join(configKeys, " "))
+	}
+	var cfg model.Config
+	var wc sim.Config
+	for _, kv := range c.KV {
+		if err := applyConfig(&cfg, &wc, kv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyConfig sets one option on the model or world configuration.
+func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
+	dur := func(dst *sim.Time) error {
+		t, err := sim.ParseTime(kv.Value)
+		if err != nil {
+			return fmt.Errorf("%s=%s: not a duration like 2s or 150ms", kv.Key, kv.Value)
+		}
+		*dst = t
+		return nil
+	}
+	num := func(dst *int, min int) error {
+		n, err := strconv.Atoi(kv.Value)
+		if err != nil || n < min {
+			return fmt.Errorf("%s=%s: want a whole number >= %d", kv.Key, kv.Value, min)
+		}
+		*dst = n
+		return nil
+	}
+	boolean := func(dst *bool) error {
+		b, err := strconv.ParseBool(kv.Value)
+		if err != nil {
+			return fmt.Errorf("%s=%s: want true or false", kv.Key, kv.Value)
+		}
+		*dst = b
+		return nil
+	}
+	switch kv.Key {
+	case "tickTime":
+		return dur(&cfg.TickTime)
+	case "initLimit":
+		return num(&cfg.InitLimit, 1)
+	case "syncLimit":
+		return num(&cfg.SyncLimit, 1)
+	case "commitLogCount":
+		return num(&cfg.CommitLogCount, 1)
+	case "smallCommitLog":
+		return boolean(&cfg.SmallCommitLog)
+	case "snapshotSizeFactor":
+		f, err := strconv.ParseFloat(kv.Value, 64)
+		if err != nil {
+			return fmt.Errorf("snapshotSizeFactor=%s: want a number (negative disables the txn-log sync)", kv.Value)
+		}
+		cfg.SnapshotSizeFactor = f
+		if f == 0 {
+			cfg.SnapshotSizeFactor = 1e-9 // 0 means "default" in model.Config
+		}
+	case "snapCount":
+		return num(&cfg.SnapCount, 1)
+	case "forceSnapshotSync":
+		return boolean(&cfg.ForceSnapshotSync)
+	case "minSessionTimeout":
+		return dur(&cfg.MinSessionTimeout)
+	case "maxSessionTimeout":
+		return dur(&cfg.MaxSessionTimeout)
+	case "latencyMin":
+		return dur(&wc.LatencyMin)
+	case "latencyMean":
+		if err := dur(&wc.LatencyMean); err != nil {
+			return err
+		}
+		if wc.LatencyMean == 0 {
+			wc.LatencyMean = sim.ZeroLatencyMean
+		}
+	case "fsyncLatency":
+		return dur(&wc.FsyncLatency)
+	case "crashCloseDelay":
+		return dur(&wc.CrashCloseDelay)
+	default:
+		return fmt.Errorf("unknown config option %q (known: %s)", kv.Key, strings.Join(configKeys, " "))
+	}
+	return nil
+}
+
+func checkDisk(s *Script, c *Command, _ map[string]bool) error {
+	v, ok := c.Opt("policy")
+	if !ok || len(c.Args) > 0 {
+		return fmt.Errorf("disk takes policy=lose-unsynced|keep-all|tear-last")
+	}
+	_, err := sim.ParseDiskPolicy(v)
+	return err
+}
+
+func checkMutant(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) == 0 {
+		return fmt.Errorf("mutant needs a name (known: %s)", strings.Join(model.MutantNames, " "))
+	}
+	var m model.Mutants
+	for _, a := range c.Args {
+		if err := m.Set(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSelector checks one server selector: a sid, a let name, leader, followers, all, *
+// or a set {1,2,L}.
+func checkSelector(s *Script, w string, names map[string]bool) error {
+	if strings.HasPrefix(w, "{") {
+		inner := strings.TrimSuffix(strings.TrimPrefix(w, "{"), "}")
+		if inner == "" {
+			return fmt.Errorf("empty set %q", w)
+		}
+		for _, x := range strings.Split(inner, ",") {
+			if err := checkSelector(s, x, names); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch w {
+	case "leader", "followers", "all", "*":
+		return nil
+	}
+	if n, err := strconv.Atoi(w); err == nil {
+		if n < 1 || n > s.servers {
+			return fmt.Errorf("server %d: the ensemble has servers 1 to %d", n, s.servers)
+		}
+		return nil
+	}
+	if isIdent(w) {
+		if !names[w] {
+			return fmt.Errorf("%q is not bound: use 'let %s = leader' first, or a server number", w, w)
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not a server (a number, a let name, leader, followers, all, * or {1,2})", w)
+}
+
+func checkServers(s *Script, c *Command, names map[string]bool) error {
+	if len(c.Args) == 0 {
+		return fmt.Errorf("%s needs a server: %s 2", c.Name, c.Name)
+	}
+	for _, a := range c.Args {
+		if err := checkSelector(s, a, names); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkStart(s *Script, c *Command, names map[string]bool) error {
+	if err := checkServers(s, c, names); err != nil {
+		return err
+	}
+	if v, ok := c.Opt("stagger"); ok {
+		if _, err := sim.ParseTime(v); err != nil {
+			return fmt.Errorf("stagger=%s: not a duration", v)
+		}
+	}
+	return nil
+}
+
+func checkWithin(c *Command) error {
+	if v, ok := c.Opt("within"); ok {
+		if _, err := sim.ParseTime(v); err != nil {
+			return fmt.Errorf("within=%s: not a duration like 60s", v)
+		}
+	}
+	return nil
+}
+
+func checkAwait(s *Script, c *Command, names map[string]bool) error {
+	if err := checkWithin(c); err != nil {
+		return err
+	}
+	if len(c.Args) == 0 {
+		return fmt.Errorf("await what? await leader | await synced S")
+	}
+	switch c.Args[0] {
+	case "leader":
+		if len(c.Args) != 1 {
+			return fmt.Errorf("await leader takes no server")
+		}
+	case "synced":
+		if len(c.Args) != 2 {
+			return fmt.Errorf("await synced takes one server: await synced 3")
+		}
+		return checkSelector(s, c.Args[1], names)
+	default:
+		return fmt.Errorf("await %q: want leader or synced", c.Args[0])
+	}
+	return nil
+}
+
+func checkLet(s *Script, c *Command, names map[string]bool) error {
+	if len(c.Args) != 3 || c.Args[1] != "=" {
+		return fmt.Errorf("let takes NAME = leader | NAME = <server>")
+	}
+	name := c.Args[0]
+	if !isIdent(name) || contains([]string{"leader", "followers", "all"}, name) {
+		return fmt.Errorf("let %q: a name is letters, digits and _, and not leader/followers/all", name)
+	}
+	if err := checkSelector(s, c.Args[2], names); err != nil {
+		return err
+	}
+	names[name] = true
+	return nil
+}
+
+func checkWrite(s *Script, c *Command, names map[string]bool) error {
+	if len(c.Args) < 1 || len(c.Args) > 2 {
+		return fmt.Errorf("write takes a count: write 5 [via=S] [nowait]")
+	}
+	if n, err := strconv.Atoi(c.Args[0]); err != nil || n < 1 || n > 100000 {
+		return fmt.Errorf("write %q: want a count from 1 to 100000", c.Args[0])
+	}
+	if len(c.Args) == 2 && c.Args[1] != "nowait" {
+		return fmt.Errorf("write: unexpected %q (only nowait)", c.Args[1])
+	}
+	if v, ok := c.Opt("via"); ok {
+		return checkSelector(s, v, names)
+	}
+	return nil
+}
+
+// splitLink reads "A -> B" (one-way) or "A B" (symmetric).
+func splitLink(args []string) (from, to string, oneWay bool, err error) {
+	switch {
+	case len(args) == 3 && args[1] == "->":
+		return args[0], args[2], true, nil
+	case len(args) == 2:
+		return args[0], args[1], false, nil
+	}
+	return "", "", false, fmt.Errorf("want 'A -> B' (one-way) or 'A B' (both ways), e.g. partition {1,2} {3}")
+}
+
+func checkLinks(s *Script, c *Command, names map[string]bool) error {
+	from, to, _, err := splitLink(c.Args)
+	if err != nil {
+		return fmt.Errorf("%s: %v", c.Name, err)
+	}
+	if err := checkSelector(s, from, names); err != nil {
+		return err
+	}
+	return checkSelector(s, to, names)
+}
+
+func checkHeal(s *Script, c *Command, names map[string]bool) error {
+	if len(c.Args) == 0 {
+		return nil
+	}
+	return checkLinks(s, c, names)
+}
+
+func checkClog(s *Script, c *Command, names map[string]bool) error {
+	if err := checkLinks(s, c, names); err != nil {
+		return err
+	}
+	v, ok := c.Opt("for")
+	if !ok {
+		return fmt.Errorf("clog needs for=DURATION")
+	}
+	if _, err := sim.ParseTime(v); err != nil {
+		return fmt.Errorf("for=%s: not a duration", v)
+	}
+	return nil
+}
+
+func checkLatency(s *Script, c *Command, names map[string]bool) error {
+	if err := checkLinks(s, c, names); err != nil {
+		return err
+	}
+	v, ok := c.Opt("min")
+	if !ok {
+		return fmt.Errorf("latency needs min=DURATION (and optionally mean=DURATION)")
+	}
+	if _, err := sim.ParseTime(v); err != nil {
+		return fmt.Errorf("min=%s: not a duration", v)
+	}
+	if v, ok := c.Opt("mean"); ok {
+		if _, err := sim.ParseTime(v); err != nil {
+			return fmt.Errorf("mean=%s: not a duration", v)
+		}
+	}
+	return nil
+}
+
+func checkRun(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) != 1 {
+		return fmt.Errorf("run takes a duration: run 10s")
+	}
+	if _, err := sim.ParseTime(c.Args[0]); err != nil {
+		return fmt.Errorf("run %s: not a duration like 10s", c.Args[0])
+	}
+	return nil
+}
+
+var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
+var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
+
+func checkExpect(s *Script, c *Command, names map[string]bool) error {
+	if len(c.Args) == 0 {
+		return fmt.Errorf("expect what? sync | leader | value | state | synced")
+	}
+	a := c.Args
+	switch a[0] {
+	case "sync":
+		if len(a) != 3 {
+			return fmt.Errorf("expect sync S MODE, MODE one of %s", strings.Join(syncModes, " "))
+		}
+		if !contains(syncModes, a[2]) {
+			return fmt.Errorf("sync mode %q: want one of %s", a[2], strings.Join(syncModes, " "))
+		}
+		return checkSelector(s, a[1], names)
+	case "leader":
+		if len(a) != 2 {
+			return fmt.Errorf("expect leader S")
+		}
+		return checkSelector(s, a[1], names)
+	case "value":
+		if len(a) == 3 && a[2] == "absent" || len(a) == 4 && a[2] == "=" {
+			if !strings.HasPrefix(a[1], "/") {
+				return fmt.Errorf("expect value: path %q must start with /", a[1])
+			}
+			if v, ok := c.Opt("on"); ok {
+				return checkSelector(s, v, names)
+			}
+			return nil
+		}
+		return fmt.Errorf(`expect value PATH absent | expect value PATH = "v" [on=S]`)
+	case "state":
+		if len(a) != 3 || !contains(states, a[2]) {
+			return fmt.Errorf("expect state S STATE, STATE one of %s", strings.Join(states, " "))
+		}
+		return checkSelector(s, a[1], names)
+	case "synced":
+		if len(a) != 2 {
+			return fmt.Errorf("expect synced S")
+		}
+		return checkSelector(s, a[1], names)
+	}
+	return fmt.Errorf("expect %q: want sync, leader, value, state or synced", a[0])
+}

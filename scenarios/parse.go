@@ -1,0 +1,163 @@
+// Package scenarios is the scenario language: a parser, an interpreter that drives a
+// model.Ensemble on a sim.World, and the built-in library of scenarios (library/*.zab).
+//
+// A scenario is a text file, one command per line; # starts a comment. The whole file is
+// parsed and checked before anything runs, so a bad line never leaves a run half done.
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is a problem with a scenario file: where, and why.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// Command is one line of a scenario.
+type Command struct {
+	Line int
+	Text string   // the line as written, without its comment
+	Name string   // "start", "expect", ...
+	Args []string // positional words after the name (set and arrow syntax kept as words)
+	KV   []KV     // key=value options, in order
+}
+
+// KV is one key=value option.
+type KV struct{ Key, Value string }
+
+// Opt returns the value of option key and whether it was given.
+func (c *Command) Opt(key string) (string, bool) {
+	for _, kv := range c.KV {
+		if kv.Key == key {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// Script is a parsed scenario.
+type Script struct {
+	Name     string
+	File     string
+	Header   string // the leading comment block: what the scenario teaches
+	Commands []Command
+	servers  int // voters + observers, from the ensemble line
+}
+
+// Parse reads a scenario. file names it in error messages.
+func Parse(file string, src string) (*Script, error) {
+	s := &Script{File: file, Name: strings.TrimSuffix(baseName(file), ".zab")}
+	var header []string
+	inHeader := true
+	for i, raw := range strings.Split(src, "\n") {
+		line := i + 1
+		text := raw
+		if j := strings.IndexByte(text, '#'); j >= 0 {
+			if inHeader && strings.TrimSpace(text[:j]) == "" {
+				header = append(header, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text[j:]), "#")))
+			}
+			text = text[:j]
+		}
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		inHeader = false
+		words, err := splitWords(text)
+		if err != nil {
+			return nil, &Error{file, line, err.Error()}
+		}
+		c := Command{Line: line, Text: text, Name: words[0]}
+		for _, w := range words[1:] {
+			if k, v, ok := strings.Cut(w, "="); ok && k != "" && !strings.HasPrefix(w, "\"") && isIdent(k) {
+				c.KV = append(c.KV, KV{k, unquote(v)})
+			} else {
+				c.Args = append(c.Args, w)
+			}
+		}
+		s.Commands = append(s.Commands, c)
+	}
+	s.Header = strings.TrimSpace(strings.Join(header, "\n"))
+	if err := check(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, "/\\"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func unquote(v string) string {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+// splitWords splits on blanks, keeping "quoted strings", {sets, with, blanks} and
+// key="quoted values" as single words.
+func splitWords(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	depth, quoted := 0, false
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, r := range s {
+		switch {
+		case quoted:
+			cur.WriteRune(r)
+			if r == '"' {
+				quoted = false
+			}
+		case r == '"':
+			quoted = true
+			cur.WriteRune(r)
+		case r == '{':
+			depth++
+			cur.WriteRune(r)
+		case r == '}':
+			if depth == 0 {
+				return nil, fmt.Errorf("unbalanced '}'")
+			}
+			depth--
+			cur.WriteRune(r)
+		case (r == ' ' || r == '\t') && depth == 0:
+			flush()
+		case r == ' ' || r == '\t':
+			// blanks inside a set are dropped: {1, 2} == {1,2}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unterminated string")
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("unbalanced '{'")
+	}
+	flush()
+	return out, nil
+}

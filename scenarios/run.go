@@ -1,0 +1,694 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"zabsim/model"
+	"zabsim/sim"
+)
+
+// Options are the settings of one run that do not come from the scenario.
+type Options struct {
+	Seed    uint64
+	NoTrace bool // keep only the trace hash (faster, less memory; no JSONL export)
+	// Progress, if set, is called now and then with the virtual time reached.
+	Progress func(virtual sim.Time)
+}
+
+// Result is what a run produced: the summary fields of `zabsim run --json`, and the
+// world and ensemble for reports and tests.
+type Result struct {
+	Scenario     string        `json:"scenario"`
+	Seed         uint64        `json:"seed"`
+	OK           bool          `json:"ok"`
+	Events       uint64        `json:"events"`
+	VirtualNs    int64         `json:"virtual_ns"`
+	TraceHash    string        `json:"trace_hash"`
+	Leaders      []LeaderInfo  `json:"leaders"`
+	Syncs        []SyncInfo    `json:"syncs"`
+	Expectations []Expectation `json:"expectations"`
+	Violations   []Violation   `json:"violations"`
+	Warnings     []string      `json:"warnings"`
+	Stopped      string        `json:"stopped,omitempty"` // why the run stopped early, if it did
+
+	World    *sim.World      `json:"-"`
+	Ensemble *model.Ensemble `json:"-"`
+}
+
+// LeaderInfo is an established leader: a quorum acknowledged its epoch.
+type LeaderInfo struct {
+	Epoch int64 `json:"epoch"`
+	Sid   int64 `json:"sid"`
+	AtNs  int64 `json:"at_ns"`
+}
+
+// SyncInfo is one sync decision of a leader for a learner.
+type SyncInfo struct {
+	Leader       int64  `json:"leader"`
+	Learner      int64  `json:"learner"`
+	Mode         string `json:"mode"`
+	PeerLastZxid string `json:"peer_last_zxid"`
+	MinCommitted string `json:"min_committed"`
+	MaxCommitted string `json:"max_committed"`
+	AtNs         int64  `json:"at_ns"`
+}
+
+// Expectation is the outcome of one expect line (or of an await that timed out).
+type Expectation struct {
+	Line int    `json:"line"`
+	Text string `json:"text"`
+	OK   bool   `json:"ok"`
+	Got  string `json:"got"`
+}
+
+// Violation is a failed check of the run.
+type Violation struct {
+	Check  string `json:"check"`
+	Detail string `json:"detail"`
+	AtNs   int64  `json:"at_ns"`
+}
+
+// runner is the interpreter's state.
+type runner struct {
+	s        *Script
+	opt      Options
+	mcfg     model.Config
+	wcfg     sim.Config
+	w        *sim.World
+	e        *model.Ensemble
+	names    map[string]int64
+	res      *Result
+	stopped  bool
+	lastProg sim.Time
+}
+
+// stop ends the run early after a failed await; the rest of the script is skipped.
+type stop struct{ why string }
+
+// Run executes a parsed script. A returned error is bad input (an *Error naming the line);
+// failed expectations are in the Result, which is then not OK.
+func Run(s *Script, opt Options) (*Result, error) {
+	r := &runner{s: s, opt: opt, names: map[string]int64{}, res: &Result{Scenario: s.Name, Seed: opt.Seed}}
+	for i := range s.Commands {
+		c := &s.Commands[i]
+		if err := r.exec(c); err != nil {
+			if st, ok := err.(*stop); ok {
+				r.res.Stopped = fmt.Sprintf("line %d: %s", c.Line, st.why)
+				break
+			}
+			return nil, &Error{s.File, c.Line, err.Error()}
+		}
+	}
+	if r.w == nil {
+		if err := r.build(); err != nil {
+			return nil, &Error{s.File, 1, err.Error()}
+		}
+	}
+	r.finish()
+	return r.res, nil
+}
+
+func (r *runner) build() error {
+	if r.w != nil {
+		return nil
+	}
+	r.wcfg.Seed = r.opt.Seed
+	r.wcfg.NoTrace = r.opt.NoTrace
+	w, err := sim.NewWorld(r.wcfg)
+	if err != nil {
+		return err
+	}
+	e, err := model.NewEnsemble(w, r.mcfg)
+	if err != nil {
+		return err
+	}
+	r.w, r.e = w, e
+	r.res.World, r.res.Ensemble = w, e
+	// The summary and the expectations read these records as they happen, so they work
+	// without a kept trace too.
+	w.Trace().Observers = append(w.Trace().Observers, func(rec *sim.Record) {
+		switch d := rec.Data.(type) {
+		case *model.LeaderEstablished:
+			r.res.Leaders = append(r.res.Leaders, LeaderInfo{Epoch: d.Epoch, Sid: d.Sid, AtNs: int64(rec.At)})
+		case *model.SyncDecided:
+			r.res.Syncs = append(r.res.Syncs, SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
+				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
+				MaxCommitted: d.MaxCommitted.String(), AtNs: int64(rec.At)})
+		}
+	})
+	r.res.Warnings = append(r.res.Warnings, e.Cfg.Warnings...)
+	return nil
+}
+
+func (r *runner) exec(c *Command) error {
+	switch c.Name {
+	case "ensemble":
+		r.mcfg.Servers, _ = strconv.Atoi(c.Args[0])
+		if v, ok := c.Opt("observers"); ok {
+			r.mcfg.Observers, _ = strconv.Atoi(v)
+		}
+		return nil
+	case "config":
+		for _, kv := range c.KV {
+			if err := applyConfig(&r.mcfg, &r.wcfg, kv); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "disk":
+		v, _ := c.Opt("policy")
+		p, err := sim.ParseDiskPolicy(v)
+		r.wcfg.CrashDisk = p
+		return err
+	case "mutant":
+		for _, a := range c.Args {
+			if err := r.mcfg.Mutants.Set(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := r.build(); err != nil {
+		return err
+	}
+	switch c.Name {
+	case "start":
+		return r.execStart(c)
+	case "crash", "restart", "pause", "resume":
+		return r.execProcess(c)
+	case "await":
+		return r.execAwait(c)
+	case "let":
+		sids, err := r.servers(c.Args[2])
+		if err != nil {
+			return err
+		}
+		if len(sids) != 1 {
+			return fmt.Errorf("let %s = %s: names %d servers, want exactly one", c.Args[0], c.Args[2], len(sids))
+		}
+		r.names[c.Args[0]] = sids[0]
+		return nil
+	case "write":
+		return r.execWrite(c)
+	case "partition", "heal", "clog", "latency":
+		return r.execLinks(c)
+	case "run":
+		d, _ := sim.ParseTime(c.Args[0])
+		r.runFor(d)
+		return nil
+	case "expect":
+		return r.execExpect(c)
+	}
+	return fmt.Errorf("unknown command %q", c.Name)
+}
+
+// runFor advances virtual time, reporting progress every 10 virtual seconds.
+func (r *runner) runFor(d sim.Time) {
+	end := r.w.Now() + d
+	for r.w.Now() < end {
+		step := min(end, r.w.Now()+10*sim.Second)
+		r.w.RunUntil(step)
+		r.progress()
+	}
+}
+
+func (r *runner) runUntil(cond func() bool, limit sim.Time) bool {
+	for {
+		step := min(limit, r.w.Now()+10*sim.Second)
+		if r.w.RunUntilCond(cond, step) {
+			return true
+		}
+		r.progress()
+		if r.w.Now() >= limit {
+			return false
+		}
+	}
+}
+
+func (r *runner) progress() {
+	if r.opt.Progress != nil && r.w.Now()-r.lastProg >= 10*sim.Second {
+		r.lastProg = r.w.Now()
+		r.opt.Progress(r.w.Now())
+	}
+}
+
+// servers resolves a selector to sids, in order.
+func (r *runner) servers(sel string) ([]int64, error) {
+	if strings.HasPrefix(sel, "{") {
+		var out []int64
+		for _, x := range strings.Split(strings.Trim(sel, "{}"), ",") {
+			s, err := r.servers(x)
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range s {
+				if !slices.Contains(out, v) {
+					out = append(out, v)
+				}
+			}
+		}
+		return out, nil
+	}
+	total := int64(len(r.e.Servers))
+	switch sel {
+	case "all", "*":
+		out := make([]int64, total)
+		for i := range out {
+			out[i] = int64(i + 1)
+		}
+		return out, nil
+	case "leader":
+		l := r.e.Leader()
+		if l == nil {
+			return nil, fmt.Errorf("'leader': there is no leader now (use 'await leader' first)")
+		}
+		return []int64{l.Sid()}, nil
+	case "followers":
+		l := r.e.Leader()
+		if l == nil {
+			return nil, fmt.Errorf("'followers': there is no leader now")
+		}
+		var out []int64
+		for _, s := range r.e.Servers {
+			if s != l && s.Up() {
+				out = append(out, s.Sid())
+			}
+		}
+		return out, nil
+	}
+	if n, err := strconv.ParseInt(sel, 10, 64); err == nil {
+		if n < 1 || n > total {
+			return nil, fmt.Errorf("server %d: the ensemble has servers 1 to %d", n, total)
+		}
+		return []int64{n}, nil
+	}
+	if sid, ok := r.names[sel]; ok {
+		return []int64{sid}, nil
+	}
+	return nil, fmt.Errorf("%q is not bound", sel)
+}
+
+func (r *runner) one(sel string) (int64, error) {
+	sids, err := r.servers(sel)
+	if err != nil {
+		return 0, err
+	}
+	if len(sids) != 1 {
+		return 0, fmt.Errorf("%s names %d servers, want one", sel, len(sids))
+	}
+	return sids[0], nil
+}
+
+func (r *runner) argServers(args []string) ([]int64, error) {
+	var out []int64
+	for _, a := range args {
+		s, err := r.servers(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+func (r *runner) execStart(c *Command) error {
+	sids, err := r.argServers(c.Args)
+	if err != nil {
+		return err
+	}
+	var stagger sim.Time
+	if v, ok := c.Opt("stagger"); ok {
+		stagger, _ = sim.ParseTime(v)
+	}
+	for i, sid := range sids {
+		if i > 0 && stagger > 0 {
+			r.runFor(stagger)
+		}
+		if r.e.Server(sid).Up() {
+			if len(sids) == 1 {
+				return fmt.Errorf("start %d: server %d is already running", sid, sid)
+			}
+			continue
+		}
+		if err := r.w.Start(sim.NodeID(sid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) execProcess(c *Command) error {
+	sids, err := r.argServers(c.Args)
+	if err != nil {
+		return err
+	}
+	for _, sid := range sids {
+		id := sim.NodeID(sid)
+		switch c.Name {
+		case "crash":
+			if !r.w.IsUp(id) {
+				return fmt.Errorf("crash %d: server %d is not running", sid, sid)
+			}
+			err = r.w.Crash(id)
+		case "restart":
+			if r.w.IsUp(id) {
+				return fmt.Errorf("restart %d: server %d is running (crash it first)", sid, sid)
+			}
+			err = r.w.Restart(id)
+		case "pause":
+			if !r.w.IsUp(id) || r.w.IsPaused(id) {
+				return fmt.Errorf("pause %d: server %d is not running or already paused", sid, sid)
+			}
+			err = r.w.Pause(id)
+		case "resume":
+			if !r.w.IsPaused(id) {
+				return fmt.Errorf("resume %d: server %d is not paused", sid, sid)
+			}
+			err = r.w.Resume(id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) within(c *Command, def sim.Time) sim.Time {
+	if v, ok := c.Opt("within"); ok {
+		d, _ := sim.ParseTime(v)
+		return d
+	}
+	return def
+}
+
+func (r *runner) execAwait(c *Command) error {
+	limit := r.w.Now() + r.within(c, 60*sim.Second)
+	var ok bool
+	switch c.Args[0] {
+	case "leader":
+		ok = r.runUntil(r.e.Stable, limit)
+	case "synced":
+		sid, err := r.one(c.Args[1])
+		if err != nil {
+			return err
+		}
+		s := r.e.Server(sid)
+		ok = r.runUntil(func() bool {
+			l := r.e.Leader()
+			return l != nil && (l == s || s.Synced(l.Sid()))
+		}, limit)
+	}
+	if !ok {
+		got := "timed out at " + fmtTime(r.w.Now())
+		r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false, Got: got})
+		return &stop{why: c.Text + " " + got}
+	}
+	return nil
+}
+
+func (r *runner) execWrite(c *Command) error {
+	n, _ := strconv.Atoi(c.Args[0])
+	nowait := len(c.Args) == 2
+	var via int64
+	if v, ok := c.Opt("via"); ok {
+		sid, err := r.one(v)
+		if err != nil {
+			return err
+		}
+		via = sid
+	} else {
+		// the default client is connected to the lowest-numbered serving server
+		for _, s := range r.e.Servers {
+			if s.Serving() {
+				via = s.Sid()
+				break
+			}
+		}
+		if via == 0 {
+			return fmt.Errorf("write: no server is serving (use 'await leader' first)")
+		}
+	}
+	if nowait {
+		for i := 0; i < n; i++ {
+			r.e.Write(via)
+		}
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		res := r.e.Write(via)
+		r.runUntil(func() bool { return res.Done }, r.w.Now()+30*sim.Second)
+		if !res.Done || res.Rc != model.ErrOK {
+			got := "no answer within 30s"
+			if res.Done {
+				got = "error " + strconv.Itoa(int(res.Rc))
+			}
+			r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false,
+				Got: fmt.Sprintf("write %d of %d (%s): %s", i+1, n, res.Path, got)})
+			return &stop{why: "write failed: " + got}
+		}
+	}
+	return nil
+}
+
+func toNodes(sids []int64) []sim.NodeID {
+	out := make([]sim.NodeID, len(sids))
+	for i, s := range sids {
+		out[i] = sim.NodeID(s)
+	}
+	return out
+}
+
+func (r *runner) execLinks(c *Command) error {
+	if c.Name == "heal" && len(c.Args) == 0 {
+		r.w.HealAll()
+		return nil
+	}
+	fromSel, toSel, oneWay, _ := splitLink(c.Args)
+	from, err := r.servers(fromSel)
+	if err != nil {
+		return err
+	}
+	to, err := r.servers(toSel)
+	if err != nil {
+		return err
+	}
+	f, t := toNodes(from), toNodes(to)
+	switch c.Name {
+	case "partition":
+		return r.w.Partition(f, t, oneWay)
+	case "heal":
+		return r.w.Heal(f, t, oneWay)
+	case "clog":
+		v, _ := c.Opt("for")
+		d, _ := sim.ParseTime(v)
+		return r.w.Clog(f, t, oneWay, r.w.Now()+d)
+	case "latency":
+		v, _ := c.Opt("min")
+		lo, _ := sim.ParseTime(v)
+		mean := sim.ZeroLatencyMean
+		if v, ok := c.Opt("mean"); ok {
+			mean, _ = sim.ParseTime(v)
+			if mean == 0 {
+				mean = sim.ZeroLatencyMean
+			}
+		}
+		for _, a := range f {
+			for _, b := range t {
+				if a == b {
+					continue
+				}
+				if err := r.w.SetLatency(a, b, lo, mean); err != nil {
+					return err
+				}
+				if !oneWay {
+					if err := r.w.SetLatency(b, a, lo, mean); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (r *runner) execExpect(c *Command) error {
+	a := c.Args
+	var ok bool
+	var got string
+	switch a[0] {
+	case "sync":
+		sid, err := r.one(a[1])
+		if err != nil {
+			return err
+		}
+		got = "no sync"
+		for _, d := range r.res.Syncs {
+			if d.Learner == sid {
+				got = d.Mode
+			}
+		}
+		ok = got == a[2]
+	case "leader":
+		sid, err := r.one(a[1])
+		if err != nil {
+			return err
+		}
+		got = "none"
+		if l := r.e.Leader(); l != nil {
+			got = strconv.FormatInt(l.Sid(), 10)
+		}
+		ok = got == strconv.FormatInt(sid, 10)
+	case "value":
+		targets := []int64{}
+		if v, has := c.Opt("on"); has {
+			s, err := r.servers(v)
+			if err != nil {
+				return err
+			}
+			targets = s
+		} else {
+			for _, s := range r.e.Servers {
+				if s.Up() {
+					targets = append(targets, s.Sid())
+				}
+			}
+		}
+		ok = true
+		var parts []string
+		for _, sid := range targets {
+			s := r.e.Server(sid)
+			data, _, exists := s.Tree().GetData(a[1])
+			var this string
+			if !exists {
+				this = "absent"
+			} else {
+				this = strconv.Quote(data)
+			}
+			parts = append(parts, fmt.Sprintf("%d:%s", sid, this))
+			want := "absent"
+			if a[2] == "=" {
+				want = strconv.Quote(unquote(a[3]))
+			}
+			if this != want || !s.Up() {
+				ok = false
+			}
+		}
+		got = strings.Join(parts, " ")
+	case "state":
+		sid, err := r.one(a[1])
+		if err != nil {
+			return err
+		}
+		s := r.e.Server(sid)
+		got = s.State().String()
+		if !s.Up() {
+			got = "DOWN"
+		}
+		ok = got == a[2]
+	case "synced":
+		sid, err := r.one(a[1])
+		if err != nil {
+			return err
+		}
+		l := r.e.Leader()
+		ok = l != nil && (l.Sid() == sid || r.e.Server(sid).Synced(l.Sid()))
+		got = "not synced"
+		if ok {
+			got = "synced"
+		}
+	}
+	r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: ok, Got: got})
+	return nil
+}
+
+func (s *stop) Error() string { return s.why }
+
+// finish fills the summary from the trace.
+func (r *runner) finish() {
+	res := r.res
+	w := r.w
+	res.Events = w.Events()
+	res.VirtualNs = int64(w.Now())
+	res.TraceHash = w.Trace().HashString()
+	res.OK = res.Stopped == ""
+	for _, x := range res.Expectations {
+		if !x.OK {
+			res.OK = false
+		}
+	}
+	if len(res.Violations) > 0 {
+		res.OK = false
+	}
+	if res.Leaders == nil {
+		res.Leaders = []LeaderInfo{}
+	}
+	if res.Syncs == nil {
+		res.Syncs = []SyncInfo{}
+	}
+	if res.Expectations == nil {
+		res.Expectations = []Expectation{}
+	}
+	if res.Violations == nil {
+		res.Violations = []Violation{}
+	}
+	if res.Warnings == nil {
+		res.Warnings = []string{}
+	}
+}
+
+func fmtTime(ns sim.Time) string { return strconv.FormatFloat(ns.Seconds(), 'f', 3, 64) + "s" }
+
+// Summary is the human summary of a run: leaders per epoch, sync decisions, expectations,
+// violations, and the figures that identify the run.
+func (res *Result) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scenario %s (seed %d)\n", res.Scenario, res.Seed)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	b.WriteString("leaders:\n")
+	if len(res.Leaders) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, l := range res.Leaders {
+		fmt.Fprintf(&b, "  %9s  epoch %d  server %d\n", fmtTime(sim.Time(l.AtNs)), l.Epoch, l.Sid)
+	}
+	b.WriteString("syncs:\n")
+	if len(res.Syncs) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, s := range res.Syncs {
+		fmt.Fprintf(&b, "  %9s  %d -> %d  %-10s peerLastZxid=%s min=%s max=%s\n", fmtTime(sim.Time(s.AtNs)),
+			s.Leader, s.Learner, s.Mode, s.PeerLastZxid, s.MinCommitted, s.MaxCommitted)
+	}
+	b.WriteString("expectations:\n")
+	if len(res.Expectations) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, x := range res.Expectations {
+		mark := "ok  "
+		if !x.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(&b, "  %s  line %d: %s  (got %s)\n", mark, x.Line, x.Text, x.Got)
+	}
+	b.WriteString("violations:\n")
+	if len(res.Violations) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, v := range res.Violations {
+		fmt.Fprintf(&b, "  %9s  %s: %s\n", fmtTime(sim.Time(v.AtNs)), v.Check, v.Detail)
+	}
+	if res.Stopped != "" {
+		fmt.Fprintf(&b, "stopped early: %s\n", res.Stopped)
+	}
+	verdict := "ok"
+	if !res.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(&b, "result: %s  (%d events, %s virtual, trace %s)\n", verdict, res.Events, fmtTime(sim.Time(res.VirtualNs)), res.TraceHash)
+	return b.String()
+}

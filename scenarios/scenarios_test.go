@@ -1,0 +1,214 @@
+package scenarios
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"zabsim/sim"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/ (only commit if you understand the diff)")
+
+// Every built-in scenario runs with all its expectations holding, and its summary matches
+// the golden file. If this fails after a deliberate change, run
+// `go test ./scenarios -run Golden -rewrite` and read the diff before committing it.
+func TestBuiltinScenariosGolden(t *testing.T) {
+	entries := List()
+	if len(entries) < 10 {
+		t.Fatalf("only %d built-in scenarios", len(entries))
+	}
+	for _, e := range entries {
+		t.Run(e.Name, func(t *testing.T) {
+			s, err := Builtin(e.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Header == "" || !strings.Contains(s.Header, "Source:") {
+				t.Errorf("header must say what the scenario teaches and its Source:, got %q", s.Header)
+			}
+			res, err := Run(s, Options{Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Summary()
+			if !res.OK {
+				t.Errorf("scenario failed:\n%s", got)
+			}
+			if len(res.Expectations) == 0 {
+				t.Errorf("scenario has no expectation")
+			}
+			path := filepath.Join("testdata", e.Name+".golden")
+			if *rewrite {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -rewrite to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("summary differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
+			}
+		})
+	}
+}
+
+// Two runs of every built-in scenario with the same seed give identical traces; another
+// seed gives another trace.
+func TestBuiltinScenariosDeterministic(t *testing.T) {
+	for _, e := range List() {
+		t.Run(e.Name, func(t *testing.T) {
+			s, _ := Builtin(e.Name)
+			run := func(seed uint64) *sim.Trace {
+				res, err := Run(s, Options{Seed: seed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.World.Trace()
+			}
+			if err := sim.CheckDeterminism(func() *sim.Trace { return run(7) }); err != nil {
+				t.Fatal(err)
+			}
+			if run(7).Hash() == run(8).Hash() {
+				t.Fatal("seeds 7 and 8 gave the same trace")
+			}
+		})
+	}
+}
+
+// Every kind of bad line is refused before anything runs, naming the file and line.
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+	}{
+		{"start all", "x.zab:1: start before ensemble: the first command must be 'ensemble N'"},
+		{"ensemble 3\nfrobnicate 2", `x.zab:2: unknown command "frobnicate"`},
+		{"ensemble 0", `x.zab:1: ensemble "0": want a number of servers from 1 to 99`},
+		{"ensemble three", `x.zab:1: ensemble "three": want a number of servers from 1 to 99`},
+		{"ensemble 3 observers=x", `x.zab:1: observers="x": want a number from 0 to 99`},
+		{"ensemble 3\nensemble 5", "x.zab:2: ensemble given twice"},
+		{"ensemble 3\nconfig tickTime=fast", "x.zab:2: tickTime=fast: not a duration like 2s or 150ms"},
+		{"ensemble 3\nconfig initLimit=0", "x.zab:2: initLimit=0: want a whole number >= 1"},
+		{"ensemble 3\nconfig bogus=1", `x.zab:2: unknown config option "bogus"`},
+		{"ensemble 3\nstart all\nconfig tickTime=1s", "x.zab:3: config must come before the first start"},
+		{"ensemble 3\nmutant ZK-0000", `x.zab:2: unknown mutant "ZK-0000"`},
+		{"ensemble 3\ndisk policy=sometimes", `x.zab:2: invalid disk policy "sometimes"`},
+		{"ensemble 3\nstart 4", "x.zab:2: server 4: the ensemble has servers 1 to 3"},
+		{"ensemble 3\ncrash L", `x.zab:2: "L" is not bound: use 'let L = leader' first`},
+		{"ensemble 3\ncrash", "x.zab:2: crash needs a server: crash 2"},
+		{"ensemble 3\nawait", "x.zab:2: await what?"},
+		{"ensemble 3\nawait leader within=soon", "x.zab:2: within=soon: not a duration like 60s"},
+		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader or synced`},
+		{"ensemble 3\nlet = leader", "x.zab:2: let takes NAME = leader | NAME = <server>"},
+		{"ensemble 3\nwrite -1", `x.zab:2: write "-1": want a count from 1 to 100000`},
+		{"ensemble 3\nwrite 2 later", `x.zab:2: write: unexpected "later" (only nowait)`},
+		{"ensemble 3\nwrite 2 speed=3", `x.zab:2: write: unknown option "speed"`},
+		{"ensemble 3\npartition 1", "x.zab:2: partition: want 'A -> B' (one-way) or 'A B' (both ways)"},
+		{"ensemble 3\npartition {1,2 {3}", "x.zab:2: unbalanced '{'"},
+		{"ensemble 3\npartition {} {3}", `x.zab:2: empty set "{}"`},
+		{"ensemble 3\nclog 1 2", "x.zab:2: clog needs for=DURATION"},
+		{"ensemble 3\nlatency 1 -> 2 mean=1ms", "x.zab:2: latency needs min=DURATION"},
+		{"ensemble 3\nrun forever", "x.zab:2: run forever: not a duration like 10s"},
+		{"ensemble 3\nexpect sync 1 MAGIC", `x.zab:2: sync mode "MAGIC": want one of DIFF TRUNC TRUNC+DIFF SNAP`},
+		{"ensemble 3\nexpect value zabsim absent", `x.zab:2: expect value: path "zabsim" must start with /`},
+		{"ensemble 3\nexpect state 1 SLEEPING", "x.zab:2: expect state S STATE"},
+		{"ensemble 3\nexpect weather", `x.zab:2: expect "weather"`},
+		{`ensemble 3` + "\n" + `expect value /a = "unterminated`, "x.zab:2: unterminated string"},
+		{"# only a comment\n", "x.zab:1: no 'ensemble N' command"},
+	} {
+		_, err := Parse("x.zab", tc.src)
+		if err == nil {
+			t.Errorf("%q: parsed, want error %q", tc.src, tc.want)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q:\n got  %s\n want %s", tc.src, err, tc.want)
+		}
+		if _, ok := err.(*Error); !ok {
+			t.Errorf("%q: error is %T, want *Error", tc.src, err)
+		}
+	}
+}
+
+// Runtime mistakes also name the line, and stop the run.
+func TestRunErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"ensemble 3\nstart all\nawait leader\ncrash 1\ncrash 1", "x.zab:5: crash 1: server 1 is not running"},
+		{"ensemble 3\nlet L = leader", "x.zab:2: 'leader': there is no leader now"},
+		{"ensemble 3\nstart all\nstart 2", "x.zab:3: start 2: server 2 is already running"},
+		{"ensemble 3\nstart all\nresume 1", "x.zab:3: resume 1: server 1 is not paused"},
+		{"ensemble 3\nwrite 1", "x.zab:2: write: no server is serving"},
+	} {
+		s, err := Parse("x.zab", tc.src)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.src, err)
+		}
+		_, err = Run(s, Options{Seed: 1})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %s", tc.src, err, tc.want)
+		}
+	}
+}
+
+// A failed expectation and a timed-out await make the result not OK, with what was seen.
+func TestFailedExpectations(t *testing.T) {
+	s, err := Parse("x.zab", "ensemble 3\nstart all\nawait leader\nexpect leader 1\nexpect sync 2 SNAP\ncrash 1 2\nawait leader within=5s\nexpect leader 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK {
+		t.Fatal("result OK, want failed")
+	}
+	if len(res.Expectations) != 3 {
+		t.Fatalf("%d expectations, want 3 (the last is skipped after the await timed out): %+v", len(res.Expectations), res.Expectations)
+	}
+	for i, want := range []struct {
+		ok  bool
+		got string
+	}{{false, "3"}, {false, "DIFF"}, {false, "timed out"}} {
+		x := res.Expectations[i]
+		if x.OK != want.ok || !strings.HasPrefix(x.Got, want.got) {
+			t.Errorf("expectation %d = %+v, want ok=%v got %q", i, x, want.ok, want.got)
+		}
+	}
+	if !strings.HasPrefix(res.Stopped, "line 7:") {
+		t.Errorf("stopped = %q, want line 7", res.Stopped)
+	}
+}
+
+// BenchmarkBuiltinScenarios runs the whole library once per op and reports the virtual
+// time it covers next to the wall time.
+func BenchmarkBuiltinScenarios(b *testing.B) {
+	var scripts []*Script
+	for _, e := range List() {
+		s, err := Builtin(e.Name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		scripts = append(scripts, s)
+	}
+	var virtual sim.Time
+	var events uint64
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, s := range scripts {
+			res, err := Run(s, Options{Seed: 1, NoTrace: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			virtual += sim.Time(res.VirtualNs)
+			events += res.Events
+		}
+	}
+	b.ReportMetric(virtual.Seconds()/float64(b.N), "virtual-s/op")
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+}
