@@ -170,5 +170,3 @@ func progress(stderr io.Writer, name string) func(sim.Time) {
 		}
 	}
 }
-
-
