@@ -172,8 +172,8 @@ func (w *World) Fsync(id NodeID) uint64 {
 	}
 	d.pending = append(d.pending, fsyncReq{token: d.token, incarnation: s.incarnation, marks: marks})
 	start := max(w.now, d.busy)
-	d.busy = start + w.cfg.FsyncLatency
-	w.push(event{at: d.busy, node: id, kind: evFsync, gen: d.token})
+	d.busy = start.add(w.cfg.FsyncLatency)
+	w.push(d.busy, evFsync, id, 0, d.token)
 	return d.token
 }
 
@@ -182,7 +182,7 @@ func (d *Disk) fsyncDue(token, incarnation uint64) bool {
 	for len(d.pending) > 0 && d.pending[0].token <= token {
 		p := d.pending[0]
 		d.pending = d.pending[1:]
-		if p.token != token {
+		if p.token != token || p.incarnation != incarnation {
 			continue
 		}
 		for name, m := range p.marks { // order does not matter: each file is independent
@@ -198,7 +198,8 @@ func (d *Disk) fsyncDue(token, incarnation uint64) bool {
 // crash applies policy to every file and cancels fsyncs in progress.
 func (d *Disk) crash(policy DiskPolicy) {
 	d.pending = nil
-	d.busy = 0 // the cancelled fsyncs do not hold up the next incarnation's
+	// The cancelled fsyncs do not hold up the next incarnation's.
+	d.busy = 0
 	for _, f := range d.files { // each file is independent: order does not matter
 		switch policy {
 		case KeepAll:

@@ -34,6 +34,7 @@ type direction struct {
 	schedAt   Time   // when that evDeliver is due
 	epoch     uint32 // evDeliver events of an older epoch are stale (see reschedule)
 	broken    bool   // an item was lost in a partition: TCP cannot deliver past the hole
+	link      *link  // the link this direction travels (links are never removed)
 }
 
 func (d *direction) empty() bool { return d.head == len(d.q) }
@@ -140,6 +141,9 @@ func (w *World) Dial(from, to NodeID) ConnID {
 	n := &w.net
 	id := ConnID(len(n.conns))
 	n.conns = append(n.conns, conn{ends: [2]NodeID{from, to}, open: [2]bool{true, true}})
+	cn := &n.conns[id]
+	cn.dirs[0].link = n.link(from, to)
+	cn.dirs[1].link = n.link(to, from)
 	s := w.nodes[from]
 	s.conns = append(s.conns, id)
 	w.record(RecDial, from, to, id, nil)
@@ -196,7 +200,9 @@ func (w *World) Close(c ConnID, self NodeID) {
 }
 
 // ResetConn resets connection c as an RST does: everything in flight both ways is lost and
-// both ends see the connection close after one link delay.
+// both ends see the connection close after one link delay. That holds for a connection
+// that went silent after losing a message in a partition since healed; across a link
+// that is cut when the RST arrives, the RST is lost like anything else.
 func (w *World) ResetConn(c ConnID) error {
 	n := &w.net
 	if c < 0 || int(c) >= len(n.conns) {
@@ -212,6 +218,7 @@ func (w *World) ResetConn(c ConnID) error {
 			}
 		}
 		d.clear()
+		d.broken = false // the stream is gone: the RST does not wait behind a hole
 		if cn.open[e] && cn.open[1-e] {
 			n.enqueue(c, e, inflight{kind: itemReset}, 0)
 		}
@@ -270,12 +277,11 @@ func (n *network) enqueue(c ConnID, e int, it inflight, extra Time) {
 	w := n.w
 	cn := &n.conns[c]
 	from, to := cn.ends[e], cn.ends[1-e]
-	l := n.link(from, to)
-	at := w.now + l.delay(w, from, to)
-	if min := w.now + extra; at < min {
+	d := &cn.dirs[e]
+	at := w.now.add(d.link.delay(w, from, to))
+	if min := w.now.add(extra); at < min {
 		at = min
 	}
-	d := &cn.dirs[e]
 	if at < d.floor {
 		at = d.floor
 	}
@@ -292,7 +298,7 @@ func (n *network) schedule(c ConnID, e int, at Time) {
 	d := &n.conns[c].dirs[e]
 	d.scheduled = true
 	d.schedAt = at
-	n.w.push(event{at: at, kind: evDeliver, arg: int32(c), gen: uint64(e) | uint64(d.epoch)<<1})
+	n.w.push(at, evDeliver, 0, int32(c), uint64(e)|uint64(d.epoch)<<1)
 }
 
 // reschedule brings forward the evDeliver of every direction whose head waits for a clog
@@ -307,8 +313,8 @@ func (n *network) reschedule() {
 				continue
 			}
 			at := max(now, d.q[d.head].at)
-			if l := n.links[[2]NodeID{cn.ends[e], cn.ends[1-e]}]; l != nil && l.clogUntil > at {
-				at = l.clogUntil
+			if d.link.clogUntil > at {
+				at = d.link.clogUntil
 			}
 			if at < d.schedAt {
 				d.epoch++
@@ -361,7 +367,7 @@ func (n *network) due(c ConnID, gen uint64) {
 		n.schedule(c, e, it.at)
 		return
 	}
-	l := n.link(from, to)
+	l := d.link
 	switch {
 	case !cn.open[1-e]:
 		d.popItem()

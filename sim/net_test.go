@@ -395,3 +395,31 @@ func TestUnsafeReorder(t *testing.T) {
 	require.Equal(t, []msg{0, 2, 1}, rs[2].got, "message 2 overtakes message 1")
 	require.Empty(t, records(w, RecDrop))
 }
+
+func TestResetConnAfterAPartition(t *testing.T) {
+	w, rs, c := established(t, fixed(1, Millisecond), 2)
+	require.NoError(t, w.Partition([]NodeID{1}, []NodeID{2}, false))
+	w.Send(c, 1, msg(1)) // lost: the connection goes silent
+	w.RunFor(10 * Millisecond)
+	// While the link is cut, the RST is lost too: nobody hears of the reset.
+	require.NoError(t, w.ResetConn(c))
+	w.RunFor(Second)
+	require.Empty(t, rs[1].closed)
+	require.Empty(t, rs[2].closed)
+
+	c2 := w.Dial(1, 2)
+	require.NoError(t, w.Partition([]NodeID{2}, []NodeID{1}, true))
+	w.RunFor(10 * Millisecond)
+	w.Send(c2, 2, msg(2)) // 2 -> 1 loses a message; 1 -> 2 is cut too
+	w.RunFor(10 * Millisecond)
+	w.HealAll()
+	w.Send(c2, 2, msg(3))
+	w.RunFor(Second)
+	require.Empty(t, rs[1].got, "silent after heal")
+	// After the heal, a reset reaches both ends of the silent connection.
+	t0 := w.Now()
+	require.NoError(t, w.ResetConn(c2))
+	w.RunFor(Second)
+	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c2}}, rs[1].only("closed"))
+	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c2}}, rs[2].only("closed"))
+}

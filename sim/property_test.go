@@ -24,9 +24,6 @@ func (m pmsg) AppendTo(b []byte) []byte {
 
 const propMaxNodes = 4
 
-var propStats [3]int
-var propOps []int
-
 // propWorld is the state the property test keeps beside the World.
 type propWorld struct {
 	w         *World
@@ -133,7 +130,6 @@ func drawOp(n int) *rapid.Generator[propOp] {
 // cuts, clogs and resets; (b) nothing crosses a partitioned link; (c) every message sent
 // is, in the end, delivered or recorded as dropped, exactly once.
 func TestPropertyConnectionsStayFIFOAndPartitionsAreSilent(t *testing.T) {
-	defer func() { t.Logf("stats %v ops %v", propStats, propOps) }()
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(3, propMaxNodes).Draw(t, "nodes")
 		cfg := Config{
@@ -276,15 +272,6 @@ func TestPropertyConnectionsStayFIFOAndPartitionsAreSilent(t *testing.T) {
 					}
 					last[k] = m.seq
 				}
-			}
-		}
-		propStats[0] += len(sent)
-		propOps = append(propOps, len(ops))
-		for _, k := range resolved {
-			if k == RecDeliver {
-				propStats[1]++
-			} else {
-				propStats[2]++
 			}
 		}
 		for m := range sent {

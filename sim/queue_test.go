@@ -22,7 +22,14 @@ func TestEventQueueOrder(t *testing.T) {
 		for op := 0; op < 5000; op++ {
 			if rng.IntN(3) != 0 || len(ref) == 0 { // push twice as often as pop
 				seq++
-				e := event{at: Time(rng.IntN(50)), seq: seq, gen: seq * 7}
+				at := Time(rng.IntN(50))
+				switch rng.IntN(20) { // now and then a time far away: the compare is unsigned
+				case 0:
+					at = Never - Time(rng.IntN(3))
+				case 1:
+					at = 1<<32 + Time(rng.IntN(3))
+				}
+				e := event{at: at, key: seq<<seqShift | uint64(evTimer), gen: seq * 7}
 				q.push(e)
 				ref = append(ref, e)
 				continue
@@ -31,7 +38,7 @@ func TestEventQueueOrder(t *testing.T) {
 				if c := cmp.Compare(a.at, b.at); c != 0 {
 					return c
 				}
-				return cmp.Compare(a.seq, b.seq)
+				return cmp.Compare(a.key, b.key)
 			})
 			require.Equal(t, len(ref), q.Len())
 			require.Equal(t, ref[0], *q.peek(), "seed %d op %d: peek", seed, op)
@@ -45,7 +52,7 @@ func TestEventQueueOrder(t *testing.T) {
 		for i := 0; q.Len() > 0; i++ {
 			e := q.pop()
 			if i > 0 {
-				require.True(t, last.before(&e), "seed %d: %+v popped before %+v", seed, last, e)
+				require.Equal(t, uint64(1), less(&last, &e), "seed %d: %+v popped before %+v", seed, last, e)
 			}
 			last = e
 		}
@@ -60,7 +67,7 @@ func TestEventQueueTiesInInsertionOrder(t *testing.T) {
 	var seq uint64
 	for i := 0; i < 300; i++ {
 		seq++
-		q.push(event{at: Time(i % 3), seq: seq, gen: uint64(i)})
+		q.push(event{at: Time(i % 3), key: seq << seqShift, gen: uint64(i)})
 	}
 	var got []uint64
 	for q.Len() > 0 {

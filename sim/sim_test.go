@@ -10,6 +10,7 @@ import (
 type msg int
 
 func (m msg) AppendTo(b []byte) []byte { return strconv.AppendInt(append(b, "m"...), int64(m), 10) }
+func (m msg) String() string           { return string(m.AppendTo(nil)) }
 
 // entry is one thing that happened to a recorder, stamped with the virtual time.
 type entry struct {

@@ -27,6 +27,14 @@ const (
 // Never is later than any event.
 const Never Time = 1<<63 - 1
 
+// add is t + d for d >= 0, saturating at Never instead of overflowing.
+func (t Time) add(d Time) Time {
+	if d > Never-t {
+		return Never
+	}
+	return t + d
+}
+
 // String prints a virtual time the way time.Duration does ("1.5s", "200ms").
 func (t Time) String() string {
 	if t == Never {

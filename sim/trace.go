@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -78,42 +79,109 @@ func (r *Record) AppendTo(b []byte) []byte {
 // String is the canonical form of r.
 func (r *Record) String() string { return string(r.AppendTo(nil)) }
 
-// Trace is the append-only list of records of a run, with a running hash of their
-// canonical forms (FNV-1a, 64 bits), so that two runs compare in O(1).
+// Trace is the append-only list of records of a run, with a running 64-bit hash of their
+// contents, so that two runs compare in O(1).
+//
+// The hash covers exactly what the canonical form (Record.AppendTo) shows: the time, the
+// kind, the node, the peer, the connection and the payload's canonical text. It does not
+// format the whole line: it folds the fields in as fixed-width integers, then the bytes
+// of the payload text, eight at a time in little-endian order, each word with an xor and
+// a multiply by an odd constant, and ends each record with an xorshift. Every step is a
+// bijection of the state, so two traces that differ in one record never hash alike, and
+// every operation is on fixed-width integers, so the hash is the same on every machine.
 type Trace struct {
 	recs  []Record
 	keep  bool
 	hash  uint64
 	count int
 	buf   []byte
-	// Observers are called with every record as it is appended (the online checker).
+	// curs[d] is the record being handed to the observers at nesting depth d (an
+	// observer may add a record itself); a slot is reused, so no record is allocated.
+	curs  []Record
+	depth int
+	// Observers are called with every record as it is appended (the online checker). The
+	// *Record is only valid during the call: an observer that keeps it must copy it.
 	Observers []func(*Record)
 }
 
 const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
+	hashSeed = 0x6a09e667f3bcc908 // the run's initial hash state (sqrt(2) in hex)
+	hashMul  = 0x9e3779b97f4a7c15 // odd: the multiply is a bijection
+	// A payload text this long or longer has its length folded in as a word of its own.
+	hashLongText = 1 << 22
 )
 
-func (t *Trace) init() { t.hash = fnvOffset }
+func (t *Trace) init() {
+	t.hash = hashSeed
+	t.buf = make([]byte, 0, 64)
+}
+
+// hashRecord folds r, whose payload text (if r.Data != nil) is data, into h.
+func hashRecord(h uint64, r *Record, data []byte) uint64 {
+	h = (h ^ uint64(r.At)) * hashMul
+	h = (h ^ (uint64(uint32(r.Node)) | uint64(uint32(r.Peer))<<32)) * hashMul
+	w := uint64(uint32(r.Conn)) | uint64(r.Kind)<<32
+	if r.Data != nil {
+		n := len(data)
+		w |= 1<<40 | uint64(min(n, hashLongText))<<41
+		h = (h ^ w) * hashMul
+		if n >= hashLongText {
+			h = (h ^ uint64(n)) * hashMul
+		}
+		switch {
+		case n >= 8:
+			for i := 0; i < n-8; i += 8 {
+				h = (h ^ binary.LittleEndian.Uint64(data[i:])) * hashMul
+			}
+			// The last word is the last 8 bytes, overlapping the one before if the
+			// length is not a multiple of 8 (the length, folded in above, says so).
+			h = (h ^ binary.LittleEndian.Uint64(data[n-8:])) * hashMul
+		case n > 0 && cap(data) >= 8:
+			// Load 8 bytes in one go and keep the n that belong to the text.
+			h = (h ^ binary.LittleEndian.Uint64(data[:8])&(1<<(8*n)-1)) * hashMul
+		case n > 0:
+			var v uint64
+			for i, c := range data {
+				v |= uint64(c) << (8 * i)
+			}
+			h = (h ^ v) * hashMul
+		}
+	} else {
+		h = (h ^ w) * hashMul
+	}
+	return h ^ h>>29
+}
 
 // Add appends r.
 func (t *Trace) Add(r Record) {
-	t.buf = r.AppendTo(t.buf[:0])
-	h := t.hash
-	for _, c := range t.buf {
-		h ^= uint64(c)
-		h *= fnvPrime
+	var data []byte
+	if r.Data != nil {
+		t.buf = r.Data.AppendTo(t.buf[:0])
+		data = t.buf
 	}
-	h ^= '\n'
-	h *= fnvPrime
-	t.hash = h
+	t.add(&r, data)
+}
+
+// add appends r, whose payload's canonical text is data.
+func (t *Trace) add(r *Record, data []byte) {
+	t.hash = hashRecord(t.hash, r, data)
 	t.count++
 	if t.keep {
-		t.recs = append(t.recs, r)
+		t.recs = append(t.recs, *r)
 	}
-	for _, o := range t.Observers {
-		o(&r)
+	if len(t.Observers) > 0 {
+		if t.depth == len(t.curs) {
+			t.curs = append(t.curs, Record{})
+		}
+		// If a nested add grows curs, p still points into the old array, which keeps
+		// this record.
+		p := &t.curs[t.depth]
+		*p = *r
+		t.depth++
+		for _, o := range t.Observers {
+			o(p)
+		}
+		t.depth--
 	}
 }
 

@@ -291,6 +291,30 @@ func TestObserversSeeEveryRecord(t *testing.T) {
 	require.Equal(t, []string{"0 start 1 -1 -1", "0 start 2 -1 -1", "0 dial 1 2 0", "0 send 1 2 0 m3", "1000000 accept 2 1 0", "1000000 deliver 2 1 0 m3"}, seen)
 }
 
+// TestObserverMayAddRecords: an observer that records something itself (as a checker
+// reporting a violation does) neither loses nor garbles the record the others are shown.
+func TestObserverMayAddRecords(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1, 2)
+	var first, second []string
+	tr := w.Trace()
+	tr.Observers = append(tr.Observers,
+		func(r *Record) {
+			first = append(first, r.String())
+			if r.Kind == RecDeliver {
+				w.Record(r.Node, text("seen "+r.Data.(msg).String()))
+			}
+		},
+		func(r *Record) { second = append(second, r.String()) })
+	c := w.Dial(1, 2)
+	w.Send(c, 1, msg(4))
+	w.RunFor(Second)
+	want := []string{"0 dial 1 2 0", "0 send 1 2 0 m4", "1000000 accept 2 1 0", "1000000 deliver 2 1 0 m4", "1000000 model 2 -1 -1 seen m4"}
+	require.Equal(t, want, first)
+	// The second observer sees the nested record first (it was added during the first
+	// observer's call), then the delivery, intact.
+	require.Equal(t, []string{"0 dial 1 2 0", "0 send 1 2 0 m4", "1000000 accept 2 1 0", "1000000 model 2 -1 -1 seen m4", "1000000 deliver 2 1 0 m4"}, second)
+}
+
 func TestRecordKindNames(t *testing.T) {
 	for k := RecStart; k <= RecModel; k++ {
 		require.NotContains(t, k.String(), "kind", "kind %d has no name", k)
@@ -299,21 +323,84 @@ func TestRecordKindNames(t *testing.T) {
 	require.Equal(t, "kind0", RecordKind(0).String())
 }
 
-// TestTraceHashIsStable pins the hash of a small fixed run, so that a change to what the
-// hash covers (or how) is seen.
+// text is a payload given by its canonical text.
+type text string
+
+func (x text) AppendTo(b []byte) []byte { return append(b, x...) }
+
+func hashOf(recs ...Record) uint64 {
+	var t Trace
+	t.init()
+	for _, r := range recs {
+		t.Add(r)
+	}
+	return t.Hash()
+}
+
+// TestTraceHashCoversTheCanonicalForm: records whose canonical forms differ in any one
+// field hash differently; records with equal canonical forms hash alike, whatever the
+// payload's Go type.
+func TestTraceHashCoversTheCanonicalForm(t *testing.T) {
+	base := Record{At: 5 * Millisecond, Kind: RecSend, Node: 1, Peer: 2, Conn: 3, Data: text("proposal 0x100000001")}
+	variants := []Record{base}
+	change := func(f func(r *Record)) {
+		r := base
+		f(&r)
+		variants = append(variants, r)
+	}
+	change(func(r *Record) { r.At++ })
+	change(func(r *Record) { r.At = -r.At })
+	change(func(r *Record) { r.Kind = RecDeliver })
+	change(func(r *Record) { r.Node = 2; r.Peer = 1 })
+	change(func(r *Record) { r.Node = -1 })
+	change(func(r *Record) { r.Peer = 3; r.Conn = 2 })
+	change(func(r *Record) { r.Conn = -1 })
+	change(func(r *Record) { r.Data = nil })
+	change(func(r *Record) { r.Data = text("") })
+	change(func(r *Record) { r.Data = text("proposal 0x100000002") }) // last byte
+	change(func(r *Record) { r.Data = text("Proposal 0x100000001") }) // first byte
+	change(func(r *Record) { r.Data = text("proposal 0x100000001\x00") })
+	change(func(r *Record) { r.Data = text("proposal") })  // exactly 8 bytes
+	change(func(r *Record) { r.Data = text("proposa") })   // 7
+	change(func(r *Record) { r.Data = text("proposal ") }) // 9
+	seen := map[uint64]string{}
+	for _, r := range variants {
+		h := hashOf(r)
+		prev, dup := seen[h]
+		require.False(t, dup, "%q and %q hash alike", prev, r.String())
+		seen[h] = r.String()
+	}
+	// Equal canonical forms, different Go payloads: the same hash.
+	a := base
+	a.Data = msg(42)
+	b := base
+	b.Data = text("m42")
+	require.Equal(t, a.String(), b.String())
+	require.Equal(t, hashOf(a), hashOf(b))
+	// Whatever lies in the buffer beyond a short text does not count.
+	short := Record{Kind: RecModel, Data: text("abc")}
+	require.Equal(t,
+		hashRecord(hashSeed, &short, []byte("abcXXXXX")[:3]),
+		hashRecord(hashSeed, &short, []byte("abcYYYYYZZ")[:3]))
+	require.Equal(t,
+		hashRecord(hashSeed, &short, []byte("abcXXXXX")[:3]),
+		hashRecord(hashSeed, &short, []byte("abc")[:3:3]), "the short path and the byte loop agree")
+	// Order and record boundaries count.
+	x, y := base, base
+	y.At++
+	require.NotEqual(t, hashOf(x, y), hashOf(y, x))
+	require.NotEqual(t, hashOf(x), hashOf(x, x))
+}
+
+// TestTraceHashIsStable pins the hash of a small fixed run: it must be the same on every
+// machine and every Go version, so a change here is a change to what runs compare by.
 func TestTraceHashIsStable(t *testing.T) {
 	w, _ := newTestWorld(t, fixed(1, Millisecond), 1, 2)
 	c := w.Dial(1, 2)
 	w.Send(c, 1, msg(1))
 	w.SetTimer(2, 1, 5*Millisecond)
 	w.RunFor(Second)
-	// FNV-1a over the canonical lines, each followed by '\n'.
-	h := uint64(fnvOffset)
-	for _, r := range w.Trace().Records() {
-		for _, c := range []byte(r.String() + "\n") {
-			h ^= uint64(c)
-			h *= fnvPrime
-		}
-	}
-	require.Equal(t, h, w.Trace().Hash())
+	require.Equal(t, 7, w.Trace().Len())
+	require.Equal(t, "8c16606a19ded297", w.Trace().HashString())
+	require.Equal(t, "6a09e667f3bcc908", MustWorld(Config{}).Trace().HashString())
 }

@@ -81,6 +81,9 @@ type World struct {
 	unsafe  Unsafe
 	trace   Trace
 	events  uint64
+	// bigTimers[k-256] is timerText(k) boxed once, for kinds of 256 and more: boxing a
+	// smaller one does not allocate.
+	bigTimers []Message
 }
 
 // slot is the World's view of one node.
@@ -329,7 +332,7 @@ func (w *World) SetTimer(id NodeID, kind int, d Time) {
 	}
 	s.timerSerial++
 	s.timers[kind] = s.timerSerial
-	w.push(event{at: w.now + d, node: id, kind: evTimer, arg: int32(kind), gen: s.timerSerial})
+	w.push(w.now.add(d), evTimer, id, int32(kind), s.timerSerial)
 }
 
 // CancelTimer disarms node id's timer of this kind (a no-op if it is not armed).
@@ -361,13 +364,12 @@ func (w *World) At(t Time, f func()) {
 		i = int32(len(w.calls))
 		w.calls = append(w.calls, f)
 	}
-	w.push(event{at: t, kind: evCall, arg: i})
+	w.push(t, evCall, 0, i, 0)
 }
 
-func (w *World) push(e event) {
+func (w *World) push(at Time, kind eventKind, node NodeID, arg int32, gen uint64) {
 	w.seq++
-	e.seq = w.seq
-	w.queue.push(e)
+	w.queue.pushFields(at, w.seq<<seqShift|uint64(kind), gen, node, arg)
 }
 
 // Pending is the number of events in the queue (including stale, cancelled ones).
@@ -386,14 +388,14 @@ func (w *World) Step() bool {
 	if w.queue.Len() == 0 {
 		return false
 	}
-	e := w.queue.pop()
-	w.now = e.at
+	at, key, gen, node, arg := w.queue.popFields()
+	w.now = at
 	w.events++
-	switch e.kind {
+	switch eventKind(key) {
 	case evTimer:
-		s := w.nodes[e.node]
-		k := int(e.arg)
-		if k >= len(s.timers) || s.timers[k] != e.gen {
+		s := w.nodes[node]
+		k := int(arg)
+		if k >= len(s.timers) || s.timers[k] != gen {
 			return true // cancelled or re-armed
 		}
 		s.timers[k] = 0
@@ -403,28 +405,39 @@ func (w *World) Step() bool {
 		}
 		w.fireTimer(s, k)
 	case evDeliver:
-		w.net.due(ConnID(e.arg), e.gen)
+		w.net.due(ConnID(arg), gen)
 	case evFsync:
-		s := w.nodes[e.node]
-		if !s.disk.fsyncDue(e.gen, s.incarnation) {
+		s := w.nodes[node]
+		if !s.disk.fsyncDue(gen, s.incarnation) {
 			return true
 		}
 		if s.paused {
-			s.held = append(s.held, heldItem{kind: evFsync, token: e.gen})
+			s.held = append(s.held, heldItem{kind: evFsync, token: gen})
 			return true
 		}
-		w.fireFsync(s, e.gen)
+		w.fireFsync(s, gen)
 	case evCall:
-		f := w.calls[e.arg]
-		w.calls[e.arg] = nil
-		w.free = append(w.free, e.arg)
+		f := w.calls[arg]
+		w.calls[arg] = nil
+		w.free = append(w.free, arg)
 		f()
 	}
 	return true
 }
 
 func (w *World) fireTimer(s *slot, kind int) {
-	w.record(RecTimer, s.id, -1, -1, timerText(kind))
+	var m Message
+	if kind < 256 {
+		m = timerText(kind) // boxing a value below 256 does not allocate
+	} else {
+		for kind-256 >= len(w.bigTimers) {
+			w.bigTimers = append(w.bigTimers, timerText(256+len(w.bigTimers)))
+		}
+		m = w.bigTimers[kind-256]
+	}
+	r := Record{At: w.now, Kind: RecTimer, Node: s.id, Peer: -1, Conn: -1, Data: m}
+	w.trace.buf = timerText(kind).AppendTo(w.trace.buf[:0]) // no dynamic call
+	w.trace.add(&r, w.trace.buf)
 	s.node.Timer(kind)
 }
 

@@ -84,6 +84,20 @@ func TestNegativeTimerDelayFiresNowAndTimeNeverGoesBack(t *testing.T) {
 	require.Equal(t, 11*Millisecond, w.Now())
 }
 
+func TestTimerFarAwayDoesNotOverflow(t *testing.T) {
+	w, rs := newTestWorld(t, fixed(1, Millisecond), 1)
+	w.RunFor(Second)
+	w.SetTimer(1, 0, Never)
+	w.SetTimer(1, 1, Never-2*Second) // due at Never-1s
+	w.SetTimer(1, 2, Millisecond)
+	w.RunFor(Minute)
+	require.Equal(t, []int{2}, rs[1].timers, "a timer at the end of time fired early")
+	require.Equal(t, Never-Second, w.NextAt())
+	require.True(t, w.RunUntilIdle(Never))
+	require.Equal(t, []int{2, 1, 0}, rs[1].timers)
+	require.Equal(t, Never, w.Now())
+}
+
 func TestRunUntil(t *testing.T) {
 	w, rs := newTestWorld(t, fixed(1, Millisecond), 1)
 	w.SetTimer(1, 0, 10*Millisecond)
@@ -344,7 +358,7 @@ func TestPauseHoldsAndResumeHandsOverInArrivalOrder(t *testing.T) {
 	require.NoError(t, w.Pause(2))
 	require.True(t, w.IsPaused(2))
 	require.True(t, w.IsUp(2))
-	w.Send(c, 1, msg(1)) // arrives at 12ms
+	w.Send(c, 1, msg(1))               // arrives at 12ms
 	w.SetTimer(2, 4, 2500*Microsecond) // fires at 12.5ms
 	w.RunFor(Millisecond)
 	w.Send(c, 1, msg(2)) // arrives at 13ms
