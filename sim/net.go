@@ -480,8 +480,9 @@ func (w *World) Partition(from, to []NodeID, oneWay bool) error {
 	return w.setPartition(from, to, oneWay, true)
 }
 
-// Heal restores the links that Partition cut. Connections that lost a message stay silent:
-// their ends must close them and connect again, as ZooKeeper does after its timeouts.
+// Heal restores the links that Partition cut. A connection that lost a message while they
+// were cut stays silent until then (its ends notice only through their own timeouts), and
+// is reset when the heal makes both of its links whole (see resetBroken).
 func (w *World) Heal(from, to []NodeID, oneWay bool) error {
 	return w.setPartition(from, to, oneWay, false)
 }
@@ -498,6 +499,33 @@ func (w *World) HealAll() {
 	}
 	w.record(RecHeal, -1, -1, -1, nil)
 	w.net.reschedule() // what a clog held is due now
+	w.net.resetBroken()
+}
+
+// resetBroken resets every open connection that lost data in a partition and whose links
+// are now whole again: its stream has a hole that TCP can never fill, so once segments flow
+// again the ends find the stream broken (an RST) and see the connection close. Without
+// this, such a connection would stay silent forever.
+func (n *network) resetBroken() {
+	for c := range n.conns {
+		cn := &n.conns[c]
+		if !cn.open[0] && !cn.open[1] {
+			continue
+		}
+		broken := false
+		for e := 0; e < 2; e++ {
+			if cn.dirs[e].broken {
+				broken = true
+			}
+			if cn.dirs[e].link.partitioned {
+				broken = false
+				break
+			}
+		}
+		if broken {
+			n.w.ResetConn(ConnID(c))
+		}
+	}
 }
 
 // checkGroups validates the two sides of a partition, heal or clog.
@@ -539,6 +567,9 @@ func (w *World) setPartition(from, to []NodeID, oneWay, cut bool) error {
 		kind = RecHeal
 	}
 	w.record(kind, -1, -1, -1, groupsText{from, to, oneWay})
+	if !cut {
+		w.net.resetBroken()
+	}
 	return nil
 }
 

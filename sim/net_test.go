@@ -121,23 +121,28 @@ func TestOneWayPartition(t *testing.T) {
 	require.Equal(t, NodeID(2), drops[0].Peer)
 	require.Equal(t, c, drops[0].Conn)
 
+	require.Empty(t, rs[1].closed, "a partition is silent")
+	require.Empty(t, rs[2].closed, "a partition is silent")
+	require.True(t, w.IsOpen(c, 1))
+	require.True(t, w.IsOpen(c, 2))
+
+	// The heal resets the connection that lost messages: both ends see it close, and what
+	// is sent on it meanwhile is lost behind the RST.
 	require.NoError(t, w.Heal([]NodeID{1}, []NodeID{2}, true))
 	require.False(t, w.Partitioned(1, 2))
-	require.True(t, w.Send(c, 1, msg(3)), "the connection is still open at both ends")
+	require.True(t, w.Send(c, 1, msg(3)), "the ends are open until the RST arrives")
 	w.Send(c, 2, msg(4))
 	w.RunFor(Second)
-	require.Empty(t, rs[2].only("recv"), "the connection that lost a message stays silent after heal")
-	require.Equal(t, []msg{2, 4}, rs[1].got)
-	require.Equal(t, []msg{0, 1, 3}, msgs(records(w, RecDrop)))
+	require.Empty(t, rs[2].only("recv"), "nothing past the hole")
+	require.Equal(t, []msg{2}, rs[1].got)
+	require.Equal(t, []msg{0, 1, 3, 4}, msgs(records(w, RecDrop)))
+	require.Equal(t, []ConnID{c}, rs[1].closed)
+	require.Equal(t, []ConnID{c}, rs[2].closed)
 
 	c2 := w.Dial(1, 2)
 	w.Send(c2, 1, msg(5))
 	w.RunFor(Second)
 	require.Equal(t, []msg{5}, rs[2].got, "a new connection after heal works")
-	require.Empty(t, rs[1].closed, "a partition is silent")
-	require.Empty(t, rs[2].closed, "a partition is silent")
-	require.True(t, w.IsOpen(c, 1))
-	require.True(t, w.IsOpen(c, 2))
 	require.Len(t, records(w, RecPartition), 1)
 	require.Equal(t, "100500000 partition -1 -1 -1 {1} -> {2}", records(w, RecPartition)[0].String())
 	require.Equal(t, "1100500000 heal -1 -1 -1 {1} -> {2}", records(w, RecHeal)[0].String())
@@ -164,6 +169,9 @@ func TestSymmetricPartition(t *testing.T) {
 	require.Equal(t, []ConnID{c23}, rs[3].accepted)
 	require.Equal(t, []msg{1, 2}, msgs(records(w, RecDrop)))
 
+	for id := NodeID(1); id <= 3; id++ {
+		require.Empty(t, rs[id].closed, "a partition is silent")
+	}
 	w.HealAll()
 	require.False(t, w.Partitioned(1, 2))
 	require.False(t, w.Partitioned(3, 1))
@@ -171,16 +179,16 @@ func TestSymmetricPartition(t *testing.T) {
 	w.Send(c, 2, msg(5))
 	w.Send(c13, 1, msg(6))
 	w.RunFor(Second)
-	require.Empty(t, rs[1].got, "old connections stay silent")
-	require.Empty(t, rs[2].got, "old connections stay silent")
+	require.Empty(t, rs[1].got, "old connections deliver nothing past their hole")
+	require.Empty(t, rs[2].got, "old connections deliver nothing past their hole")
 	require.Equal(t, []msg{3}, rs[3].got)
+	// the heal reset both: c (lost 1 and 2) and c13 (lost its open)
+	require.Equal(t, []ConnID{c, c13}, rs[1].closed)
+	require.Equal(t, []ConnID{c}, rs[2].closed)
 	c2 := w.Dial(2, 1)
 	w.Send(c2, 2, msg(7))
 	w.RunFor(Second)
 	require.Equal(t, []msg{7}, rs[1].got)
-	for id := NodeID(1); id <= 3; id++ {
-		require.Empty(t, rs[id].closed)
-	}
 	// Partitioning a node from itself cuts nothing.
 	require.NoError(t, w.Partition([]NodeID{1, 2}, []NodeID{1, 2}, false))
 	require.False(t, w.Partitioned(1, 1))
@@ -412,14 +420,33 @@ func TestResetConnAfterAPartition(t *testing.T) {
 	w.RunFor(10 * Millisecond)
 	w.Send(c2, 2, msg(2)) // 2 -> 1 loses a message; 1 -> 2 is cut too
 	w.RunFor(10 * Millisecond)
+	// The heal makes both links whole: the connection with a hole is reset, and both
+	// ends see it close one link delay later; nothing more is delivered on it.
+	t0 := w.Now()
 	w.HealAll()
 	w.Send(c2, 2, msg(3))
 	w.RunFor(Second)
-	require.Empty(t, rs[1].got, "silent after heal")
-	// After the heal, a reset reaches both ends of the silent connection.
-	t0 := w.Now()
-	require.NoError(t, w.ResetConn(c2))
+	require.Empty(t, rs[1].got, "nothing delivered past the hole")
+	// both silent connections, c (whose earlier RST was lost) and c2, are reset
+	want := []entry{{At: t0 + Millisecond, What: "closed", Conn: c}, {At: t0 + Millisecond, What: "closed", Conn: c2}}
+	require.Equal(t, want, rs[1].only("closed"))
+	require.Equal(t, want, rs[2].only("closed"))
+}
+
+// A one-way heal that leaves the other direction cut does not reset: the RST could not
+// reach both ends. The full heal does.
+func TestHealResetsBrokenConnectionsOnlyWhenWhole(t *testing.T) {
+	w, rs, c := established(t, fixed(1, Millisecond), 2)
+	require.NoError(t, w.Partition([]NodeID{1}, []NodeID{2}, false))
+	w.Send(c, 1, msg(1))
+	w.RunFor(10 * Millisecond)
+	require.NoError(t, w.Heal([]NodeID{1}, []NodeID{2}, true)) // 1 -> 2 whole, 2 -> 1 still cut
 	w.RunFor(Second)
-	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c2}}, rs[1].only("closed"))
-	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c2}}, rs[2].only("closed"))
+	require.Empty(t, rs[1].only("closed"))
+	require.Empty(t, rs[2].only("closed"))
+	t0 := w.Now()
+	require.NoError(t, w.Heal([]NodeID{2}, []NodeID{1}, true))
+	w.RunFor(Second)
+	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c}}, rs[1].only("closed"))
+	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c}}, rs[2].only("closed"))
 }
