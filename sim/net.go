@@ -219,7 +219,7 @@ func (w *World) ResetConn(c ConnID) error {
 		}
 		d.clear()
 		d.broken = false // the stream is gone: the RST does not wait behind a hole
-		if cn.open[e] && cn.open[1-e] {
+		if cn.open[1-e] { // every end still open hears of it, even if the other is gone
 			n.enqueue(c, e, inflight{kind: itemReset}, 0)
 		}
 	}

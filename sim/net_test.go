@@ -450,3 +450,17 @@ func TestHealResetsBrokenConnectionsOnlyWhenWhole(t *testing.T) {
 	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c}}, rs[1].only("closed"))
 	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c}}, rs[2].only("closed"))
 }
+
+// A node that crashed while its link to a peer was cut never got its end-of-stream
+// through; the heal resets the connection and the survivor sees it close.
+func TestHealResetsConnectionOfNodeCrashedDuringPartition(t *testing.T) {
+	w, rs, c := established(t, fixed(1, Millisecond), 2)
+	require.NoError(t, w.Partition([]NodeID{2}, []NodeID{1}, true))
+	require.NoError(t, w.Crash(2))
+	w.RunFor(5 * Second)
+	require.Empty(t, rs[1].only("closed"), "the EOF was lost in the partition")
+	t0 := w.Now()
+	w.HealAll()
+	w.RunFor(Second)
+	require.Equal(t, []entry{{At: t0 + Millisecond, What: "closed", Conn: c}}, rs[1].only("closed"))
+}
