@@ -1,0 +1,110 @@
+package checker
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"zabsim/model"
+	"zabsim/sim"
+)
+
+// steadyRun is a 5-server ensemble, once stable, under a steady write load for 60 virtual
+// seconds: a create every 10ms, through each server in turn (6000 writes). With a checker,
+// the checker observes every record online (the trace keeps no records in either case).
+// It returns the number of records and the checker's verdict.
+func steadyRun(tb testing.TB, checked bool) (int, []Violation) {
+	w := sim.MustWorld(sim.Config{Seed: 1, NoTrace: true})
+	e, err := model.NewEnsemble(w, model.Config{Servers: 5})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var c *Checker
+	if checked {
+		c = New(OptionsFor(*e.Cfg))
+		c.Attach(w.Trace())
+	}
+	e.StartAll()
+	if !e.AwaitStable(30 * sim.Second) {
+		tb.Fatal("no leader")
+	}
+	if err := e.WriteAndWait(1, 1, 10*sim.Second); err != nil {
+		tb.Fatal(err)
+	}
+	start := w.Now()
+	var results []*model.WriteResult
+	for k := 0; k < 6000; k++ {
+		via := int64(k%5 + 1)
+		w.At(start+sim.Time(k)*10*sim.Millisecond, func() { results = append(results, e.Write(via)) })
+	}
+	w.RunUntil(start + 60*sim.Second + sim.Second)
+	done := 0
+	for _, r := range results {
+		if r.Done && r.Rc == model.ErrOK {
+			done++
+		}
+	}
+	if done < 5900 {
+		tb.Fatalf("only %d of %d writes done", done, len(results))
+	}
+	if !checked {
+		return w.Trace().Len(), nil
+	}
+	return w.Trace().Len(), c.Finish(w.Now())
+}
+
+// BenchmarkCheckedRun measures the online checker's cost: each iteration runs the same
+// 60-virtual-second steady write load twice, without and with the checker attached, in
+// alternating order, and reports both times and the relative overhead, in wall time and in
+// process CPU time (the latter is steadier on a shared machine).
+func BenchmarkCheckedRun(b *testing.B) {
+	var wall, cpu [2]time.Duration // [plain, checked]
+	records := 0
+	timed := func(withChecker bool) int {
+		runtime.GC() // each run starts from the same heap
+		k := 0
+		if withChecker {
+			k = 1
+		}
+		w0, c0 := time.Now(), cpuTime()
+		n, vs := steadyRun(b, withChecker)
+		wall[k] += time.Since(w0)
+		cpu[k] += cpuTime() - c0
+		if len(vs) > 0 {
+			b.Fatalf("violations in a correct run:\n%s", vsText(vs))
+		}
+		return n
+	}
+	for i := 0; i < b.N; i++ {
+		var n, m int
+		if i%2 == 0 {
+			n, m = timed(false), timed(true)
+		} else {
+			m, n = timed(true), timed(false)
+		}
+		if n != m {
+			b.Fatalf("the checker changed the run: %d records, %d without it", m, n)
+		}
+		records = n
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(per(wall[0]), "plain-ms/run")
+	b.ReportMetric(per(wall[1]), "checked-ms/run")
+	b.ReportMetric(100*(wall[1].Seconds()-wall[0].Seconds())/wall[0].Seconds(), "overhead-%")
+	if cpu[0] > 0 {
+		b.ReportMetric(per(cpu[0]), "plain-cpu-ms/run")
+		b.ReportMetric(per(cpu[1]), "checked-cpu-ms/run")
+		b.ReportMetric(100*(cpu[1].Seconds()-cpu[0].Seconds())/cpu[0].Seconds(), "cpu-overhead-%")
+	}
+	b.ReportMetric(float64(records), "records/run")
+}
+
+// The benchmark's workload is itself a correct run: a quick version for go test.
+func TestSteadyRunPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the steady run takes about a second")
+	}
+	if _, vs := steadyRun(t, true); len(vs) > 0 {
+		t.Fatalf("violations:\n%s", vsText(vs))
+	}
+}

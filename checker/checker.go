@@ -1,0 +1,507 @@
+// Package checker judges a zabsim trace: the Zab safety properties of zab/invariants.md
+// (checked online, O(1) amortised per record), the leader's sync decisions (re-derived from
+// their recorded inputs by an independent transcription of syncFollower), and bounded
+// liveness after the last fault.
+//
+// It reads only the trace: the model's observation records (model/records.go), the
+// QuorumPackets in send and deliver records, and the engine's process and network records.
+// It never looks at live server state.
+//
+// Use it online, attached to a running World's trace:
+//
+//	c := checker.New(checker.OptionsFor(cfg))
+//	c.Attach(w.Trace())
+//	... run ...
+//	violations := c.Finish(w.Now())
+//
+// or on a finished trace with Check(records, opts). Both give the same violations, sorted by
+// time, then check name, then the order they were found in.
+//
+// The checks, and the records that trigger them (zab/invariants.md section 6):
+//
+//	Leadership2             LeaderEstablished: one established leader per epoch
+//	Leadership1             StateChange: no two LEADING servers in SYNCHRONIZATION/BROADCAST with one epoch
+//	ZxidUniqueness          Proposed, Logged, PROPOSAL/INFORM sent or delivered: one value per zxid
+//	Integrity               Committed: the (zxid, value) was broadcast by some leader
+//	PrefixConsistency       Committed: the server's delivered sequence is a prefix of G or extends it
+//	GlobalPrimaryOrder      Committed: epochs never go back in a delivered sequence
+//	LocalPrimaryOrder       Committed: each delivered zxid is IsNextZxid of the one before
+//	PrimaryIntegrity        Proposed, first of an epoch: the leader delivered all of G's earlier epochs
+//	LeaderLogCompleteness   LeaderEstablished: the leader's history holds all of G
+//	CommittedLogDurability  Truncated, and Loaded by TRUNC or SNAP: no txn of G the server held is lost
+//	ProcessConsistency      the learner's NEWLEADER ack, and its later Logged: its history is a prefix of its leader's
+//	sync-decision           SyncDecided: the mode and first packet follow from the inputs (ExpectedSyncMode)
+//	Liveness                at the end: within LivenessBound of the last fault, a leader serves everyone everything
+package checker
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"zabsim/model"
+	"zabsim/sim"
+)
+
+// Violation is one property that does not hold, with the records that show it.
+type Violation struct {
+	Check   string   // the property, named as in zab/invariants.md (see the Check* constants)
+	Detail  string   // one sentence: what went wrong, with the zxids and sids involved
+	At      sim.Time // when it became visible
+	Records []int    // indexes into the trace of the records that prove it, ascending
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s at %s: %s (records %v)", v.Check, v.At, v.Detail, v.Records)
+}
+
+// The checks, by the names Violation.Check carries.
+const (
+	CheckLeadership1            = "Leadership1"
+	CheckLeadership2            = "Leadership2"
+	CheckZxidUniqueness         = "ZxidUniqueness"
+	CheckIntegrity              = "Integrity"
+	CheckPrefixConsistency      = "PrefixConsistency"
+	CheckGlobalPrimaryOrder     = "GlobalPrimaryOrder"
+	CheckLocalPrimaryOrder      = "LocalPrimaryOrder"
+	CheckPrimaryIntegrity       = "PrimaryIntegrity"
+	CheckLeaderLogCompleteness  = "LeaderLogCompleteness"
+	CheckCommittedLogDurability = "CommittedLogDurability"
+	CheckProcessConsistency     = "ProcessConsistency"
+	CheckSyncDecision           = "sync-decision"
+	CheckLiveness               = "Liveness"
+)
+
+// Per-server checks are reported once per server until its next load (bits of server.reported).
+const (
+	bitIntegrity = 1 << iota
+	bitPrefix
+	bitGlobalOrder
+	bitLocalOrder
+	bitPrimaryIntegrity
+	bitCompleteness
+)
+
+// Options describe the run to the checker. OptionsFor fills them from a model.Config; zero
+// fields get ZooKeeper's defaults (those of model.Config.Normalize).
+type Options struct {
+	Voters    int // voting servers, sids 1..Voters
+	Observers int // observers, sids Voters+1..Voters+Observers
+
+	TickTime                sim.Time
+	InitLimit, SyncLimit    int // in ticks
+	FinalizeWait            sim.Time
+	MaxNotificationInterval sim.Time
+	CnxTimeout              sim.Time
+	ObserverElectionDelay   sim.Time
+	// CommitLogCount is the committedLog's size parameter (it holds CommitLogCount+1 txns).
+	CommitLogCount int
+
+	// Liveness turns the liveness check on. The quiet period starts at the later of QuietFrom
+	// and the last fault record of the trace (start, restart, crash, pause, resume,
+	// partition, heal, clog, reset, latency change); see LivenessBound for the deadline.
+	Liveness  bool
+	QuietFrom sim.Time
+	// LivenessBound overrides the bound derived from the configuration (0: derived).
+	LivenessBound sim.Time
+}
+
+// OptionsFor describes a run of an ensemble configured by cfg (normalised here).
+func OptionsFor(cfg model.Config) Options {
+	cfg.Normalize() // an invalid config gets the zero-field defaults below
+	return Options{
+		Voters: cfg.Servers, Observers: cfg.Observers,
+		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit,
+		FinalizeWait: cfg.FinalizeWait, MaxNotificationInterval: cfg.MaxNotificationInterval,
+		CnxTimeout: cfg.CnxTimeout, ObserverElectionDelay: cfg.ObserverElectionDelayMax,
+		CommitLogCount: cfg.CommitLogCount,
+	}
+}
+
+func (o *Options) normalize() {
+	def := func(v *sim.Time, d sim.Time) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.TickTime, 2*sim.Second)
+	def(&o.FinalizeWait, 200*sim.Millisecond)
+	def(&o.MaxNotificationInterval, 60*sim.Second)
+	def(&o.CnxTimeout, 5*sim.Second)
+	def(&o.ObserverElectionDelay, 200*sim.Millisecond)
+	if o.InitLimit <= 0 {
+		o.InitLimit = 10
+	}
+	if o.SyncLimit <= 0 {
+		o.SyncLimit = 5
+	}
+	if o.CommitLogCount <= 0 {
+		o.CommitLogCount = 500
+	}
+}
+
+// server is what the checker knows about one server, rebuilt from the trace.
+type server struct {
+	sid    int64
+	seen   bool // it emitted a model record or a quorum packet
+	up     bool
+	paused bool
+	state  model.ServerState
+	phase  model.ZabPhase
+	epoch  int64 // currentEpoch, from StateChange
+
+	// h is the server's history: its data as a txn sequence (snapshot + replayed log +
+	// applied commits: the first a txns) followed by what it logged and has not applied.
+	h        history
+	a        int
+	loadRec  int    // the record that last rebuilt h, -1 none
+	reported uint32 // per-server checks already reported since that record
+
+	// txnLog is the server's on-disk txn log as the trace shows it: what a load found in it
+	// (Loaded.History, except for a SNAP, which leaves the log alone), then every Logged txn,
+	// cut by Truncated. Only the sync check reads it (getProposalsFromTxnLog).
+	txnLog []model.Zxid
+
+	snaps       []snapshot // recent snapshots, oldest first
+	snapMax     model.Zxid // the newest snapshot on its disk
+	pendingSnap histView   // what the SNAP it is receiving holds
+	cl          clog
+
+	following   int64 // the leader it acked NEWLEADER to, -1 none
+	followEpoch int64
+	propEpoch   int64 // epoch of the last txn it proposed
+	truncDone   bool  // a durability violation was reported at the Truncated just before
+}
+
+type snapshot struct {
+	zxid model.Zxid
+	v    histView
+}
+
+const keepSnaps = 8
+
+// propEntry is what the checker knows of a zxid: its first value, where it was first seen,
+// and whether some leader broadcast it (Proposed, PROPOSAL, INFORM) rather than only logged it.
+type propEntry struct {
+	hash     uint64
+	rec      int
+	proposed bool
+}
+
+type zh struct {
+	z model.Zxid
+	v uint64
+}
+
+type cacheSlot struct {
+	z        model.Zxid
+	v        uint64
+	proposed bool
+}
+
+// Checker checks one run, record by record.
+type Checker struct {
+	opts Options
+	srv  []*server // by sid
+	g    global
+
+	props    map[model.Zxid]propEntry
+	alt      map[zh]bool // second values of a zxid (value: broadcast)
+	dups     map[zh]bool // uniqueness violations reported
+	cache    [256]cacheSlot
+	lastTxn  *model.Txn
+	epochLdr map[int64]leaderEntry
+	l1done   map[int64]bool
+	pcDone   map[[2]int64]bool
+	snapSent map[sim.ConnID]histView
+
+	started bool
+	curAt   sim.Time
+	live    liveness
+
+	vs       []Violation
+	finished []Violation // Finish's answer, once given
+	done     bool
+}
+
+type leaderEntry struct {
+	sid int64
+	rec int
+}
+
+// New returns a checker for a run described by opts.
+func New(opts Options) *Checker {
+	opts.normalize()
+	c := &Checker{
+		opts:     opts,
+		g:        global{history: newHistory(1024)},
+		props:    map[model.Zxid]propEntry{},
+		alt:      map[zh]bool{},
+		dups:     map[zh]bool{},
+		epochLdr: map[int64]leaderEntry{},
+		l1done:   map[int64]bool{},
+		pcDone:   map[[2]int64]bool{},
+		snapSent: map[sim.ConnID]histView{},
+	}
+	c.live.init(c)
+	return c
+}
+
+// Attach makes c observe every record appended to t from now on. It goes first among the
+// observers: an observer that appends records of its own (a nested append) would otherwise
+// make Len-1 name the nested record while c is still being handed the outer one.
+func (c *Checker) Attach(t *sim.Trace) {
+	obs := func(r *sim.Record) { c.Observe(t.Len()-1, r) }
+	t.Observers = append([]func(*sim.Record){obs}, t.Observers...)
+}
+
+// Check runs a checker over a finished trace.
+func Check(records []sim.Record, opts Options) []Violation {
+	c := New(opts)
+	for i := range records {
+		c.Observe(i, &records[i])
+	}
+	end := sim.Time(0)
+	if n := len(records); n > 0 {
+		end = records[n-1].At
+	}
+	return c.Finish(end)
+}
+
+// Finish ends the run at virtual time end (at or after the last record) and returns every
+// violation found, sorted.
+func (c *Checker) Finish(end sim.Time) []Violation {
+	if c.done {
+		return slices.Clone(c.finished)
+	}
+	c.done = true
+	if c.started {
+		c.instantEnd()
+	}
+	c.live.finish(end)
+	out := slices.Clone(c.vs)
+	slices.SortStableFunc(out, func(a, b Violation) int {
+		if a.At != b.At {
+			if a.At < b.At {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Check, b.Check)
+	})
+	c.finished = out
+	return slices.Clone(out)
+}
+
+// Violations are the violations found so far, in the order they were found.
+func (c *Checker) Violations() []Violation { return c.vs }
+
+func (c *Checker) report(check string, at sim.Time, detail string, recs ...int) {
+	var rs []int
+	for _, r := range recs {
+		if r >= 0 && !slices.Contains(rs, r) {
+			rs = append(rs, r)
+		}
+	}
+	slices.Sort(rs)
+	c.vs = append(c.vs, Violation{Check: check, Detail: detail, At: at, Records: rs})
+}
+
+// once reports a per-server check at most once until the server's next load.
+func (c *Checker) once(s *server, bit uint32) bool {
+	if s.reported&bit != 0 {
+		return false
+	}
+	s.reported |= bit
+	return true
+}
+
+func (c *Checker) server(sid int64) *server {
+	if sid < 0 || sid >= sim.MaxNodeID {
+		sid = 0
+	}
+	for int64(len(c.srv)) <= sid {
+		c.srv = append(c.srv, nil)
+	}
+	s := c.srv[sid]
+	if s == nil {
+		s = &server{sid: sid, h: newHistory(64), loadRec: -1, following: -1}
+		c.srv[sid] = s
+	}
+	return s
+}
+
+// serverNode reports whether node n is a server: sids 1..Voters+Observers when the options
+// say how many, else any id below 1000 (where model clients start).
+func (c *Checker) serverNode(n sim.NodeID) bool {
+	if c.opts.Voters > 0 {
+		return n >= 1 && int(n) <= c.opts.Voters+c.opts.Observers
+	}
+	return n >= 0 && n < 1000
+}
+
+// Observe checks record r, the i-th of the trace. r is only read during the call.
+func (c *Checker) Observe(i int, r *sim.Record) {
+	if c.started && r.At != c.curAt {
+		c.instantEnd()
+	}
+	c.started, c.curAt = true, r.At
+	switch r.Kind {
+	case sim.RecModel:
+		c.onModel(i, r)
+	case sim.RecSend:
+		if p, ok := r.Data.(*model.QuorumPacket); ok {
+			c.onSend(i, r, p)
+		}
+	case sim.RecDeliver:
+		if p, ok := r.Data.(*model.QuorumPacket); ok {
+			c.onDeliver(i, r, p)
+		}
+	case sim.RecStart, sim.RecRestart:
+		if !c.serverNode(r.Node) {
+			return
+		}
+		s := c.server(int64(r.Node))
+		s.up, s.paused = true, false
+		s.state, s.phase, s.following = model.LOOKING, model.PhaseElection, -1
+		c.live.fault(i, r)
+	case sim.RecCrash:
+		if !c.serverNode(r.Node) {
+			return
+		}
+		s := c.server(int64(r.Node))
+		s.up, s.paused = false, false
+		s.state, s.phase, s.following = model.LOOKING, model.PhaseElection, -1
+		s.pendingSnap = histView{}
+		c.live.fault(i, r)
+	case sim.RecPause, sim.RecResume:
+		if c.serverNode(r.Node) {
+			c.server(int64(r.Node)).paused = r.Kind == sim.RecPause
+			c.live.fault(i, r)
+		}
+	case sim.RecPartition, sim.RecHeal, sim.RecClog, sim.RecReset, sim.RecLatency:
+		c.live.fault(i, r)
+	}
+}
+
+func (c *Checker) onModel(i int, r *sim.Record) {
+	switch d := r.Data.(type) {
+	case *model.Committed:
+		c.onCommitted(i, r, d)
+	case *model.Logged:
+		c.onLogged(i, r, d)
+	case *model.Proposed:
+		c.onProposed(i, r, d)
+	case *model.StateChange:
+		c.onStateChange(i, r, d)
+	case *model.LeaderEstablished:
+		c.onEstablished(i, r, d)
+	case *model.SyncDecided:
+		c.server(d.Sid).seen = true
+		c.checkSync(i, r, d)
+	case *model.Truncated:
+		c.onTruncated(i, r, d)
+	case *model.Loaded:
+		c.onLoaded(i, r, d)
+	case *model.SnapshotTaken:
+		s := c.server(d.Sid)
+		s.seen = true
+		s.snaps = append(s.snaps, snapshot{zxid: d.Zxid, v: s.h.view(s.a)})
+		if len(s.snaps) > keepSnaps {
+			s.snaps = slices.Delete(s.snaps, 0, 1)
+		}
+		s.snapMax = max(s.snapMax, d.Zxid)
+	case *model.LeaderActive, *model.ElectionDone, *model.EpochWritten, *model.Note:
+		// nothing to check: LeaderActive shows as the BROADCAST StateChange that follows
+	}
+}
+
+func (c *Checker) onSend(i int, r *sim.Record, p *model.QuorumPacket) {
+	switch p.Type {
+	case model.PROPOSAL, model.INFORM:
+		c.broadcastTxn(i, r, p.Txn)
+	case model.SNAP:
+		l := c.server(int64(r.Node))
+		c.snapSent[r.Conn] = l.h.view(l.a)
+	case model.ACK:
+		if p.Zxid.IsNewEpoch() && p.Zxid > 0 {
+			// The learner's NEWLEADER ack (and later its UPTODATE ack): it has processed
+			// NEWLEADER of the leader at the other end (currentEpoch = acceptedEpoch).
+			f := c.server(int64(r.Node))
+			f.following, f.followEpoch = int64(r.Peer), p.Zxid.Epoch()
+			c.checkProcess(i, r, f)
+		}
+	}
+}
+
+func (c *Checker) onDeliver(i int, r *sim.Record, p *model.QuorumPacket) {
+	switch p.Type {
+	case model.PROPOSAL, model.INFORM:
+		c.broadcastTxn(i, r, p.Txn)
+	case model.SNAP:
+		if v, ok := c.snapSent[r.Conn]; ok {
+			c.server(int64(r.Node)).pendingSnap = v
+			delete(c.snapSent, r.Conn)
+		}
+	}
+}
+
+// broadcastTxn registers a txn a leader broadcast (the same *Txn usually goes to several
+// learners in a row).
+func (c *Checker) broadcastTxn(i int, r *sim.Record, t *model.Txn) {
+	if t == nil || t == c.lastTxn {
+		return
+	}
+	c.lastTxn = t
+	c.register(i, r.At, t.Zxid, t.Hash(), true)
+}
+
+// register is zxid uniqueness: z must never carry two values, whoever proposed or logged it.
+func (c *Checker) register(i int, at sim.Time, z model.Zxid, v uint64, proposed bool) {
+	slot := &c.cache[uint64(z)&255]
+	if slot.z == z && slot.v == v && (slot.proposed || !proposed) {
+		return
+	}
+	e, ok := c.props[z]
+	if !ok || e.hash == v {
+		if !ok {
+			e = propEntry{hash: v, rec: i}
+		}
+		e.proposed = e.proposed || proposed
+		c.props[z] = e
+		*slot = cacheSlot{z: z, v: v, proposed: e.proposed}
+		return
+	}
+	k := zh{z, v}
+	c.alt[k] = c.alt[k] || proposed
+	if !c.dups[k] {
+		c.dups[k] = true
+		c.report(CheckZxidUniqueness, at, fmt.Sprintf("zxid %s was given a second value (hash %x) after it was first seen with hash %x.", z, v, e.hash), e.rec, i)
+	}
+}
+
+// proposedValue reports whether (z, v) was broadcast by some leader.
+func (c *Checker) proposedValue(z model.Zxid, v uint64) bool {
+	slot := &c.cache[uint64(z)&255]
+	if slot.z == z && slot.v == v && slot.proposed {
+		return true
+	}
+	if e, ok := c.props[z]; ok && e.hash == v && e.proposed {
+		return true
+	}
+	return c.alt[zh{z, v}]
+}
+
+func (c *Checker) checkIntegrity(i int, at sim.Time, s *server, z model.Zxid, v uint64, how string) {
+	if c.proposedValue(z, v) || !c.once(s, bitIntegrity) {
+		return
+	}
+	var detail string
+	if e, ok := c.props[z]; ok && e.proposed {
+		detail = fmt.Sprintf("server %d %s %s with a value (hash %x) that no leader proposed: the proposal had hash %x.", s.sid, how, z, v, e.hash)
+		c.report(CheckIntegrity, at, detail, e.rec, i, s.loadRec)
+		return
+	}
+	detail = fmt.Sprintf("server %d %s %s (hash %x), which no leader ever proposed.", s.sid, how, z, v)
+	c.report(CheckIntegrity, at, detail, i, s.loadRec)
+}

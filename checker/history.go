@@ -1,0 +1,148 @@
+package checker
+
+import (
+	"sort"
+
+	"zabsim/model"
+	"zabsim/sim"
+)
+
+// A history is a sequence of txns, as zxid and value-hash arrays with a rolling prefix hash:
+// ph[k] identifies the first k txns, so two histories agree on their first k txns exactly
+// when their ph[k] are equal (barring a 64-bit collision). Every prefix comparison the
+// checks make is then O(1), and finding where two histories part is a binary search.
+//
+// Sharing: a history is only ever appended to, or cut back in place to a length that no
+// saved view (histView) extends past; a server's history that is replaced (a load, a SNAP)
+// gets new arrays. A histView taken earlier therefore stays valid for ever.
+type history struct {
+	zx []model.Zxid
+	hs []uint64
+	ph []uint64 // len(zx)+1 entries; ph[0] = phSeed
+}
+
+const (
+	phSeed = 0x243f6a8885a308d3 // pi in hex
+	phMul  = 0x9e3779b97f4a7c15
+)
+
+// phNext extends a prefix hash by one txn.
+func phNext(h uint64, z model.Zxid, v uint64) uint64 {
+	h = (h ^ uint64(z)) * phMul
+	h ^= h >> 31
+	h = (h ^ v) * phMul
+	return h ^ h>>29
+}
+
+func newHistory(capacity int) history {
+	h := history{
+		zx: make([]model.Zxid, 0, capacity),
+		hs: make([]uint64, 0, capacity),
+		ph: make([]uint64, 1, capacity+1),
+	}
+	h.ph[0] = phSeed
+	return h
+}
+
+func (h *history) n() int { return len(h.zx) }
+
+func (h *history) last() model.Zxid {
+	if len(h.zx) == 0 {
+		return 0
+	}
+	return h.zx[len(h.zx)-1]
+}
+
+func (h *history) push(z model.Zxid, v uint64) {
+	h.zx = append(h.zx, z)
+	h.hs = append(h.hs, v)
+	h.ph = append(h.ph, phNext(h.ph[len(h.ph)-1], z, v))
+}
+
+// cut shortens h to n txns in place (only past every saved view, see history).
+func (h *history) cut(n int) {
+	h.zx, h.hs, h.ph = h.zx[:n], h.hs[:n], h.ph[:n+1]
+}
+
+// view is the first n txns of h.
+func (h *history) view(n int) histView {
+	return histView{zx: h.zx[:n], hs: h.hs[:n], ok: true}
+}
+
+// histView is a frozen prefix of some history: a snapshot's content, or what a SNAP shipped.
+type histView struct {
+	zx []model.Zxid
+	hs []uint64
+	ok bool
+}
+
+// agree reports whether a and b have the same first k txns (both must have at least k).
+func agree(a, b *history, k int) bool { return a.ph[k] == b.ph[k] }
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b *history) int {
+	m := min(a.n(), b.n())
+	if agree(a, b, m) {
+		return m
+	}
+	// ph[0] always agrees; find the largest k <= m with agreement.
+	return sort.Search(m+1, func(k int) bool { return !agree(a, b, k) }) - 1
+}
+
+// searchZxid is the first index i of h with h.zx[i] >= z (h.n() if none). Histories of a
+// correct run are zxid-sorted; on one that is not, the answer is only approximate.
+func (h *history) searchZxid(z model.Zxid) int {
+	return sort.Search(len(h.zx), func(i int) bool { return h.zx[i] >= z })
+}
+
+// global is G, the global committed log, with where and when each entry became committed.
+type global struct {
+	history
+	at  []sim.Time
+	rec []int
+}
+
+func (g *global) push(z model.Zxid, v uint64, at sim.Time, rec int) {
+	g.history.push(z, v)
+	g.at = append(g.at, at)
+	g.rec = append(g.rec, rec)
+}
+
+// clog is a model of the leader's in-memory committedLog (ZKDatabase.committedLog) as the
+// trace shows it: fed by every commit applied through processTxn (Committed records except
+// the in-memory "sync" applies of a SNAP/TRUNC sync) and by the txns a load replays, cleared
+// by every load and by a SNAP, and trimmed before each append to commitLogCount+1 entries.
+type clog struct {
+	zx   []model.Zxid
+	head int
+}
+
+func (c *clog) clear() { c.zx, c.head = c.zx[:0], 0 }
+
+func (c *clog) add(z model.Zxid, count int) {
+	if len(c.zx)-c.head > count {
+		c.head++
+		if c.head > 1024 && c.head > len(c.zx)/2 {
+			n := copy(c.zx, c.zx[c.head:])
+			c.zx, c.head = c.zx[:n], 0
+		}
+	}
+	c.zx = append(c.zx, z)
+}
+
+func (c *clog) entries() []model.Zxid { return c.zx[c.head:] }
+
+// fromPeer returns the first entry >= peer (0 if none) and the last entry before it that is
+// below peer (-1 if none): what queueCommittedProposals meets first, and its
+// prevProposalZxid.
+func fromPeer(zx []model.Zxid, peer model.Zxid) (next, prev model.Zxid) {
+	i := sort.Search(len(zx), func(i int) bool { return zx[i] >= peer })
+	next, prev = 0, -1
+	if i < len(zx) {
+		next = zx[i]
+	}
+	if i > 0 {
+		prev = zx[i-1]
+	}
+	return next, prev
+}
