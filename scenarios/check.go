@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"zabsim/checker"
 	"zabsim/model"
 	"zabsim/sim"
 )
@@ -28,7 +29,7 @@ func init() {
 		"restart":   {check: checkServers},
 		"pause":     {check: checkServers},
 		"resume":    {check: checkServers},
-		"await":     {opts: []string{"within"}, check: checkAwait},
+		"await":     {opts: []string{"within", "current", "accepted"}, check: checkAwait},
 		"let":       {check: checkLet},
 		"write":     {opts: []string{"via"}, check: checkWrite},
 		"partition": {check: checkLinks},
@@ -318,8 +319,23 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("await synced takes one server: await synced 3")
 		}
 		return checkSelector(s, c.Args[1], names)
+	case "epoch":
+		// await epoch S current=N | accepted=N: until S has written that epoch file
+		if len(c.Args) != 2 {
+			return fmt.Errorf("await epoch takes one server and current=N or accepted=N: await epoch 1 current=2")
+		}
+		cur, hasCur := c.Opt("current")
+		acc, hasAcc := c.Opt("accepted")
+		if hasCur == hasAcc {
+			return fmt.Errorf("await epoch needs exactly one of current=N, accepted=N")
+		}
+		v := cur + acc
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			return fmt.Errorf("epoch %q: want a number >= 0", v)
+		}
+		return checkSelector(s, c.Args[1], names)
 	default:
-		return fmt.Errorf("await %q: want leader or synced", c.Args[0])
+		return fmt.Errorf("await %q: want leader, synced or epoch", c.Args[0])
 	}
 	return nil
 }
@@ -427,6 +443,13 @@ func checkRun(s *Script, c *Command, _ map[string]bool) error {
 	return nil
 }
 
+// checkNames are the checks `expect violation` can name.
+var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, checker.CheckZxidUniqueness,
+	checker.CheckIntegrity, checker.CheckPrefixConsistency, checker.CheckGlobalPrimaryOrder,
+	checker.CheckLocalPrimaryOrder, checker.CheckPrimaryIntegrity, checker.CheckLeaderLogCompleteness,
+	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision,
+	checker.CheckLiveness}
+
 var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
 
@@ -470,6 +493,11 @@ func checkExpect(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("expect synced S")
 		}
 		return checkSelector(s, a[1], names)
+	case "violation":
+		if len(a) != 2 || !contains(checkNames, a[1]) {
+			return fmt.Errorf("expect violation CHECK, CHECK one of %s", strings.Join(checkNames, " "))
+		}
+		return nil
 	}
-	return fmt.Errorf("expect %q: want sync, leader, value, state or synced", a[0])
+	return fmt.Errorf("expect %q: want sync, leader, value, state, synced or violation", a[0])
 }

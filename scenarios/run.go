@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"zabsim/checker"
 	"zabsim/model"
 	"zabsim/sim"
 )
@@ -66,9 +67,10 @@ type Expectation struct {
 
 // Violation is a failed check of the run.
 type Violation struct {
-	Check  string `json:"check"`
-	Detail string `json:"detail"`
-	AtNs   int64  `json:"at_ns"`
+	Check    string `json:"check"`
+	Detail   string `json:"detail"`
+	AtNs     int64  `json:"at_ns"`
+	Expected bool   `json:"expected"` // named by an `expect violation` line
 }
 
 // runner is the interpreter's state.
@@ -81,8 +83,17 @@ type runner struct {
 	e        *model.Ensemble
 	names    map[string]int64
 	res      *Result
+	chk      *checker.Checker
+	expected []expectedViolation // expect violation lines, judged at the end
 	stopped  bool
 	lastProg sim.Time
+}
+
+// expectedViolation is an `expect violation CHECK` line.
+type expectedViolation struct {
+	line  int
+	text  string
+	check string
 }
 
 // stop ends the run early after a failed await; the rest of the script is skipped.
@@ -140,6 +151,11 @@ func (r *runner) build() error {
 		}
 	})
 	r.res.Warnings = append(r.res.Warnings, e.Cfg.Warnings...)
+	// The checker judges the run as it happens (it reads only the trace).
+	opts := checker.OptionsFor(*e.Cfg)
+	opts.Liveness = true
+	r.chk = checker.New(opts)
+	r.chk.Attach(w.Trace())
 	return nil
 }
 
@@ -400,6 +416,23 @@ func (r *runner) execAwait(c *Command) error {
 			l := r.e.Leader()
 			return l != nil && (l == s || s.Synced(l.Sid()))
 		}, limit)
+	case "epoch":
+		sid, err := r.one(c.Args[1])
+		if err != nil {
+			return err
+		}
+		s := r.e.Server(sid)
+		v, current := c.Opt("current")
+		if !current {
+			v, _ = c.Opt("accepted")
+		}
+		want, _ := strconv.ParseInt(v, 10, 64)
+		ok = r.runUntil(func() bool {
+			if current {
+				return s.CurrentEpoch() == want
+			}
+			return s.AcceptedEpoch() == want
+		}, limit)
 	}
 	if !ok {
 		got := "timed out at " + fmtTime(r.w.Now())
@@ -541,6 +574,9 @@ func (r *runner) execExpect(c *Command) error {
 			got = strconv.FormatInt(l.Sid(), 10)
 		}
 		ok = got == strconv.FormatInt(sid, 10)
+	case "violation":
+		r.expected = append(r.expected, expectedViolation{line: c.Line, text: c.Text, check: a[1]})
+		return nil
 	case "value":
 		targets := []int64{}
 		if v, has := c.Opt("on"); has {
@@ -613,14 +649,36 @@ func (r *runner) finish() {
 	res.Events = w.Events()
 	res.VirtualNs = int64(w.Now())
 	res.TraceHash = w.Trace().HashString()
+	// Violations: an expected one is an expectation met, not a failure.
+	found := map[string]bool{}
+	for _, v := range r.chk.Finish(w.Now()) {
+		found[v.Check] = true
+		expected := false
+		for _, x := range r.expected {
+			if x.check == v.Check {
+				expected = true
+			}
+		}
+		res.Violations = append(res.Violations, Violation{Check: v.Check, Detail: v.Detail, AtNs: int64(v.At), Expected: expected})
+	}
+	for _, x := range r.expected {
+		got := "no such violation"
+		if found[x.check] {
+			got = "violated"
+		}
+		res.Expectations = append(res.Expectations, Expectation{Line: x.line, Text: x.text, OK: found[x.check], Got: got})
+	}
+	slices.SortStableFunc(res.Expectations, func(a, b Expectation) int { return a.Line - b.Line })
 	res.OK = res.Stopped == ""
 	for _, x := range res.Expectations {
 		if !x.OK {
 			res.OK = false
 		}
 	}
-	if len(res.Violations) > 0 {
-		res.OK = false
+	for _, v := range res.Violations {
+		if !v.Expected {
+			res.OK = false
+		}
 	}
 	if res.Leaders == nil {
 		res.Leaders = []LeaderInfo{}
@@ -680,7 +738,11 @@ func (res *Result) Summary() string {
 		b.WriteString("  none\n")
 	}
 	for _, v := range res.Violations {
-		fmt.Fprintf(&b, "  %9s  %s: %s\n", fmtTime(sim.Time(v.AtNs)), v.Check, v.Detail)
+		mark := ""
+		if v.Expected {
+			mark = " (expected)"
+		}
+		fmt.Fprintf(&b, "  %9s  %s%s: %s\n", fmtTime(sim.Time(v.AtNs)), v.Check, mark, v.Detail)
 	}
 	if res.Stopped != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", res.Stopped)

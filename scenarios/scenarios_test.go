@@ -103,7 +103,8 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\ncrash", "x.zab:2: crash needs a server: crash 2"},
 		{"ensemble 3\nawait", "x.zab:2: await what?"},
 		{"ensemble 3\nawait leader within=soon", "x.zab:2: within=soon: not a duration like 60s"},
-		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader or synced`},
+		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader, synced or epoch`},
+		{"ensemble 3\nawait epoch 1", "x.zab:2: await epoch needs exactly one of current=N, accepted=N"},
 		{"ensemble 3\nlet = leader", "x.zab:2: let takes NAME = leader | NAME = <server>"},
 		{"ensemble 3\nwrite -1", `x.zab:2: write "-1": want a count from 1 to 100000`},
 		{"ensemble 3\nwrite 2 later", `x.zab:2: write: unexpected "later" (only nowait)`},
@@ -118,6 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\nexpect value zabsim absent", `x.zab:2: expect value: path "zabsim" must start with /`},
 		{"ensemble 3\nexpect state 1 SLEEPING", "x.zab:2: expect state S STATE"},
 		{"ensemble 3\nexpect weather", `x.zab:2: expect "weather"`},
+		{"ensemble 3\nexpect violation Bogus", "x.zab:2: expect violation CHECK, CHECK one of Leadership1"},
 		{`ensemble 3` + "\n" + `expect value /a = "unterminated`, "x.zab:2: unterminated string"},
 		{"# only a comment\n", "x.zab:1: no 'ensemble N' command"},
 	} {
@@ -211,4 +213,62 @@ func BenchmarkBuiltinScenarios(b *testing.B) {
 	}
 	b.ReportMetric(virtual.Seconds()/float64(b.N), "virtual-s/op")
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+}
+
+// Every mutant scenario shows its bug to the checker, and the same schedule without the
+// mutant passes every check: the checker fails the bug and passes the fix.
+func TestMutantScenariosFailOnlyWithTheMutant(t *testing.T) {
+	n := 0
+	for _, e := range List() {
+		s, _ := Builtin(e.Name)
+		var mutantLine int
+		for _, c := range s.Commands {
+			if c.Name == "mutant" {
+				mutantLine = c.Line
+			}
+		}
+		if mutantLine == 0 {
+			continue
+		}
+		n++
+		t.Run(e.Name, func(t *testing.T) {
+			with, err := Run(s, Options{Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(with.Violations) == 0 {
+				t.Fatal("the mutant run has no violation")
+			}
+			for _, v := range with.Violations {
+				if !v.Expected {
+					t.Errorf("unexpected violation %s: %s", v.Check, v.Detail)
+				}
+			}
+			// The same file without the mutant line (and without its expectations of the
+			// bug's effects): no violation at all.
+			src, _ := library.ReadFile("library/" + e.Name + ".zab")
+			var kept []string
+			for i, line := range strings.Split(string(src), "\n") {
+				if i+1 == mutantLine || strings.HasPrefix(line, "expect") {
+					kept = append(kept, "# "+line)
+					continue
+				}
+				kept = append(kept, line)
+			}
+			fixed, err := Parse(e.Name+"-fixed.zab", strings.Join(kept, "\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			without, err := Run(fixed, Options{Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range without.Violations {
+				t.Errorf("without the mutant: %s: %s", v.Check, v.Detail)
+			}
+		})
+	}
+	if n < 2 {
+		t.Fatalf("%d mutant scenarios, want at least 2", n)
+	}
 }
