@@ -80,3 +80,41 @@ func BenchmarkElection(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/float64(b.N), "events/election")
 }
+
+// BenchmarkClientWorkload: 5 servers, 10 clients, 70% reads, pipelined (up to 8 calls in
+// flight per client). One op is one completed client call. Reports completed calls and
+// simulation events per wall second.
+func BenchmarkClientWorkload(b *testing.B) {
+	w := sim.MustWorld(sim.Config{Seed: 1, NoTrace: true})
+	e, err := NewEnsemble(w, Config{Servers: 5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.StartAll()
+	if !e.AwaitStable(30 * sim.Second) {
+		b.Fatal("no leader")
+	}
+	wl, err := NewWorkload(e, WorkloadConfig{Clients: 10, Rate: 200, ReadFraction: 0.7, MaxOutstanding: 8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := wl.Start(); err != nil {
+		b.Fatal(err)
+	}
+	w.RunFor(2 * sim.Second) // sessions and the root
+	startDone, startEvents, startVirtual := wl.Completed, w.Events(), w.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	wall := time.Now()
+	if !w.RunUntilCond(func() bool { return wl.Completed-startDone >= b.N }, sim.Never) {
+		b.Fatalf("only %d of %d calls completed", wl.Completed-startDone, b.N)
+	}
+	elapsed := time.Since(wall).Seconds()
+	b.StopTimer()
+	ops := float64(wl.Completed - startDone)
+	events := float64(w.Events() - startEvents)
+	b.ReportMetric(ops/elapsed, "ops/s")
+	b.ReportMetric(events/elapsed, "events/s")
+	b.ReportMetric(events/ops, "events/op")
+	b.ReportMetric((w.Now()-startVirtual).Seconds()/elapsed, "virtual-s/s")
+}

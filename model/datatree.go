@@ -11,8 +11,10 @@ import (
 // Error codes, with the values of KeeperException.Code.
 const (
 	ErrOK                      int32 = 0
+	ErrRuntimeInconsistency    int32 = -2
 	ErrConnectionLoss          int32 = -4
 	ErrOperationTimeout        int32 = -7
+	ErrBadArguments            int32 = -8
 	ErrNoNode                  int32 = -101
 	ErrBadVersion              int32 = -103
 	ErrNoChildrenForEphemerals int32 = -108
@@ -20,9 +22,29 @@ const (
 	ErrNotEmpty                int32 = -111
 	ErrSessionExpired          int32 = -112
 	ErrSessionMoved            int32 = -118
+	ErrUnknownSession          int32 = -119
+	ErrRequestTimeout          int32 = -122
 )
 
-// Stat mirrors data/Stat.java.
+var errNames = map[int32]string{
+	ErrOK: "OK", ErrRuntimeInconsistency: "RuntimeInconsistency", ErrConnectionLoss: "ConnectionLoss",
+	ErrOperationTimeout: "OperationTimeout", ErrBadArguments: "BadArguments", ErrNoNode: "NoNode",
+	ErrBadVersion: "BadVersion", ErrNoChildrenForEphemerals: "NoChildrenForEphemerals",
+	ErrNodeExists: "NodeExists", ErrNotEmpty: "NotEmpty", ErrSessionExpired: "SessionExpired",
+	ErrSessionMoved: "SessionMoved", ErrUnknownSession: "UnknownSession", ErrRequestTimeout: "RequestTimeout",
+}
+
+// ErrName is KeeperException.Code's name for an error code ("NoNode"), or the number.
+func ErrName(code int32) string {
+	if n, ok := errNames[code]; ok {
+		return n
+	}
+	return itoa(int64(code))
+}
+
+// Stat mirrors data/Stat.java, as a client sees it. The tree stores the persisted part
+// (StatPersisted); DataLength and NumChildren are filled in and Cversion translated when it
+// is read (DataNode.copyStat).
 type Stat struct {
 	Czxid, Mzxid, Pzxid Zxid
 	Ctime, Mtime        sim.Time
@@ -32,8 +54,10 @@ type Stat struct {
 	NumChildren         int32
 }
 
-// znode is a DataNode: data, stat and the names of its children (a set, as DataNode's
-// HashSet: sorted only when read, so creating the n-th child costs O(1), not O(n)).
+// znode is a DataNode: data, the persisted stat and the names of its children (a set, as
+// DataNode's HashSet: sorted only when read, so creating the n-th child costs O(1)).
+// stat.Cversion counts the creates of children (StatPersisted.cversion), which is what the
+// sequence suffix of a sequential child is made from.
 type znode struct {
 	data     string
 	stat     Stat
@@ -49,25 +73,46 @@ func (n *znode) sortedChildren() []string {
 	return out
 }
 
+// copyStat mirrors DataNode.copyStat: dataLength and numChildren from the node, and the
+// cversion translated "from the count of the creates to the count of the changes (v3
+// semantics)": 2*creates - numChildren. (So a fresh root, whose child /zookeeper was added
+// without a create, reports cversion -1, as ZooKeeper does.)
+func (n *znode) copyStat() Stat {
+	s := n.stat
+	s.DataLength = int32(len(n.data))
+	s.NumChildren = int32(len(n.children))
+	s.Cversion = n.stat.Cversion*2 - s.NumChildren
+	return s
+}
+
 // DataTree mirrors server/DataTree.java: the znodes, the sessions with their ephemerals,
-// and lastProcessedZxid. It changes only through ProcessTxn, so every server that applies
-// the same txns holds the same tree.
+// lastProcessedZxid, and the server's data and child watches. It changes only through
+// ProcessTxn, so every server that applies the same txns holds the same tree.
 type DataTree struct {
 	nodes             map[string]*znode // looked up by path; never ranged over for output
 	sessions          map[int64]sim.Time
 	ephemerals        map[int64][]string
 	LastProcessedZxid Zxid
+
+	// dataWatches and childWatches are DataTree's WatchManagers. They belong to this
+	// server's client connections and are never copied into a snapshot.
+	dataWatches, childWatches watchManager
+	// fired holds the watch events triggered by the txns applied since the server last
+	// took them (triggerWatch calls ServerCnxn.process; the server sends them).
+	fired []firedWatch
 }
 
 // NewDataTree is an empty tree with "/" and "/zookeeper", as DataTree's constructor makes.
+// (ZooKeeper also makes /zookeeper/quota and /zookeeper/config; the model leaves them out.)
 func NewDataTree() *DataTree {
 	t := &DataTree{nodes: map[string]*znode{}, sessions: map[int64]sim.Time{}, ephemerals: map[int64][]string{}}
-	t.nodes["/"] = &znode{children: map[string]struct{}{"zookeeper": {}}, stat: Stat{NumChildren: 1}}
+	t.nodes["/"] = &znode{children: map[string]struct{}{"zookeeper": {}}}
 	t.nodes["/zookeeper"] = &znode{}
 	return t
 }
 
-// Clone deep-copies the tree: what a snapshot serialises.
+// Clone deep-copies the tree: what a snapshot serialises (nodes, sessions, ephemerals and
+// lastProcessedZxid; not the watches, which live only in a running server).
 func (t *DataTree) Clone() *DataTree {
 	c := &DataTree{nodes: make(map[string]*znode, len(t.nodes)), sessions: make(map[int64]sim.Time, len(t.sessions)),
 		ephemerals: make(map[int64][]string, len(t.ephemerals)), LastProcessedZxid: t.LastProcessedZxid}
@@ -102,7 +147,7 @@ func (t *DataTree) GetData(path string) (string, Stat, bool) {
 	if n == nil {
 		return "", Stat{}, false
 	}
-	return n.data, n.stat, true
+	return n.data, n.copyStat(), true
 }
 
 // GetChildren returns the sorted child names of path.
@@ -111,7 +156,7 @@ func (t *DataTree) GetChildren(path string) ([]string, Stat, bool) {
 	if n == nil {
 		return nil, Stat{}, false
 	}
-	return n.sortedChildren(), n.stat, true
+	return n.sortedChildren(), n.copyStat(), true
 }
 
 // Sessions returns the open session ids, sorted.
@@ -122,6 +167,12 @@ func (t *DataTree) Sessions() []int64 {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// SessionTimeout returns the timeout of an open session.
+func (t *DataTree) SessionTimeout(session int64) (sim.Time, bool) {
+	to, ok := t.sessions[session]
+	return to, ok
 }
 
 // Ephemerals returns the ephemeral paths owned by session, sorted.
@@ -137,110 +188,318 @@ func parentOf(path string) (parent, name string) {
 	return path[:i], path[i+1:]
 }
 
+// isSpecialPath mirrors DataTree.isSpecialPath: nodes ZooKeeper will not delete.
+func isSpecialPath(path string) bool {
+	return path == "/" || path == "/zookeeper" || path == "/zookeeper/quota" || path == "/zookeeper/config"
+}
+
+// validatePath mirrors PathUtils.validatePath: absolute, no empty, "." or ".." segments, no
+// trailing slash (except "/"), no NUL.
+func validatePath(path string) bool {
+	if path == "" || path[0] != '/' || strings.IndexByte(path, 0) >= 0 {
+		return false
+	}
+	if path == "/" {
+		return true
+	}
+	if path[len(path)-1] == '/' {
+		return false
+	}
+	for rest := path[1:]; ; {
+		seg, after, more := strings.Cut(rest, "/")
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		if !more {
+			return true
+		}
+		rest = after
+	}
+}
+
+// ProcessTxnResult mirrors DataTree.ProcessTxnResult: what applying a txn produced, which
+// FinalRequestProcessor turns into the reply.
+type ProcessTxnResult struct {
+	Type  OpCode
+	Zxid  Zxid
+	Err   int32
+	Path  string // create: the path created (with its sequence suffix)
+	Stat  Stat   // setData: the node's stat afterwards
+	Multi []ProcessTxnResult
+	// Deleted lists the ephemerals a closeSession removed from this tree.
+	Deleted []string
+}
+
 // ProcessTxn mirrors DataTree.processTxn: apply txn and return its result code. It sets
 // LastProcessedZxid to the txn's zxid if that is higher.
-func (t *DataTree) ProcessTxn(txn *Txn) int32 {
+func (t *DataTree) ProcessTxn(txn *Txn) int32 { return t.processTxn(txn).Err }
+
+func (t *DataTree) processTxn(txn *Txn) ProcessTxnResult {
 	rc := t.apply(txn)
+	// "Things we can only update after the whole txn is applied to data tree."
 	if txn.Zxid > t.LastProcessedZxid {
 		t.LastProcessedZxid = txn.Zxid
 	}
 	return rc
 }
 
-func (t *DataTree) apply(txn *Txn) int32 {
+// apply mirrors the switch of DataTree.processTxn(header, txn, isSubTxn).
+func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
+	rc := ProcessTxnResult{Type: txn.Type, Zxid: txn.Zxid, Path: txn.Path}
 	switch txn.Type {
 	case OpCreate:
-		return t.createNode(txn)
-	case OpDelete:
-		return t.deleteNode(txn.Path, txn.Zxid)
-	case OpSetData:
-		n := t.nodes[txn.Path]
-		if n == nil {
-			return ErrNoNode
+		owner := int64(0)
+		if txn.Ephemeral {
+			owner = txn.SessionID
 		}
-		n.data = txn.Data
-		n.stat.Version = txn.Version
-		n.stat.Mzxid = txn.Zxid
-		n.stat.Mtime = txn.Time
-		n.stat.DataLength = int32(len(txn.Data))
-		return ErrOK
-	case OpCreateSession:
-		t.sessions[txn.SessionID] = txn.Timeout
-		return ErrOK
-	case OpCloseSession:
-		// DataTree.killSession: remove every ephemeral of the session.
-		for _, p := range t.Ephemerals(txn.SessionID) {
-			t.deleteNode(p, txn.Zxid)
-		}
-		delete(t.ephemerals, txn.SessionID)
-		delete(t.sessions, txn.SessionID)
-		return ErrOK
-	case OpError:
-		return txn.Err
-	case OpMulti:
-		// The leader only proposes a multi whose ops all succeed (else an error multi).
-		for _, op := range txn.Ops {
-			sub := *op
-			sub.Zxid, sub.Time, sub.SessionID = txn.Zxid, txn.Time, txn.SessionID
-			if rc := t.apply(&sub); rc != ErrOK {
-				return rc
+		rc.Err = t.createNode(txn.Path, txn.Data, owner, txn.ParentCVersion, txn.Zxid, txn.Time)
+		if rc.Err == ErrNodeExists {
+			// Replaying a create whose node survived in a fuzzy snapshot: bring the
+			// parent's cversion and pzxid forward anyway (setCversionPzxid).
+			parent, _ := parentOf(txn.Path)
+			if p := t.nodes[parent]; p == nil {
+				rc.Err = ErrNoNode
+			} else if cv := parentCVersion(txn.ParentCVersion, p); cv > p.stat.Cversion {
+				p.stat.Cversion, p.stat.Pzxid = cv, txn.Zxid
 			}
 		}
-		return ErrOK
+	case OpDelete:
+		rc.Err = t.deleteNode(txn.Path, txn.Zxid)
+	case OpSetData:
+		rc.Stat, rc.Err = t.setData(txn.Path, txn.Data, txn.Version, txn.Zxid, txn.Time)
+	case OpCheck:
+		// CheckVersionTxn: nothing to change.
+	case OpCreateSession:
+		// ZooKeeperServer.processTxnForSessionEvents: sessionTracker.commitSession, which
+		// adds the session to the database's sessionsWithTimeouts.
+		t.sessions[txn.SessionID] = txn.Timeout
+	case OpCloseSession:
+		rc.Deleted = t.killSession(txn.SessionID, txn.Zxid, txn.Paths)
+	case OpError:
+		rc.Err = txn.Err
+	case OpMulti:
+		// A multi fails as a whole: if any sub-txn is an ErrorTxn, the ones before it become
+		// ErrorTxn(OK) and the ones after it ErrorTxn(RUNTIMEINCONSISTENCY).
+		failed := slices.ContainsFunc(txn.Ops, func(op *Txn) bool { return op.Type == OpError })
+		postFailed := false
+		rc.Multi = make([]ProcessTxnResult, 0, len(txn.Ops))
+		for _, op := range txn.Ops {
+			sub := *op
+			sub.Zxid, sub.Time, sub.SessionID, sub.Cxid = txn.Zxid, txn.Time, txn.SessionID, txn.Cxid
+			if op.Type == OpError {
+				postFailed = true
+			} else if failed {
+				code := ErrOK
+				if postFailed {
+					code = ErrRuntimeInconsistency
+				}
+				sub = Txn{Zxid: txn.Zxid, Type: OpError, SessionID: txn.SessionID, Cxid: txn.Cxid, Err: code}
+			}
+			subRc := t.apply(&sub)
+			rc.Multi = append(rc.Multi, subRc)
+			if subRc.Err != ErrOK && rc.Err == ErrOK {
+				rc.Err = subRc.Err
+			}
+		}
 	}
-	return ErrOK
+	return rc
 }
 
-func (t *DataTree) createNode(txn *Txn) int32 {
-	parentPath, name := parentOf(txn.Path)
+func parentCVersion(fromTxn int32, parent *znode) int32 {
+	if fromTxn <= 0 {
+		return parent.stat.Cversion + 1
+	}
+	return fromTxn
+}
+
+// createNode mirrors DataTree.createNode, with its watch triggers.
+func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV int32, zxid Zxid, time sim.Time) int32 {
+	parentPath, name := parentOf(path)
 	parent := t.nodes[parentPath]
 	if parent == nil {
 		return ErrNoNode
 	}
-	if parent.stat.EphemeralOwner != 0 {
-		return ErrNoChildrenForEphemerals
-	}
-	if t.nodes[txn.Path] != nil {
+	if t.nodes[path] != nil {
 		return ErrNodeExists
 	}
-	n := &znode{data: txn.Data, stat: Stat{Czxid: txn.Zxid, Mzxid: txn.Zxid, Pzxid: txn.Zxid,
-		Ctime: txn.Time, Mtime: txn.Time, DataLength: int32(len(txn.Data))}}
-	if txn.Ephemeral {
-		n.stat.EphemeralOwner = txn.SessionID
-		t.ephemerals[txn.SessionID] = append(t.ephemerals[txn.SessionID], txn.Path)
+	// "Only update when it's larger" (a replay in a fuzzy snapshot range).
+	if cv := parentCVersion(parentCV, parent); cv > parent.stat.Cversion {
+		parent.stat.Cversion = cv
+		parent.stat.Pzxid = zxid
 	}
-	t.nodes[txn.Path] = n
+	n := &znode{data: data, stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time,
+		EphemeralOwner: ephemeralOwner}}
 	if parent.children == nil {
 		parent.children = map[string]struct{}{}
 	}
 	parent.children[name] = struct{}{}
-	parent.stat.Cversion++
-	parent.stat.NumChildren++
-	parent.stat.Pzxid = txn.Zxid
+	t.nodes[path] = n
+	if ephemeralOwner != 0 {
+		t.ephemerals[ephemeralOwner] = append(t.ephemerals[ephemeralOwner], path)
+	}
+	t.dataWatches.triggerWatch(t, path, EventNodeCreated, zxid, nil)
+	t.childWatches.triggerWatch(t, parentPath, EventNodeChildrenChanged, zxid, nil)
 	return ErrOK
 }
 
+// deleteNode mirrors DataTree.deleteNode, with its watch triggers. Like ZooKeeper it does
+// not touch the parent's (persisted) cversion, which counts creates; the cversion a client
+// reads still goes up by one (copyStat).
 func (t *DataTree) deleteNode(path string, zxid Zxid) int32 {
-	n := t.nodes[path]
-	if n == nil {
+	parentPath, name := parentOf(path)
+	parent := t.nodes[parentPath]
+	if parent == nil || path == "/" {
 		return ErrNoNode
 	}
-	if len(n.children) > 0 {
-		return ErrNotEmpty
+	n := t.nodes[path]
+	if n == nil {
+		if zxid > parent.stat.Pzxid { // "we still need to update the pzxid"
+			parent.stat.Pzxid = zxid
+		}
+		return ErrNoNode
 	}
-	parentPath, name := parentOf(path)
-	if parent := t.nodes[parentPath]; parent != nil {
-		delete(parent.children, name)
-		parent.stat.Cversion++
-		parent.stat.NumChildren--
+	delete(parent.children, name)
+	if zxid > parent.stat.Pzxid {
 		parent.stat.Pzxid = zxid
 	}
+	delete(t.nodes, path)
 	if owner := n.stat.EphemeralOwner; owner != 0 {
 		ps := t.ephemerals[owner]
 		if i := slices.Index(ps, path); i >= 0 {
 			t.ephemerals[owner] = slices.Delete(ps, i, i+1)
 		}
 	}
-	delete(t.nodes, path)
+	processed := t.dataWatches.triggerWatch(t, path, EventNodeDeleted, zxid, nil)
+	t.childWatches.triggerWatch(t, path, EventNodeDeleted, zxid, processed)
+	t.childWatches.triggerWatch(t, parentPath, EventNodeChildrenChanged, zxid, nil)
 	return ErrOK
 }
+
+// setData mirrors DataTree.setData: the version comes from the txn (PrepRequestProcessor
+// checked and incremented it).
+func (t *DataTree) setData(path, data string, version int32, zxid Zxid, time sim.Time) (Stat, int32) {
+	n := t.nodes[path]
+	if n == nil {
+		return Stat{}, ErrNoNode
+	}
+	n.data = data
+	n.stat.Mtime = time
+	n.stat.Mzxid = zxid
+	n.stat.Version = version
+	s := n.copyStat()
+	t.dataWatches.triggerWatch(t, path, EventNodeDataChanged, zxid, nil)
+	return s, ErrOK
+}
+
+// killSession mirrors DataTree.killSession(session, zxid, paths2DeleteLocal,
+// paths2DeleteInTxn): delete the paths the CloseSessionTxn names, then any other ephemeral
+// of the session this tree still has, and forget the session. It returns what it deleted.
+func (t *DataTree) killSession(session int64, zxid Zxid, inTxn []string) []string {
+	local := t.Ephemerals(session) // sorted: the order of deletes reaches the watchers
+	delete(t.ephemerals, session)
+	delete(t.sessions, session)
+	var deleted []string
+	for _, p := range inTxn {
+		if t.deleteNode(p, zxid) == ErrOK {
+			deleted = append(deleted, p)
+		}
+	}
+	for _, p := range local {
+		if slices.Contains(inTxn, p) {
+			continue
+		}
+		if t.deleteNode(p, zxid) == ErrOK {
+			deleted = append(deleted, p)
+		}
+	}
+	return deleted
+}
+
+// --- reads, as FinalRequestProcessor does them, with watch registration ---
+
+// statNode mirrors DataTree.statNode: the watch is added whether or not the node exists
+// (an exists watch on a missing node waits for its creation).
+func (t *DataTree) statNode(path string, watcher sim.ConnID) (Stat, int32) {
+	if watcher >= 0 {
+		t.dataWatches.addWatch(path, watcher)
+	}
+	n := t.nodes[path]
+	if n == nil {
+		return Stat{}, ErrNoNode
+	}
+	return n.copyStat(), ErrOK
+}
+
+// getData mirrors DataTree.getData: the watch only if the node exists.
+func (t *DataTree) getData(path string, watcher sim.ConnID) (string, Stat, int32) {
+	n := t.nodes[path]
+	if n == nil {
+		return "", Stat{}, ErrNoNode
+	}
+	if watcher >= 0 {
+		t.dataWatches.addWatch(path, watcher)
+	}
+	return n.data, n.copyStat(), ErrOK
+}
+
+// getChildren mirrors DataTree.getChildren: the watch only if the node exists.
+func (t *DataTree) getChildren(path string, watcher sim.ConnID) ([]string, Stat, int32) {
+	n := t.nodes[path]
+	if n == nil {
+		return nil, Stat{}, ErrNoNode
+	}
+	if watcher >= 0 {
+		t.childWatches.addWatch(path, watcher)
+	}
+	return n.sortedChildren(), n.copyStat(), ErrOK
+}
+
+// setWatches mirrors DataTree.setWatches: a reconnecting client's watches are set again,
+// and a watch whose node changed after relativeZxid (the client's last zxid) fires at once.
+func (t *DataTree) setWatches(relativeZxid Zxid, data, exist, child []string, watcher sim.ConnID) {
+	for _, p := range data {
+		if n := t.nodes[p]; n == nil {
+			t.fire(watcher, EventNodeDeleted, p, -1)
+		} else if n.stat.Mzxid > relativeZxid {
+			t.fire(watcher, EventNodeDataChanged, p, n.stat.Mzxid)
+		} else {
+			t.dataWatches.addWatch(p, watcher)
+		}
+	}
+	for _, p := range exist {
+		if n := t.nodes[p]; n != nil {
+			t.fire(watcher, EventNodeCreated, p, n.stat.Czxid)
+		} else {
+			t.dataWatches.addWatch(p, watcher)
+		}
+	}
+	for _, p := range child {
+		if n := t.nodes[p]; n == nil {
+			t.fire(watcher, EventNodeDeleted, p, -1)
+		} else if n.stat.Pzxid > relativeZxid {
+			t.fire(watcher, EventNodeChildrenChanged, p, n.stat.Pzxid)
+		} else {
+			t.childWatches.addWatch(p, watcher)
+		}
+	}
+}
+
+// removeCnxn mirrors DataTree.removeCnxn: a closed connection's watches go.
+func (t *DataTree) removeCnxn(watcher sim.ConnID) {
+	t.dataWatches.removeWatcher(watcher)
+	t.childWatches.removeWatcher(watcher)
+}
+
+func (t *DataTree) fire(c sim.ConnID, typ EventType, path string, zxid Zxid) {
+	t.fired = append(t.fired, firedWatch{c: c, ev: WatcherEvent{Type: typ, State: StateSyncConnected, Path: path, Zxid: zxid}})
+}
+
+// takeFired returns and forgets the watch events triggered since the last call.
+func (t *DataTree) takeFired() []firedWatch {
+	f := t.fired
+	t.fired = nil
+	return f
+}
+
+// WatchCount is the number of (path, connection) watches this server holds (data+child).
+func (t *DataTree) WatchCount() int { return t.dataWatches.size() + t.childWatches.size() }

@@ -68,6 +68,7 @@ func (s *Server) toSend(sid int64, n *Notification) {
 	}
 	if c := s.elConn[sid]; c >= 0 && s.w.IsOpen(c, s.nid) {
 		s.w.Send(c, s.nid, n)
+		s.elLast[sid] = n
 		return
 	}
 	s.elPending[sid] = n
@@ -90,9 +91,18 @@ func (s *Server) connectOne(sid int64) {
 	}
 }
 
+// flushPending starts a SendWorker on a new connection: the queued message goes out, or,
+// with nothing queued, the last message sent to that peer again ("to ensure that the last
+// message was received by the peer", SendWorker.run), since the old connection may have
+// lost it.
 func (s *Server) flushPending(sid int64) {
-	if n := s.elPending[sid]; n != nil {
+	n := s.elPending[sid]
+	if n == nil {
+		n = s.elLast[sid]
+	}
+	if n != nil {
 		s.elPending[sid] = nil
+		s.elLast[sid] = n
 		s.w.Send(s.elConn[sid], s.nid, n)
 	}
 }
@@ -105,12 +115,16 @@ func (s *Server) onElectionHello(c sim.ConnID, h *electionHello) {
 		return
 	}
 	if peer < s.sid {
-		// "Create new connection to server": drop the lower sid's connection, dial back.
+		// "This replica might still believe that the connection to sid is up, so we have
+		// to shut down the workers before trying to open a new connection": drop the old
+		// connection and this one, and dial back.
+		if old := s.elConn[peer]; old >= 0 {
+			s.w.Close(old, s.nid)
+			delete(s.connKind, old)
+			s.elConn[peer] = -1
+		}
 		s.w.Close(c, s.nid)
 		delete(s.connKind, c)
-		if old := s.elConn[peer]; old >= 0 && s.w.IsOpen(old, s.nid) {
-			return
-		}
 		s.connectOne(peer)
 		s.flushPending(peer)
 		return

@@ -13,6 +13,7 @@ type Ensemble struct {
 	W       *sim.World
 	Cfg     *Config
 	Servers []*Server // index sid-1
+	Clients []*Client // in the order added: node ids 1000, 1001, ...
 	writes  int       // writes issued through Write, for naming /zabsim/wN
 	cxid    int32
 }
@@ -39,6 +40,34 @@ func (e *Ensemble) Server(sid int64) *Server {
 		return nil
 	}
 	return e.Servers[sid-1]
+}
+
+// FirstClientID is the node id of the first client; client i has FirstClientID+i.
+const FirstClientID sim.NodeID = 1000
+
+// AddClient adds a client (not started) with the next client id. Without Servers in cfg,
+// its connect string names every server.
+func (e *Ensemble) AddClient(cfg ClientConfig) (*Client, error) {
+	if len(cfg.Servers) == 0 {
+		for _, s := range e.Servers {
+			cfg.Servers = append(cfg.Servers, s.sid)
+		}
+	}
+	c, err := NewClient(e.W, FirstClientID+sim.NodeID(len(e.Clients)), cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.Clients = append(e.Clients, c)
+	return c, nil
+}
+
+// StartClient adds a client and starts it (it connects at once).
+func (e *Ensemble) StartClient(cfg ClientConfig) (*Client, error) {
+	c, err := e.AddClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c, e.W.Start(c.id)
 }
 
 // StartAll starts every server now.
@@ -117,8 +146,9 @@ func (e *Ensemble) Write(via int64) *WriteResult {
 		})
 	}
 	if _, _, ok := s.Tree().GetData("/zabsim"); !ok && s.Serving() {
-		// The parent first, and the write once it exists: the leader checks a create
-		// against its applied tree (see prepRequest).
+		// The parent first, and the write once it has been applied. (prepRequest now sees
+		// outstanding changes, so pipelining would do; the order is kept so that the zxids
+		// of existing scenarios do not change.)
 		e.submit(s, &Request{Op: OpCreate, Path: "/zabsim"}, func(rc int32, _ Zxid) {
 			if rc == ErrOK || rc == ErrNodeExists {
 				write()
@@ -134,8 +164,9 @@ func (e *Ensemble) Write(via int64) *WriteResult {
 
 func (e *Ensemble) submit(s *Server, req *Request, done func(int32, Zxid)) {
 	e.cxid++
-	req.SessionID = 0x5a00 + s.sid // one pseudo-session per server until clients exist
+	req.SessionID = 0x5a00 + s.sid // one pseudo-session per server, known to no tracker
 	req.Cxid = e.cxid
+	req.Internal = true
 	s.Submit(req, done)
 }
 

@@ -41,6 +41,13 @@ type leaderState struct {
 	outstanding        []*proposal // outstandingProposals, in zxid order
 	tick               int64
 	tickSkip           bool
+
+	// The LeaderZooKeeperServer's parts: the session tracker (from startZkServer on), the
+	// PrepRequestProcessor's outstanding changes, and Leader.pendingSyncs.
+	sessions                  *sessionTracker
+	outstandingChanges        []*changeRecord
+	outstandingChangesForPath map[string]*changeRecord // looked up only
+	pendingSyncs              map[Zxid][]*learnerHandler
 }
 
 // handlerStage is where a LearnerHandler thread is.
@@ -224,6 +231,9 @@ func (s *Server) startZkServer() {
 	l.stage = stageRunning
 	s.w.CancelTimer(s.nid, tmLeaderPhase)
 	s.record(&LeaderActive{Sid: s.sid, Epoch: l.epoch})
+	// zk.startup(): the session tracker, then the server serves clients.
+	s.nextSessionID = initializeNextSessionID(s.sid, s.w.Now())
+	s.startSessionTracker()
 	s.setPhase(PhaseBroadcast)
 	for _, h := range slices.Clone(l.handlers) {
 		if h.stage == lhWaitStartup || h.stage == lhWaitNLQuorum {
@@ -313,8 +323,10 @@ func (s *Server) ping(h *learnerHandler) {
 func (s *Server) leaderAcceptLearner(c sim.ConnID, p *QuorumPacket) {
 	l := s.leader
 	if l == nil || s.state != LEADING {
-		s.w.Close(c, s.nid)
+		// Only a leader listens on the quorum port (LearnerCnxAcceptor): the learner's
+		// connect is refused.
 		delete(s.connKind, c)
+		s.w.ResetConn(c)
 		return
 	}
 	h := &learnerHandler{c: c, sid: p.Sid, observer: p.Type == OBSERVERINFO, lastHeard: s.w.Now(),
@@ -391,10 +403,21 @@ func (s *Server) leaderReceive(c sim.ConnID, p *QuorumPacket) {
 				s.processAck(h.sid, p.Zxid)
 			}
 		case PING:
-			// session touches: see the session tracker
+			// "Process the touches": LearnerMaster.touch -> SessionTrackerImpl.touchSession.
+			if l.sessions != nil {
+				for _, t := range p.Touches {
+					l.sessions.touchSession(t.Session, t.Timeout, s.w.Now())
+				}
+			}
+		case REVALIDATE:
+			s.leaderRevalidateSession(h, p)
 		case REQUEST:
-			if p.Req != nil {
-				s.leaderSubmit(p.Req)
+			switch {
+			case p.Req == nil:
+			case p.Req.Op == OpSync:
+				s.processSync(h) // a LearnerSyncRequest
+			default:
+				s.leaderSubmit(p.Req, h.sid) // request.setOwner(this LearnerHandler)
 			}
 		}
 	}
@@ -517,14 +540,41 @@ func (s *Server) leaderLearnerClosed(c sim.ConnID) {
 	}
 }
 
+// leaderRevalidateSession mirrors Leader.revalidateSession: a learner asks whether a
+// reconnecting client's session is still valid (checkIfValidGlobalSession touches it); if
+// so the learner's handler becomes the session's owner.
+func (s *Server) leaderRevalidateSession(h *learnerHandler, p *QuorumPacket) {
+	l := s.leader
+	valid := l.sessions != nil && l.sessions.touchSession(p.Session, p.Timeout, s.w.Now())
+	if valid {
+		l.sessions.setOwner(p.Session, h.sid)
+	}
+	s.sendToLearner(h, &QuorumPacket{Type: REVALIDATE, Zxid: p.Zxid, Session: p.Session, Valid: valid})
+}
+
+// processSync mirrors Leader.processSync: with nothing outstanding the learner gets SYNC at
+// once; otherwise when the last proposal so far commits (tryToCommit -> sendSync).
+func (s *Server) processSync(h *learnerHandler) {
+	l := s.leader
+	if len(l.outstanding) == 0 {
+		s.sendToLearner(h, &QuorumPacket{Type: SYNC})
+		return
+	}
+	if l.pendingSyncs == nil {
+		l.pendingSyncs = map[Zxid][]*learnerHandler{}
+	}
+	l.pendingSyncs[l.lastProposed] = append(l.pendingSyncs[l.lastProposed], h)
+}
+
 // leaderSubmit is the leader's request pipeline: PrepRequestProcessor turns a request into
-// a txn with the next zxid, ProposalRequestProcessor proposes it and logs it.
-func (s *Server) leaderSubmit(req *Request) {
+// a txn with the next zxid, ProposalRequestProcessor proposes it and logs it. owner is the
+// sid whose client connection the request came through (0: none, a session expiry).
+func (s *Server) leaderSubmit(req *Request, owner int64) {
 	l := s.leader
 	if l == nil || l.stage != stageRunning {
 		return
 	}
-	txn := s.prepRequest(req, l.lastProposed+1)
+	txn := s.prepRequest(req, l.lastProposed+1, owner)
 	l.lastProposed = txn.Zxid
 	p := &proposal{txn: txn}
 	l.outstanding = append(l.outstanding, p)
@@ -535,67 +585,6 @@ func (s *Server) leaderSubmit(req *Request) {
 		}
 	}
 	s.syncProc.log(s, txn)
-}
-
-// prepRequest mirrors PrepRequestProcessor.pRequest2Txn, checked against the leader's
-// tree. (ZooKeeper also consults the outstanding changes of in-flight requests; the model
-// does not yet, so pipelined requests on the same path may get a different error code.)
-func (s *Server) prepRequest(req *Request, zxid Zxid) *Txn {
-	txn := &Txn{Zxid: zxid, Type: req.Op, SessionID: req.SessionID, Cxid: req.Cxid, Time: s.w.Now(),
-		Path: req.Path, Data: req.Data, Ephemeral: req.Ephemeral, Timeout: req.Timeout}
-	t := s.db.tree
-	fail := func(code int32) *Txn {
-		return &Txn{Zxid: zxid, Type: OpError, SessionID: req.SessionID, Cxid: req.Cxid, Time: s.w.Now(), Err: code}
-	}
-	switch req.Op {
-	case OpCreate:
-		parent, _ := parentOf(req.Path)
-		pn := t.nodes[parent]
-		if pn == nil {
-			return fail(ErrNoNode)
-		}
-		if pn.stat.EphemeralOwner != 0 {
-			return fail(ErrNoChildrenForEphemerals)
-		}
-		if req.Sequence {
-			txn.Path = req.Path + seqSuffix(pn.stat.Cversion)
-		}
-		if t.nodes[txn.Path] != nil {
-			return fail(ErrNodeExists)
-		}
-	case OpDelete:
-		n := t.nodes[req.Path]
-		if n == nil {
-			return fail(ErrNoNode)
-		}
-		if req.Version != -1 && n.stat.Version != req.Version {
-			return fail(ErrBadVersion)
-		}
-		if len(n.children) > 0 {
-			return fail(ErrNotEmpty)
-		}
-	case OpSetData:
-		n := t.nodes[req.Path]
-		if n == nil {
-			return fail(ErrNoNode)
-		}
-		if req.Version != -1 && n.stat.Version != req.Version {
-			return fail(ErrBadVersion)
-		}
-		txn.Version = n.stat.Version + 1
-	}
-	return txn
-}
-
-// seqSuffix is the 10-digit sequence ZooKeeper appends to sequential nodes.
-func seqSuffix(cversion int32) string {
-	b := []byte("0000000000")
-	v := int64(cversion)
-	for i := len(b) - 1; i >= 0 && v > 0; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b)
 }
 
 // processAck mirrors Leader.processAck for a voter's ACK of zxid.
@@ -643,6 +632,14 @@ func (s *Server) leaderCommit(p *proposal) {
 		}
 	}
 	s.applyCommitted(p.txn, "commit")
+	if hs, ok := l.pendingSyncs[p.txn.Zxid]; ok && s.leader == l {
+		delete(l.pendingSyncs, p.txn.Zxid)
+		for _, h := range hs {
+			if slices.Contains(l.handlers, h) {
+				s.sendToLearner(h, &QuorumPacket{Type: SYNC})
+			}
+		}
+	}
 }
 
 // syncProcessor is SyncRequestProcessor: append to the log, fsync in groups, then ACK.

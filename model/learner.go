@@ -35,6 +35,13 @@ type learnerState struct {
 	buffered            []*QuorumPacket // arrived while blocked
 	pendingTxns         []*Txn          // FollowerZooKeeperServer.pendingTxns
 	readTimeout         sim.Time
+
+	// The LearnerZooKeeperServer's client parts: LearnerSessionTracker's touchTable (sent
+	// with the next PING reply), the syncs waiting for the leader's SYNC
+	// (FollowerZooKeeperServer.pendingSyncs), and Learner.pendingRevalidations.
+	touchTable           map[int64]sim.Time // looked up; sorted when sent
+	pendingSyncs         []*cnxnRequest
+	pendingRevalidations map[int64]*serverCnxn // looked up only
 }
 
 // followLeader starts Follower.followLeader / Observer.observeLeader for leader sid.
@@ -45,14 +52,16 @@ func (s *Server) followLeader(leader int64) {
 }
 
 // learnerConnect mirrors Learner.connectToLeader and the FOLLOWERINFO of registerWithLeader:
-// up to 5 attempts within initLimit*tickTime, leaderConnectDelayDuringRetryMs apart.
+// up to 5 attempts within initLimit*tickTime, each bounded by what is left of that budget,
+// leaderConnectDelayDuringRetryMs apart.
 func (s *Server) learnerConnect() {
 	ls := s.learner
 	if ls == nil {
 		return
 	}
-	if ls.attempts >= 5 || s.w.Now()-ls.connectStart > s.cfg.InitLimitTime() {
-		s.learnerShutdown("Failed connect to leader " + itoa(ls.leader))
+	remaining := ls.connectStart + s.cfg.InitLimitTime() - s.w.Now()
+	if remaining <= 0 {
+		s.learnerShutdown("connectToLeader exceeded on retries")
 		return
 	}
 	ls.attempts++
@@ -64,19 +73,51 @@ func (s *Server) learnerConnect() {
 		typ = OBSERVERINFO
 	}
 	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: typ, Zxid: MakeZxid(s.acceptedEpoch, 0), Sid: s.sid})
-	s.w.SetTimer(s.nid, tmLearnerRead, ls.readTimeout)
+	s.w.SetTimer(s.nid, tmLearnerRead, min(ls.readTimeout, remaining))
 }
 
-// learnerConnClosed: the leader connection ended. Before the leader answered, that is a
-// failed connect (retry); afterwards the learner shuts down.
+// learnerConnectFailed is the catch of Learner.connectToLeader: try again after
+// leaderConnectDelayDuringRetryMs, unless 5 attempts were made or too little time is left.
+func (s *Server) learnerConnectFailed() {
+	ls := s.learner
+	if ls.c >= 0 {
+		delete(s.connKind, ls.c)
+		s.w.Close(ls.c, s.nid)
+		ls.c = -1
+	}
+	remaining := ls.connectStart + s.cfg.InitLimitTime() - s.w.Now()
+	if remaining <= s.cfg.LeaderConnectDelay || ls.attempts >= 5 {
+		s.learnerShutdown("Failed connect to leader " + itoa(ls.leader))
+		return
+	}
+	s.w.SetTimer(s.nid, tmLearnerConnect, s.cfg.LeaderConnectDelay)
+}
+
+// learnerReadTimeout: nothing from the leader for the socket timeout. While connecting,
+// that is a connect attempt that timed out; afterwards the learner shuts down.
+func (s *Server) learnerReadTimeout() {
+	ls := s.learner
+	if ls == nil {
+		return
+	}
+	if ls.stage == lsConnecting && !ls.heard {
+		s.learnerConnectFailed()
+		return
+	}
+	s.learnerShutdown("read timeout: no packet from the leader")
+}
+
+// learnerConnClosed: the leader connection ended. A connect that was refused (reset before
+// the leader said anything) is retried; a connection the leader accepted and then closed
+// ends the registration, as the end of stream does in registerWithLeader.
 func (s *Server) learnerConnClosed(c sim.ConnID) {
 	ls := s.learner
 	if ls == nil || ls.c != c {
 		return
 	}
-	if !ls.heard && ls.stage == lsConnecting {
+	if !ls.heard && ls.stage == lsConnecting && s.w.WasReset(c, s.nid) {
 		ls.c = -1
-		s.w.SetTimer(s.nid, tmLearnerConnect, s.cfg.LeaderConnectDelay)
+		s.learnerConnectFailed()
 		return
 	}
 	s.learnerShutdown("connection to the leader closed")
@@ -291,6 +332,8 @@ func (s *Server) onUptodate() {
 	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
 	s.updateElectionVote(ls.newEpoch)
 	ls.stage = lsBroadcast
+	// zk.startServing(): the LearnerSessionTracker, then the server serves clients.
+	s.nextSessionID = initializeNextSessionID(s.sid, s.w.Now())
 	s.setPhase(PhaseBroadcast)
 	if !s.observer {
 		for _, txn := range ls.requestsToAck {
@@ -327,7 +370,12 @@ func (s *Server) onBroadcastPacket(p *QuorumPacket) {
 	ls := s.learner
 	switch p.Type {
 	case PING:
-		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: PING, Zxid: p.Zxid})
+		// Learner.ping: the reply carries the session touches since the last one.
+		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: PING, Zxid: p.Zxid, Touches: ls.touchSnapshot()})
+	case SYNC:
+		s.learnerSync()
+	case REVALIDATE:
+		s.revalidate(p)
 	case PROPOSAL:
 		if s.observer {
 			return // "Ignoring proposal"

@@ -2,6 +2,8 @@ package model
 
 import (
 	"strconv"
+
+	"zabsim/sim"
 )
 
 // Notification is an FLE message (FastLeaderElection.Notification / ToSend, version 0x2).
@@ -56,6 +58,41 @@ func (p *QuorumPacket) AppendTo(b []byte) []byte {
 	case FOLLOWERINFO, OBSERVERINFO:
 		b = append(b, " sid="...)
 		b = strconv.AppendInt(b, p.Sid, 10)
+	case PING:
+		for i, t := range p.Touches {
+			if i == 0 {
+				b = append(b, " touch="...)
+			} else {
+				b = append(b, ',')
+			}
+			b = append(b, "0x"...)
+			b = strconv.AppendInt(b, t.Session, 16)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(t.Timeout/sim.Millisecond), 10)
+		}
+	case REVALIDATE:
+		b = append(b, " session=0x"...)
+		b = strconv.AppendInt(b, p.Session, 16)
+		if p.Timeout > 0 {
+			b = append(b, " timeout="...)
+			b = strconv.AppendInt(b, int64(p.Timeout/sim.Millisecond), 10)
+		} else {
+			b = append(b, " valid="...)
+			b = strconv.AppendBool(b, p.Valid)
+		}
+	case REQUEST:
+		if r := p.Req; r != nil {
+			b = append(b, " s=0x"...)
+			b = strconv.AppendInt(b, r.SessionID, 16)
+			b = append(b, " c="...)
+			b = strconv.AppendInt(b, int64(r.Cxid), 10)
+			b = append(b, ' ')
+			b = append(b, r.Op.String()...)
+			if r.Path != "" {
+				b = append(b, ' ')
+				b = append(b, r.Path...)
+			}
+		}
 	}
 	return b
 }

@@ -1,6 +1,10 @@
 package model
 
-import "strconv"
+import (
+	"strconv"
+
+	"zabsim/sim"
+)
 
 // PacketType is a QuorumPacket type, with the codes of Leader.java's static fields.
 type PacketType uint8
@@ -61,6 +65,13 @@ type QuorumPacket struct {
 	Snap *DataTree
 	// Req is the forwarded client request of REQUEST.
 	Req *Request
+	// Touches are the session touches a learner's PING reply carries (Learner.ping).
+	Touches []SessionTouch
+	// Session, Timeout and Valid are REVALIDATE's data: (sessionId, timeout) from the
+	// learner, (sessionId, valid) back from the leader.
+	Session int64
+	Timeout sim.Time
+	Valid   bool
 }
 
 // String gives the stable one-line form used in traces and test vectors: "PROPOSAL 0x100000003".

@@ -2,6 +2,8 @@ package model
 
 import (
 	"strconv"
+
+	"zabsim/sim"
 )
 
 // The observations a server adds to the trace. The checker and the reports read nothing
@@ -264,3 +266,270 @@ type Note struct {
 
 func (r *Note) TypeName() string         { return "Note" }
 func (r *Note) AppendTo(b []byte) []byte { return append(b, r.Text...) }
+
+// --- clients, sessions and watches ---
+//
+// The checker judges linearizability and session order from these records alone. A call is
+// named by (Client, Xid): a client numbers its calls 1, 2, 3... for its whole life (its
+// ClientCnxn xid), so every ClientCall has at most one ClientReturn with the same pair.
+// A call without a return never completed (the run ended or the client process died); a
+// return with ConnectionLoss, OperationTimeout or RequestTimeout may or may not have
+// taken effect. Times are the records' own (virtual) times; ClientReturn repeats CallAt.
+
+// ClientCall: the application called an operation on its ZooKeeper handle.
+type ClientCall struct {
+	Client  int64  // the client's node id (1000 and up)
+	Session int64  // the session at call time (0 before the first ConnectResponse)
+	Xid     int32  // the request's xid on the wire
+	Server  int64  // the server the client is connected to, -1 when it is not
+	Op      OpCode // create, delete, setData, getData, exists, getChildren, sync, multi, closeSession
+	Path    string
+	Data    string     // create, setData: the value written
+	Version int32      // delete, setData: the expected version (-1 any)
+	Mode    CreateMode // create
+	Watch   bool       // getData, exists, getChildren: a watch is set
+	Ops     []Op       // multi
+}
+
+func (r *ClientCall) TypeName() string { return "ClientCall" }
+func (r *ClientCall) AppendTo(b []byte) []byte {
+	b = appendCallHead(append(b, "call "...), r.Client, r.Session, r.Xid, r.Server)
+	req := ClientRequest{Type: r.Op, Path: r.Path, Data: r.Data, Version: r.Version, Mode: r.Mode, Watch: r.Watch, Ops: r.Ops}
+	return req.appendBody(b)
+}
+
+// appendCallHead appends "c=1000 s=0x... xid=7 srv=2 " (no xid when it is 0).
+func appendCallHead(b []byte, client, session int64, xid int32, server int64) []byte {
+	b = append(b, "c="...)
+	b = strconv.AppendInt(b, client, 10)
+	b = append(b, " s=0x"...)
+	b = strconv.AppendInt(b, session, 16)
+	if xid != 0 {
+		b = append(b, " xid="...)
+		b = strconv.AppendInt(b, int64(xid), 10)
+	}
+	b = append(b, " srv="...)
+	b = strconv.AppendInt(b, server, 10)
+	return append(b, ' ')
+}
+
+// ClientReturn: the call's result reached the application.
+type ClientReturn struct {
+	Client  int64
+	Session int64
+	Xid     int32
+	Server  int64 // the server whose reply this is; -1 when the client failed the call itself
+	Op      OpCode
+	Path    string
+	Err     int32    // ErrOK or a KeeperException code
+	Zxid    Zxid     // ReplyHeader.zxid: the server's lastProcessedZxid when it replied (0 without a reply)
+	CallAt  sim.Time // when the call was made
+	// Data is the znode's data: read by getData, written by create and setData.
+	Data     string
+	Stat     Stat       // getData, exists, setData (zero otherwise)
+	Created  string     // create: the path created (with its sequence suffix)
+	Children []string   // getChildren
+	Results  []OpResult // multi
+}
+
+func (r *ClientReturn) TypeName() string { return "ClientReturn" }
+func (r *ClientReturn) AppendTo(b []byte) []byte {
+	b = appendCallHead(append(b, "return "...), r.Client, r.Session, r.Xid, r.Server)
+	b = append(b, r.Op.String()...)
+	b = append(b, ' ')
+	b = append(b, r.Path...)
+	b = append(b, ' ')
+	b = append(b, ErrName(r.Err)...)
+	b = append(b, " zxid="...)
+	b = r.Zxid.AppendTo(b)
+	if r.Err != ErrOK {
+		return b
+	}
+	switch r.Op {
+	case OpCreate:
+		b = append(b, " path="...)
+		b = append(b, r.Created...)
+	case OpGetData:
+		b = append(b, " ="...)
+		b = strconv.AppendQuote(b, r.Data)
+		b = append(b, " ver="...)
+		b = strconv.AppendInt(b, int64(r.Stat.Version), 10)
+	case OpSetData, OpExists:
+		b = append(b, " ver="...)
+		b = strconv.AppendInt(b, int64(r.Stat.Version), 10)
+	case OpGetChildren:
+		b = append(b, " ["...)
+		for i, c := range r.Children {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, c...)
+		}
+		b = append(b, ']')
+	}
+	return b
+}
+
+// WatchDelivered: a watch notification reached the client (ClientCnxn's NOTIFICATION_XID
+// path). Zxid is the txn that fired it on the server (-1 when unknown: a SetWatches on a
+// deleted node). Watchers are the number of the client's watchers it was handed to.
+type WatchDelivered struct {
+	Client   int64
+	Session  int64
+	Server   int64
+	Type     EventType
+	Path     string
+	Zxid     Zxid
+	Watchers int
+}
+
+func (r *WatchDelivered) TypeName() string { return "WatchDelivered" }
+func (r *WatchDelivered) AppendTo(b []byte) []byte {
+	b = appendCallHead(append(b, "event "...), r.Client, r.Session, 0, r.Server)
+	b = append(b, r.Type.String()...)
+	b = append(b, ' ')
+	b = append(b, r.Path...)
+	b = append(b, " zxid="...)
+	b = r.Zxid.AppendTo(b)
+	b = append(b, " watchers="...)
+	return strconv.AppendInt(b, int64(r.Watchers), 10)
+}
+
+// ClientState: the client's session state changed (the None events of its default
+// watcher: SyncConnected, Disconnected, Expired, Closed). LastZxid is the client's last
+// seen zxid; Timeout the negotiated session timeout (SyncConnected).
+type ClientState struct {
+	Client   int64
+	Session  int64
+	Server   int64
+	State    KeeperState
+	LastZxid Zxid
+	Timeout  sim.Time
+	Reason   string
+}
+
+func (r *ClientState) TypeName() string { return "ClientState" }
+func (r *ClientState) AppendTo(b []byte) []byte {
+	b = appendCallHead(append(b, "session "...), r.Client, r.Session, 0, r.Server)
+	b = append(b, r.State.String()...)
+	b = append(b, " lastZxid="...)
+	b = r.LastZxid.AppendTo(b)
+	if r.Reason != "" {
+		b = append(b, " reason="...)
+		b = strconv.AppendQuote(b, r.Reason)
+	}
+	return b
+}
+
+// ClientConnect: a server's answer to a ConnectRequest (ZooKeeperServer.processConnectRequest
+// and finishSessionInit). Outcome is "established", "renewed", "expired" (the session is no
+// longer valid), "refused: zxid ahead" (the client has seen a later zxid than this server:
+// "Refusing session request for client ... as it has seen zxid ...") or "refused: not
+// serving" (NIOServerCnxn: "ZooKeeperServer not running").
+type ClientConnect struct {
+	Sid        int64
+	Client     int64
+	Session    int64
+	ClientZxid Zxid // ConnectRequest.lastZxidSeen
+	ServerZxid Zxid // this server's lastProcessedZxid
+	Timeout    sim.Time
+	Outcome    string
+}
+
+func (r *ClientConnect) TypeName() string { return "ClientConnect" }
+func (r *ClientConnect) AppendTo(b []byte) []byte {
+	b = append(b, "connect client="...)
+	b = strconv.AppendInt(b, r.Client, 10)
+	b = append(b, " s=0x"...)
+	b = strconv.AppendInt(b, r.Session, 16)
+	b = append(b, " clientZxid="...)
+	b = r.ClientZxid.AppendTo(b)
+	b = append(b, " ourZxid="...)
+	b = r.ServerZxid.AppendTo(b)
+	b = append(b, ' ')
+	return append(b, r.Outcome...)
+}
+
+// SessionExpired: the leader's session tracker expired a session (its bucket came due):
+// the closeSession txn follows. Touched is the tracker's last touch of the session; the
+// expiry happens at roundToNextInterval(Touched + Timeout).
+type SessionExpired struct {
+	Sid     int64
+	Session int64
+	Timeout sim.Time
+	Touched sim.Time
+}
+
+func (r *SessionExpired) TypeName() string { return "SessionExpired" }
+func (r *SessionExpired) AppendTo(b []byte) []byte {
+	b = append(b, "expire session=0x"...)
+	b = strconv.AppendInt(b, r.Session, 16)
+	b = append(b, " timeout="...)
+	b = strconv.AppendInt(b, int64(r.Timeout/sim.Millisecond), 10)
+	b = append(b, " touched="...)
+	return strconv.AppendInt(b, int64(r.Touched), 10)
+}
+
+// SessionCreated: the server applied a createSession txn.
+type SessionCreated struct {
+	Sid     int64
+	Session int64
+	Timeout sim.Time
+	Zxid    Zxid
+}
+
+func (r *SessionCreated) TypeName() string { return "SessionCreated" }
+func (r *SessionCreated) AppendTo(b []byte) []byte {
+	b = append(b, "session created 0x"...)
+	b = strconv.AppendInt(b, r.Session, 16)
+	b = append(b, " timeout="...)
+	b = strconv.AppendInt(b, int64(r.Timeout/sim.Millisecond), 10)
+	b = append(b, " zxid="...)
+	return r.Zxid.AppendTo(b)
+}
+
+// SessionClosed: the server applied a closeSession txn (the client's close, or the leader's
+// expiry) and deleted the session's ephemerals.
+type SessionClosed struct {
+	Sid     int64
+	Session int64
+	Zxid    Zxid
+	Deleted []string
+}
+
+func (r *SessionClosed) TypeName() string { return "SessionClosed" }
+func (r *SessionClosed) AppendTo(b []byte) []byte {
+	b = append(b, "session closed 0x"...)
+	b = strconv.AppendInt(b, r.Session, 16)
+	b = append(b, " zxid="...)
+	b = r.Zxid.AppendTo(b)
+	b = append(b, " deleted="...)
+	return strconv.AppendInt(b, int64(len(r.Deleted)), 10)
+}
+
+// RecipeEvent: a recipe (lock, registry, configuration watch) changed state, e.g. a lock
+// "acquired", "suspended", "resumed", "released" or "lost".
+type RecipeEvent struct {
+	Client  int64
+	Session int64
+	Recipe  string // "lock", "rwlock", "registration", "discovery", "config"
+	Name    string // the lock or service path
+	Event   string
+	Detail  string
+}
+
+func (r *RecipeEvent) TypeName() string { return "RecipeEvent" }
+func (r *RecipeEvent) AppendTo(b []byte) []byte {
+	b = append(b, r.Recipe...)
+	b = append(b, " c="...)
+	b = strconv.AppendInt(b, r.Client, 10)
+	b = append(b, ' ')
+	b = append(b, r.Name...)
+	b = append(b, ' ')
+	b = append(b, r.Event...)
+	if r.Detail != "" {
+		b = append(b, ' ')
+		b = append(b, r.Detail...)
+	}
+	return b
+}

@@ -18,20 +18,26 @@ const (
 	tmLearnerConnect        // Learner.connectToLeader: retry after leaderConnectDelayDuringRetryMs
 	tmObserverDelay         // Observer: random delay before looking again
 	tmStartLooking          // QuorumPeer.run: go back to lookForLeader
+	tmSessionExpiry         // the leader's SessionTrackerImpl: wake at the next expiration time
 )
 
 // Request is a client request as the server pipeline carries it (server/Request.java).
+// A Request is never changed once it is submitted: a learner and the leader share it.
 type Request struct {
 	SessionID int64
 	Cxid      int32
 	Op        OpCode
 	Path      string
 	Data      string
-	Version   int32 // expected version for setData/delete; -1 any
+	Version   int32 // expected version for setData/delete/check; -1 any
 	Ephemeral bool
 	Sequence  bool
-	Timeout   sim.Time
+	Timeout   sim.Time   // createSession
 	Ops       []*Request // multi
+	// Internal marks a request of the test harness's pseudo-session (Ensemble.Write), which
+	// no session tracker knows: PrepRequestProcessor skips checkSession for it. ZooKeeper
+	// has no such requests.
+	Internal bool
 }
 
 // reqKey identifies a request across servers.
@@ -61,6 +67,7 @@ type Server struct {
 	// QuorumCnxManager
 	elConn    []sim.ConnID    // per sid: the election connection, -1 none
 	elPending []*Notification // per sid: the one queued message (SEND_CAPACITY 1)
+	elLast    []*Notification // per sid: the last message sent (QuorumCnxManager.lastMessageSent)
 	loopback  []*Notification
 	connKind  map[sim.ConnID]connKind // looked up only
 
@@ -70,7 +77,11 @@ type Server struct {
 	syncProc syncProcessor
 
 	// pending local requests waiting for their commit (session, cxid) -> reply
-	waiting map[reqKey]func(rc int32, zxid Zxid)
+	waiting map[reqKey]func(res *ProcessTxnResult)
+	// client connections (NIOServerCnxnFactory's cnxns), looked up only
+	cnxns map[sim.ConnID]*serverCnxn
+	// nextSessionID is the session tracker's nextSessionId (leader or learner).
+	nextSessionID int64
 	// OnCommit, if set, is told of every txn this server applies as committed.
 	OnCommit func(s *Server, txn *Txn, rc int32)
 }
@@ -82,6 +93,7 @@ const (
 	connElection
 	connLearner // leader side: a LearnerHandler's connection
 	connLeader  // learner side: the connection to the leader
+	connClient  // a client connection (after its ConnectRequest)
 )
 
 // NewServer builds server sid of the ensemble described by cfg (normalised) and adds it to w.
@@ -146,12 +158,15 @@ func (s *Server) resetVolatile() {
 		s.elConn[i] = -1
 	}
 	s.elPending = make([]*Notification, n)
+	s.elLast = make([]*Notification, n)
 	s.loopback = nil
 	s.connKind = map[sim.ConnID]connKind{}
 	s.fle = election{}
 	s.leader, s.learner = nil, nil
 	s.syncProc = syncProcessor{}
-	s.waiting = map[reqKey]func(int32, Zxid){}
+	s.waiting = map[reqKey]func(*ProcessTxnResult){}
+	s.cnxns = map[sim.ConnID]*serverCnxn{}
+	s.nextSessionID = 0
 	s.state, s.phase = LOOKING, PhaseElection
 }
 
@@ -272,14 +287,30 @@ func (s *Server) Receive(c sim.ConnID, m sim.Message) {
 			} else {
 				s.w.Close(c, s.nid)
 			}
+		case connClient:
+			s.clientReceive(c, m)
 		}
 	default:
 		s.receiveOther(c, m)
 	}
 }
 
-// receiveOther handles messages of the client protocol (none yet: close).
-func (s *Server) receiveOther(c sim.ConnID, m sim.Message) { s.w.Close(c, s.nid) }
+// receiveOther handles the client protocol: a ConnectRequest opens a client connection
+// (NIOServerCnxn.readConnectRequest), anything else goes to the connection's session.
+func (s *Server) receiveOther(c sim.ConnID, m sim.Message) {
+	switch s.connKind[c] {
+	case connUnknown:
+		if cr, ok := m.(*ConnectRequest); ok {
+			s.processConnectRequest(c, cr)
+			return
+		}
+	case connClient:
+		s.clientReceive(c, m)
+		return
+	}
+	s.w.Close(c, s.nid)
+	delete(s.connKind, c)
+}
 
 // Closed routes a connection's end to whoever owned it.
 func (s *Server) Closed(c sim.ConnID) {
@@ -299,6 +330,8 @@ func (s *Server) Closed(c sim.ConnID) {
 		s.leaderLearnerClosed(c)
 	case connLeader:
 		s.learnerConnClosed(c)
+	case connClient:
+		s.clientConnClosed(c)
 	}
 }
 
@@ -316,11 +349,13 @@ func (s *Server) Timer(kind int) {
 	case tmLeaderPhase:
 		s.leaderPhaseTimeout()
 	case tmLearnerRead:
-		s.learnerShutdown("read timeout: no packet from the leader")
+		s.learnerReadTimeout()
 	case tmLearnerConnect:
 		s.learnerConnect()
 	case tmObserverDelay, tmStartLooking:
 		s.startLooking()
+	case tmSessionExpiry:
+		s.sessionExpiryRun()
 	}
 }
 
@@ -342,11 +377,13 @@ func (s *Server) startLooking() {
 // leaveRole ends LEADING/FOLLOWING/OBSERVING: ZooKeeperServer.shutdown(fullyShutDown), which
 // fast-forwards the database from the log unless fully shut down, then back to LOOKING.
 func (s *Server) leaveRole(reason string, fullyShutDown bool) {
+	s.closeAllConnections()
 	s.closeRoleConns()
 	s.w.CancelTimer(s.nid, tmLeaderTick)
 	s.w.CancelTimer(s.nid, tmLeaderPhase)
 	s.w.CancelTimer(s.nid, tmLearnerRead)
 	s.w.CancelTimer(s.nid, tmLearnerConnect)
+	s.w.CancelTimer(s.nid, tmSessionExpiry)
 	wasObserver := s.state == OBSERVING
 	s.leader, s.learner = nil, nil
 	if fullyShutDown {
@@ -403,22 +440,61 @@ func (s *Server) lastLoggedZxid() Zxid {
 	return s.db.lastProcessedZxid()
 }
 
-// applyCommitted is FinalRequestProcessor: apply a committed txn and answer a waiting
-// local request.
+// applyCommitted is FinalRequestProcessor: apply a committed txn (ZooKeeperServer.processTxn:
+// the session trackers first, then the tree, then the outstanding changes it settles),
+// send the watch events it fired, and answer a waiting local request.
 func (s *Server) applyCommitted(txn *Txn, how string) {
+	s.processTxnForSessionEvents(txn)
 	rc := s.db.processTxn(txn)
 	s.record(&Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how})
+	switch txn.Type {
+	case OpCreateSession:
+		s.record(&SessionCreated{Sid: s.sid, Session: txn.SessionID, Timeout: txn.Timeout, Zxid: txn.Zxid})
+	case OpCloseSession:
+		s.record(&SessionClosed{Sid: s.sid, Session: txn.SessionID, Zxid: txn.Zxid, Deleted: rc.Deleted})
+	}
+	if s.leader != nil {
+		s.removeOutstandingChanges(txn.Zxid)
+	}
+	s.sendFired()
 	s.afterApply(txn, rc)
 }
 
-func (s *Server) afterApply(txn *Txn, rc int32) {
+// processTxnForSessionEvents mirrors ZooKeeperServer.processTxnForSessionEvents: the
+// session tracker learns of committed session changes. (A learner's commitSession also
+// queues a touch for its next PING reply.)
+func (s *Server) processTxnForSessionEvents(txn *Txn) {
+	switch txn.Type {
+	case OpCreateSession:
+		if s.learner != nil {
+			s.touchSession(txn.SessionID, txn.Timeout)
+		}
+	case OpCloseSession:
+		if s.leader != nil && s.leader.sessions != nil {
+			s.leader.sessions.removeSession(txn.SessionID)
+		}
+		if s.learner != nil {
+			delete(s.learner.touchTable, txn.SessionID)
+		}
+	}
+}
+
+func (s *Server) afterApply(txn *Txn, rc ProcessTxnResult) {
 	if s.OnCommit != nil {
-		s.OnCommit(s, txn, rc)
+		s.OnCommit(s, txn, rc.Err)
 	}
 	k := reqKey{txn.SessionID, txn.Cxid}
 	if f, ok := s.waiting[k]; ok {
 		delete(s.waiting, k)
-		f(rc, txn.Zxid)
+		res := rc // only the txns this server answers put a result on the heap
+		f(&res)
+		return
+	}
+	if txn.Type == OpCloseSession {
+		// FinalRequestProcessor.applyRequest: a closeSession that no local connection
+		// asked for (an expiry, or a close through another server) closes the session's
+		// connection here.
+		s.closeSessionCnxns(txn.SessionID, nil)
 	}
 }
 
@@ -437,7 +513,7 @@ func (s *Server) failWaiting() {
 	for _, k := range keys {
 		f := s.waiting[k]
 		delete(s.waiting, k)
-		f(ErrConnectionLoss, 0)
+		f(&ProcessTxnResult{Err: ErrConnectionLoss})
 	}
 }
 
@@ -449,9 +525,9 @@ func (s *Server) Submit(req *Request, done func(rc int32, zxid Zxid)) {
 		done(ErrConnectionLoss, 0)
 		return
 	}
-	s.waiting[reqKey{req.SessionID, req.Cxid}] = done
+	s.waiting[reqKey{req.SessionID, req.Cxid}] = func(res *ProcessTxnResult) { done(res.Err, res.Zxid) }
 	if s.state == LEADING {
-		s.leaderSubmit(req)
+		s.leaderSubmit(req, s.sid)
 		return
 	}
 	s.learnerForward(req)

@@ -19,7 +19,9 @@ const (
 	OpGetChildren   OpCode = 8
 	OpSync          OpCode = 9
 	OpPing          OpCode = 11
+	OpCheck         OpCode = 13
 	OpMulti         OpCode = 14
+	OpSetWatches    OpCode = 101
 	OpCreateSession OpCode = -10
 	OpCloseSession  OpCode = -11
 	OpError         OpCode = -1
@@ -28,8 +30,18 @@ const (
 var opNames = map[OpCode]string{
 	OpNotification: "notification", OpCreate: "create", OpDelete: "delete", OpExists: "exists",
 	OpGetData: "getData", OpSetData: "setData", OpGetChildren: "getChildren", OpSync: "sync",
-	OpPing: "ping", OpMulti: "multi", OpCreateSession: "createSession", OpCloseSession: "closeSession",
-	OpError: "error",
+	OpPing: "ping", OpCheck: "check", OpMulti: "multi", OpSetWatches: "setWatches",
+	OpCreateSession: "createSession", OpCloseSession: "closeSession", OpError: "error",
+}
+
+// isWrite reports whether requests of this type become txns (CommitProcessor.needCommit
+// for global sessions, without sync).
+func (o OpCode) isWrite() bool {
+	switch o {
+	case OpCreate, OpDelete, OpSetData, OpCheck, OpMulti, OpCreateSession, OpCloseSession:
+		return true
+	}
+	return false
 }
 
 func (o OpCode) String() string {
@@ -40,7 +52,8 @@ func (o OpCode) String() string {
 }
 
 // Txn is one transaction of the replicated state machine: TxnHeader plus its record
-// (CreateTxn, DeleteTxn, SetDataTxn, CreateSessionTxn, ErrorTxn, MultiTxn).
+// (CreateTxn, DeleteTxn, SetDataTxn, CheckVersionTxn, CreateSessionTxn, CloseSessionTxn,
+// ErrorTxn, MultiTxn).
 type Txn struct {
 	Zxid      Zxid
 	Type      OpCode
@@ -49,11 +62,17 @@ type Txn struct {
 	Time      sim.Time // TxnHeader.time: the leader's clock when it proposed
 	Path      string
 	Data      string
-	Version   int32    // SetDataTxn: the new version
+	Version   int32    // SetDataTxn: the new version; CheckVersionTxn: the version checked + 1
 	Ephemeral bool     // CreateTxn: ephemeralOwner = SessionID
 	Timeout   sim.Time // CreateSessionTxn
 	Err       int32    // ErrorTxn: the error code
 	Ops       []*Txn   // MultiTxn
+	// ParentCVersion is CreateTxn.parentCVersion: the parent's cversion after the create, as
+	// PrepRequestProcessor computed it. 0 (a txn built by hand) means "parent's + 1", as -1
+	// does in DataTree.createNode.
+	ParentCVersion int32
+	// Paths is CloseSessionTxn.paths2Delete: the ephemerals the leader saw for the session.
+	Paths []string
 
 	hash uint64 // cached Hash; a txn never changes once proposed
 }
@@ -76,9 +95,21 @@ func (t *Txn) AppendTo(b []byte) []byte {
 		b = append(b, " ="...)
 		b = strconv.AppendQuote(b, t.Data)
 	}
-	if t.Type == OpSetData {
+	if t.Type == OpSetData || t.Type == OpCheck {
 		b = append(b, " v="...)
 		b = strconv.AppendInt(b, int64(t.Version), 10)
+	}
+	if t.ParentCVersion != 0 {
+		b = append(b, " pcv="...)
+		b = strconv.AppendInt(b, int64(t.ParentCVersion), 10)
+	}
+	for i, p := range t.Paths {
+		if i == 0 {
+			b = append(b, " del="...)
+		} else {
+			b = append(b, ',')
+		}
+		b = append(b, p...)
 	}
 	if t.Ephemeral {
 		b = append(b, " ephemeral"...)
@@ -121,6 +152,9 @@ func (t *Txn) Hash() uint64 {
 // TxnHeader of ~28 bytes) plus the record. Only the sync's snapshotSizeFactor rule reads it.
 func (t *Txn) size() int64 {
 	n := int64(40 + len(t.Path) + len(t.Data))
+	for _, p := range t.Paths {
+		n += int64(4 + len(p))
+	}
 	for _, op := range t.Ops {
 		n += op.size()
 	}

@@ -79,8 +79,8 @@ func (db *zkDatabase) addCommittedProposal(txn *Txn) {
 
 // processTxn mirrors ZooKeeperServer.processTxn(Request) on the FinalRequestProcessor path:
 // apply to the tree and feed the committedLog.
-func (db *zkDatabase) processTxn(txn *Txn) int32 {
-	rc := db.tree.ProcessTxn(txn)
+func (db *zkDatabase) processTxn(txn *Txn) ProcessTxnResult {
+	rc := db.tree.processTxn(txn)
 	db.addCommittedProposal(txn)
 	return rc
 }

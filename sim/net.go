@@ -65,9 +65,10 @@ func (d *direction) clear() int {
 // conn is a connection between a dialer (end 0) and an acceptor (end 1). dirs[0] carries
 // what end 0 sends.
 type conn struct {
-	ends [2]NodeID
-	open [2]bool // whether each end can still send and receive
-	dirs [2]direction
+	ends  [2]NodeID
+	open  [2]bool // whether each end can still send and receive
+	reset [2]bool // whether each end was closed by a reset (RST or refused dial)
+	dirs  [2]direction
 }
 
 // link holds the settings of one ordered pair of nodes.
@@ -193,6 +194,23 @@ func (w *World) IsOpen(c ConnID, self NodeID) bool {
 	return false
 }
 
+// WasReset reports whether self's end of connection c was closed by a reset (an RST, or a
+// dial refused because the other node was down or refused it) rather than by the peer's
+// orderly close or crash. A node may ask from its Closed callback: a connect that was
+// refused can be retried, a connection the peer accepted and then closed cannot.
+func (w *World) WasReset(c ConnID, self NodeID) bool {
+	if c < 0 || int(c) >= len(w.net.conns) {
+		return false
+	}
+	cn := &w.net.conns[c]
+	for e := 0; e < 2; e++ {
+		if cn.ends[e] == self {
+			return cn.reset[e]
+		}
+	}
+	return false
+}
+
 // Close closes self's end of connection c, as a node does with close(2): nothing more is
 // delivered to it; what it sent before still arrives, followed by an end-of-stream.
 func (w *World) Close(c ConnID, self NodeID) {
@@ -218,7 +236,7 @@ func (w *World) ResetConn(c ConnID) error {
 			}
 		}
 		d.clear()
-		d.broken = false // the stream is gone: the RST does not wait behind a hole
+		d.broken = false  // the stream is gone: the RST does not wait behind a hole
 		if cn.open[1-e] { // every end still open hears of it, even if the other is gone
 			n.enqueue(c, e, inflight{kind: itemReset}, 0)
 		}
@@ -436,6 +454,7 @@ func (n *network) hand(s *slot, c ConnID, it inflight) {
 		s.node.Accept(c, peer)
 	case itemClose, itemReset:
 		cn.open[e] = false
+		cn.reset[e] = it.kind == itemReset
 		n.dropPending(c, e)
 		w.record(RecClosed, s.id, peer, c, nil)
 		s.node.Closed(c)

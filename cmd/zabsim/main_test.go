@@ -141,3 +141,26 @@ func TestList(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// The README's worked example is the real output of its first command.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	if !strings.Contains(strings.SplitN(text, "\n", 6)[3], "go run ./cmd/zabsim run leader-crash-trunc") {
+		t.Fatal("README's first command changed: update this test")
+	}
+	start := strings.Index(text, "$ go run ./cmd/zabsim run leader-crash-trunc\n")
+	if start < 0 {
+		t.Fatal("README lacks the worked example's output")
+	}
+	block := text[start:]
+	block = block[strings.Index(block, "\n")+1:]
+	block = block[:strings.Index(block, "```")]
+	_, out, _ := runCLI("run", "leader-crash-trunc")
+	if out != block {
+		t.Fatalf("README example is stale:\n--- README\n%s--- actual\n%s", block, out)
+	}
+}
