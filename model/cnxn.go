@@ -25,14 +25,15 @@ const (
 
 // serverCnxn is ServerCnxn: one client connection of this server.
 type serverCnxn struct {
-	c         sim.ConnID
-	client    sim.NodeID
-	sessionID int64
-	timeout   sim.Time // the negotiated session timeout
-	state     cnxnState
-	renew     bool             // the ConnectRequest named an existing session
-	queue     []*cnxnRequest   // the session's requests in arrival order, not yet answered
-	early     []*ClientRequest // arrived before the ConnectResponse (disableRecv)
+	c          sim.ConnID
+	client     sim.NodeID
+	sessionID  int64
+	timeout    sim.Time // the negotiated session timeout
+	state      cnxnState
+	renew      bool             // the ConnectRequest named an existing session
+	clientZxid Zxid             // the ConnectRequest's lastZxidSeen
+	queue      []*cnxnRequest   // the session's requests in arrival order, not yet answered
+	early      []*ClientRequest // arrived before the ConnectResponse (disableRecv)
 }
 
 // cnxnRequest is a client request in the pipeline (server/Request with its cnxn).
@@ -85,7 +86,8 @@ func (s *Server) processConnectRequest(c sim.ConnID, m *ConnectRequest) {
 		delete(s.connKind, c)
 		return
 	}
-	cn := &serverCnxn{c: c, client: client, timeout: s.clampSessionTimeout(m.TimeOut), state: cnxnInit}
+	cn := &serverCnxn{c: c, client: client, timeout: s.clampSessionTimeout(m.TimeOut), state: cnxnInit,
+		clientZxid: m.LastZxidSeen}
 	s.connKind[c] = connClient
 	s.cnxns[c] = cn
 	if m.SessionID == 0 {
@@ -161,7 +163,7 @@ func (s *Server) finishSessionInit(cn *serverCnxn, valid bool) {
 		return
 	}
 	rec := &ClientConnect{Sid: s.sid, Client: int64(cn.client), Session: cn.sessionID,
-		ServerZxid: s.db.lastProcessedZxid(), Timeout: cn.timeout}
+		ClientZxid: cn.clientZxid, ServerZxid: s.db.lastProcessedZxid(), Timeout: cn.timeout}
 	resp := &ConnectResponse{}
 	switch {
 	case !valid:

@@ -20,24 +20,30 @@ var commands map[string]spec
 
 func init() {
 	commands = map[string]spec{
-		"ensemble":  {opts: []string{"observers"}, check: checkEnsemble},
-		"config":    {check: checkConfig},
-		"disk":      {opts: []string{"policy"}, check: checkDisk},
-		"mutant":    {check: checkMutant},
-		"start":     {opts: []string{"stagger"}, check: checkStart},
-		"crash":     {check: checkServers},
-		"restart":   {check: checkServers},
-		"pause":     {check: checkServers},
-		"resume":    {check: checkServers},
-		"await":     {opts: []string{"within", "current", "accepted"}, check: checkAwait},
-		"let":       {check: checkLet},
-		"write":     {opts: []string{"via"}, check: checkWrite},
-		"partition": {check: checkLinks},
-		"heal":      {check: checkHeal},
-		"clog":      {opts: []string{"for"}, check: checkClog},
-		"latency":   {opts: []string{"min", "mean"}, check: checkLatency},
-		"run":       {check: checkRun},
-		"expect":    {opts: []string{"on", "within"}, check: checkExpect},
+		"ensemble":    {opts: []string{"observers"}, check: checkEnsemble},
+		"config":      {check: checkConfig},
+		"disk":        {opts: []string{"policy"}, check: checkDisk},
+		"mutant":      {check: checkMutant},
+		"start":       {opts: []string{"stagger"}, check: checkStart},
+		"crash":       {check: checkServers},
+		"restart":     {check: checkServers},
+		"pause":       {check: checkServers},
+		"resume":      {check: checkServers},
+		"await":       {opts: []string{"within", "current", "accepted"}, check: checkAwait},
+		"let":         {check: checkLet},
+		"write":       {opts: []string{"via"}, check: checkWrite},
+		"partition":   {check: checkLinks},
+		"heal":        {check: checkHeal},
+		"clog":        {opts: []string{"for"}, check: checkClog},
+		"latency":     {opts: []string{"min", "mean"}, check: checkLatency},
+		"run":         {check: checkRun},
+		"expect":      {opts: []string{"on", "within"}, check: checkExpect},
+		"client":      {opts: []string{"servers", "timeout", "within"}, check: checkClient},
+		"lock":        {opts: []string{"within"}, check: checkLock},
+		"unlock":      {opts: []string{"within"}, check: checkUnlock},
+		"register":    {opts: []string{"within"}, check: checkRegister},
+		"discover":    {check: checkDiscover},
+		"watchconfig": {check: checkWatchConfig},
 	}
 }
 
@@ -48,8 +54,13 @@ func check(s *Script) error {
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		sp, ok := commands[c.Name]
+		if !ok && s.clients[c.Name] {
+			sp, ok = spec{opts: []string{"version", "within"}, check: func(s *Script, c *Command, _ map[string]bool) error {
+				return checkClientOp(s, c)
+			}}, true
+		}
 		if !ok {
-			return &Error{s.File, c.Line, fmt.Sprintf("unknown command %q (known: %s)", c.Name, knownCommands())}
+			return &Error{s.File, c.Line, fmt.Sprintf("unknown command %q (known: %s, or a client's name)", c.Name, knownCommands())}
 		}
 		if c.Name != "config" {
 			for _, kv := range c.KV {
@@ -87,7 +98,7 @@ func check(s *Script) error {
 }
 
 func knownCommands() string {
-	return "ensemble config disk mutant start crash restart pause resume await let write partition heal clog latency run expect"
+	return "ensemble config disk mutant start crash restart pause resume await let write partition heal clog latency run expect client lock unlock register discover watchconfig"
 }
 
 func contains(list []string, s string) bool {
@@ -314,6 +325,15 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		if len(c.Args) != 1 {
 			return fmt.Errorf("await leader takes no server")
 		}
+	case "held":
+		if len(c.Args) != 2 || s.recipes[c.Args[1]] != "lock" {
+			return fmt.Errorf("await held LOCK (a name bound by lock)")
+		}
+	case "connected":
+		if len(c.Args) != 2 {
+			return fmt.Errorf("await connected CLIENT")
+		}
+		return s.needClient(c.Args[1])
 	case "synced":
 		if len(c.Args) != 2 {
 			return fmt.Errorf("await synced takes one server: await synced 3")
@@ -335,14 +355,22 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		}
 		return checkSelector(s, c.Args[1], names)
 	default:
-		return fmt.Errorf("await %q: want leader, synced or epoch", c.Args[0])
+		return fmt.Errorf("await %q: want leader, synced, epoch, held or connected", c.Args[0])
 	}
 	return nil
 }
 
 func checkLet(s *Script, c *Command, names map[string]bool) error {
+	if len(c.Args) == 4 && c.Args[1] == "=" && c.Args[2] == "server" {
+		// let S = server CLIENT: the server the client is connected to
+		if err := s.needClient(c.Args[3]); err != nil {
+			return err
+		}
+		names[c.Args[0]] = true
+		return nil
+	}
 	if len(c.Args) != 3 || c.Args[1] != "=" {
-		return fmt.Errorf("let takes NAME = leader | NAME = <server>")
+		return fmt.Errorf("let takes NAME = leader | NAME = <server> | NAME = server CLIENT")
 	}
 	name := c.Args[0]
 	if !isIdent(name) || contains([]string{"leader", "followers", "all"}, name) {
@@ -493,11 +521,17 @@ func checkExpect(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("expect synced S")
 		}
 		return checkSelector(s, a[1], names)
+	case "held", "notheld", "instances", "config":
+		return checkExpectRecipe(s, c)
+	case "result":
+		return checkExpectResult(s, c)
+	case "watched":
+		return checkExpectWatched(s, c)
 	case "violation":
 		if len(a) != 2 || !contains(checkNames, a[1]) {
 			return fmt.Errorf("expect violation CHECK, CHECK one of %s", strings.Join(checkNames, " "))
 		}
 		return nil
 	}
-	return fmt.Errorf("expect %q: want sync, leader, value, state, synced or violation", a[0])
+	return fmt.Errorf("expect %q: want sync, leader, value, state, synced, result, watched, held, notheld, instances, config or violation", a[0])
 }

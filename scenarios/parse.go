@@ -47,7 +47,9 @@ type Script struct {
 	File     string
 	Header   string // the leading comment block: what the scenario teaches
 	Commands []Command
-	servers  int // voters + observers, from the ensemble line
+	servers  int               // voters + observers, from the ensemble line
+	clients  map[string]bool   // names declared by client lines
+	recipes  map[string]string // recipe names: "lock", "discover", "config"
 }
 
 // Parse reads a scenario. file names it in error messages.

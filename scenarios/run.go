@@ -75,18 +75,21 @@ type Violation struct {
 
 // runner is the interpreter's state.
 type runner struct {
-	s        *Script
-	opt      Options
-	mcfg     model.Config
-	wcfg     sim.Config
-	w        *sim.World
-	e        *model.Ensemble
-	names    map[string]int64
-	res      *Result
-	chk      *checker.Checker
-	expected []expectedViolation // expect violation lines, judged at the end
-	stopped  bool
-	lastProg sim.Time
+	s           *Script
+	opt         Options
+	mcfg        model.Config
+	wcfg        sim.Config
+	w           *sim.World
+	e           *model.Ensemble
+	names       map[string]int64
+	res         *Result
+	chk         *checker.Checker
+	clients     map[string]*scenarioClient
+	recipes     map[string]*recipe
+	clientOrder []string
+	expected    []expectedViolation // expect violation lines, judged at the end
+	stopped     bool
+	lastProg    sim.Time
 }
 
 // expectedViolation is an `expect violation CHECK` line.
@@ -102,7 +105,8 @@ type stop struct{ why string }
 // Run executes a parsed script. A returned error is bad input (an *Error naming the line);
 // failed expectations are in the Result, which is then not OK.
 func Run(s *Script, opt Options) (*Result, error) {
-	r := &runner{s: s, opt: opt, names: map[string]int64{}, res: &Result{Scenario: s.Name, Seed: opt.Seed}}
+	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
+		res: &Result{Scenario: s.Name, Seed: opt.Seed}}
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		if err := r.exec(c); err != nil {
@@ -198,6 +202,14 @@ func (r *runner) exec(c *Command) error {
 	case "await":
 		return r.execAwait(c)
 	case "let":
+		if len(c.Args) == 4 {
+			sid := r.clients[c.Args[3]].c.Server()
+			if sid <= 0 {
+				return fmt.Errorf("let %s = server %s: the client is not connected", c.Args[0], c.Args[3])
+			}
+			r.names[c.Args[0]] = sid
+			return nil
+		}
 		sids, err := r.servers(c.Args[2])
 		if err != nil {
 			return err
@@ -217,6 +229,23 @@ func (r *runner) exec(c *Command) error {
 		return nil
 	case "expect":
 		return r.execExpect(c)
+	case "client":
+		return r.execClient(c)
+	case "lock":
+		return r.execLock(c)
+	case "unlock":
+		return r.execUnlock(c)
+	case "register":
+		return r.execRegister(c)
+	case "discover":
+		r.execDiscover(c)
+		return nil
+	case "watchconfig":
+		r.execWatchConfig(c)
+		return nil
+	}
+	if _, ok := r.clients[c.Name]; ok {
+		return r.execClientOp(c)
 	}
 	return fmt.Errorf("unknown command %q", c.Name)
 }
@@ -416,6 +445,10 @@ func (r *runner) execAwait(c *Command) error {
 			l := r.e.Leader()
 			return l != nil && (l == s || s.Synced(l.Sid()))
 		}, limit)
+	case "held":
+		ok = r.runUntil(r.recipes[c.Args[1]].lock.Held, limit)
+	case "connected":
+		ok = r.runUntil(r.clients[c.Args[1]].c.Connected, limit)
 	case "epoch":
 		sid, err := r.one(c.Args[1])
 		if err != nil {
@@ -577,6 +610,12 @@ func (r *runner) execExpect(c *Command) error {
 	case "violation":
 		r.expected = append(r.expected, expectedViolation{line: c.Line, text: c.Text, check: a[1]})
 		return nil
+	case "held", "notheld", "instances", "config":
+		ok, got = r.expectRecipe(c)
+	case "result":
+		ok, got = r.expectResult(c)
+	case "watched":
+		ok, got = r.expectWatched(c)
 	case "value":
 		targets := []int64{}
 		if v, has := c.Opt("on"); has {

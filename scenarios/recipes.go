@@ -1,0 +1,238 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"zabsim/model"
+	"zabsim/sim"
+)
+
+// Recipe commands, built only on client operations (model/recipes.go):
+//
+//	lock NAME CLIENT /dir [exclusive|read|write] [nowait]   acquire; waits until held
+//	unlock NAME                                             release; waits until released
+//	register CLIENT /root service instance "data"           an ephemeral service instance
+//	discover NAME CLIENT /root service                      watch the service's instances
+//	watchconfig NAME CLIENT /path                           watch a configuration znode
+//
+// and their expectations: `expect held NAME`, `expect notheld NAME`, `expect instances
+// NAME {a,b}`, `expect config NAME = "v"`, plus `await held NAME`.
+
+// recipe is a named recipe instance of a scenario.
+type recipe struct {
+	lock     *model.Lock
+	released bool
+	disc     *model.ServiceDiscovery
+	conf     *model.ConfigWatch
+}
+
+func (s *Script) recipeName(name string, names map[string]bool) error {
+	if !isIdent(name) {
+		return fmt.Errorf("%q is not a name", name)
+	}
+	if _, isCmd := commands[name]; isCmd || names[name] || s.clients[name] || s.recipes[name] != "" {
+		return fmt.Errorf("the name %s is taken", name)
+	}
+	return nil
+}
+
+func (s *Script) declareRecipe(name, kind string) {
+	if s.recipes == nil {
+		s.recipes = map[string]string{}
+	}
+	s.recipes[name] = kind
+}
+
+func (s *Script) needClient(name string) error {
+	if !s.clients[name] {
+		return fmt.Errorf("%q is not a client: declare it with 'client %s servers=S'", name, name)
+	}
+	return nil
+}
+
+func checkLock(s *Script, c *Command, names map[string]bool) error {
+	a := c.Args
+	if n := len(a); n > 0 && a[n-1] == "nowait" {
+		a = a[:n-1]
+	}
+	if len(a) < 3 || len(a) > 4 || !strings.HasPrefix(a[2], "/") {
+		return fmt.Errorf("lock NAME CLIENT /dir [exclusive|read|write] [nowait]")
+	}
+	if len(a) == 4 && !contains([]string{"exclusive", "read", "write"}, a[3]) {
+		return fmt.Errorf("lock kind %q: want exclusive, read or write", a[3])
+	}
+	if err := s.recipeName(a[0], names); err != nil {
+		return err
+	}
+	if err := s.needClient(a[1]); err != nil {
+		return err
+	}
+	s.declareRecipe(a[0], "lock")
+	return checkWithin(c)
+}
+
+func checkUnlock(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) != 1 || s.recipes[c.Args[0]] != "lock" {
+		return fmt.Errorf("unlock takes the name of a lock: unlock L")
+	}
+	return checkWithin(c)
+}
+
+func checkRegister(s *Script, c *Command, _ map[string]bool) error {
+	a := c.Args
+	if len(a) != 5 || !strings.HasPrefix(a[1], "/") || !strings.HasPrefix(a[4], `"`) {
+		return fmt.Errorf(`register CLIENT /root service instance "data"`)
+	}
+	if err := s.needClient(a[0]); err != nil {
+		return err
+	}
+	return checkWithin(c)
+}
+
+func checkDiscover(s *Script, c *Command, names map[string]bool) error {
+	a := c.Args
+	if len(a) != 4 || !strings.HasPrefix(a[2], "/") {
+		return fmt.Errorf("discover NAME CLIENT /root service")
+	}
+	if err := s.recipeName(a[0], names); err != nil {
+		return err
+	}
+	if err := s.needClient(a[1]); err != nil {
+		return err
+	}
+	s.declareRecipe(a[0], "discover")
+	return nil
+}
+
+func checkWatchConfig(s *Script, c *Command, names map[string]bool) error {
+	a := c.Args
+	if len(a) != 3 || !strings.HasPrefix(a[2], "/") {
+		return fmt.Errorf("watchconfig NAME CLIENT /path")
+	}
+	if err := s.recipeName(a[0], names); err != nil {
+		return err
+	}
+	if err := s.needClient(a[1]); err != nil {
+		return err
+	}
+	s.declareRecipe(a[0], "config")
+	return nil
+}
+
+// checkExpectRecipe checks expect held/notheld/instances/config.
+func checkExpectRecipe(s *Script, c *Command) error {
+	a := c.Args
+	switch a[0] {
+	case "held", "notheld":
+		if len(a) != 2 || s.recipes[a[1]] != "lock" {
+			return fmt.Errorf("expect %s LOCK (a name bound by lock)", a[0])
+		}
+	case "instances":
+		if len(a) != 3 || s.recipes[a[1]] != "discover" || !strings.HasPrefix(a[2], "{") {
+			return fmt.Errorf("expect instances NAME {a,b} (NAME bound by discover)")
+		}
+	case "config":
+		if len(a) != 4 || s.recipes[a[1]] != "config" || a[2] != "=" {
+			return fmt.Errorf(`expect config NAME = "value" | absent (NAME bound by watchconfig)`)
+		}
+	}
+	return nil
+}
+
+func (r *runner) execLock(c *Command) error {
+	a := c.Args
+	nowait := a[len(a)-1] == "nowait"
+	if nowait {
+		a = a[:len(a)-1]
+	}
+	cl := r.clients[a[1]].c
+	kind := "exclusive"
+	if len(a) == 4 {
+		kind = a[3]
+	}
+	var l *model.Lock
+	switch kind {
+	case "read":
+		l = model.NewReadLock(cl, a[2])
+	case "write":
+		l = model.NewWriteLock(cl, a[2])
+	default:
+		l = model.NewLock(cl, a[2])
+	}
+	r.recipes[a[0]] = &recipe{lock: l}
+	l.Acquire(func() {})
+	if nowait {
+		return nil
+	}
+	return r.awaitOrStop(c, l.Held, 60*sim.Second)
+}
+
+// awaitOrStop runs until cond or the bound; a timeout fails the run as a failed await.
+func (r *runner) awaitOrStop(c *Command, cond func() bool, def sim.Time) error {
+	if r.runUntil(cond, r.w.Now()+r.within(c, def)) {
+		return nil
+	}
+	got := "timed out at " + fmtTime(r.w.Now())
+	r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false, Got: got})
+	return &stop{why: c.Text + " " + got}
+}
+
+func (r *runner) execUnlock(c *Command) error {
+	rc := r.recipes[c.Args[0]]
+	rc.released = false
+	rc.lock.Release(func() { rc.released = true })
+	return r.awaitOrStop(c, func() bool { return rc.released }, 30*sim.Second)
+}
+
+func (r *runner) execRegister(c *Command) error {
+	a := c.Args
+	reg := model.RegisterService(r.clients[a[0]].c, a[1], a[2], a[3], unquote(a[4]))
+	return r.awaitOrStop(c, reg.Registered, 30*sim.Second)
+}
+
+func (r *runner) execDiscover(c *Command) {
+	a := c.Args
+	r.recipes[a[0]] = &recipe{disc: model.WatchService(r.clients[a[1]].c, a[2], a[3], func([]string) {})}
+}
+
+func (r *runner) execWatchConfig(c *Command) {
+	a := c.Args
+	r.recipes[a[0]] = &recipe{conf: model.WatchConfig(r.clients[a[1]].c, a[2], func(string, int32, bool) {})}
+}
+
+func (r *runner) expectRecipe(c *Command) (bool, string) {
+	a := c.Args
+	rc := r.recipes[a[1]]
+	switch a[0] {
+	case "held", "notheld":
+		got := "notheld"
+		if rc.lock.Held() {
+			got = "held"
+		}
+		return got == a[0], got
+	case "instances":
+		inst := rc.disc.Instances()
+		slices.Sort(inst)
+		got := "{" + strings.Join(inst, ",") + "}"
+		want := strings.Split(strings.Trim(a[2], "{}"), ",")
+		if a[2] == "{}" {
+			want = nil
+		}
+		slices.Sort(want)
+		return got == "{"+strings.Join(want, ",")+"}", got
+	case "config":
+		v, version, exists := rc.conf.Value()
+		got := "absent"
+		if exists {
+			got = strconv.Quote(v) + " (version " + strconv.Itoa(int(version)) + ")"
+		}
+		if a[3] == "absent" {
+			return !exists, got
+		}
+		return exists && v == unquote(a[3]), got
+	}
+	return false, fmt.Sprintf("unknown %s", a[0])
+}
