@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"zabsim/sim"
@@ -12,6 +13,11 @@ import (
 type Config struct {
 	Servers   int // voting members, sids 1..Servers
 	Observers int // observers, sids Servers+1..Servers+Observers
+	// InitialVoters, if set, is the voter list every server's configuration starts with
+	// (default: 1..Servers). Servers outside it exist but are not voters until a server's
+	// configuration is changed with Server.Reconfigure and the server restarted, as an
+	// operator grows an ensemble by rolling restarts.
+	InitialVoters []int64
 
 	TickTime  sim.Time // tickTime
 	InitLimit int      // initLimit, in ticks
@@ -31,6 +37,9 @@ type Config struct {
 	SnapCount int
 	// ForceSnapshotSync is zookeeper.forceSnapshotSync.
 	ForceSnapshotSync bool
+	// SeedsSyncRule is a teaching opt-out: the leader decides syncs by the seed notes'
+	// textbook rule (SeedsSyncFollower) instead of ZooKeeper's syncFollower.
+	SeedsSyncRule bool
 
 	FinalizeWait              sim.Time // FastLeaderElection.finalizeWait, 200ms
 	MaxNotificationInterval   sim.Time // zookeeper.fastleader.maxNotificationInterval, 60s
@@ -61,6 +70,11 @@ func (c *Config) Normalize() error {
 	}
 	if c.Observers < 0 {
 		return fmt.Errorf("observers=%d: must not be negative", c.Observers)
+	}
+	for _, v := range c.InitialVoters {
+		if v < 1 || v > int64(c.Servers) {
+			return fmt.Errorf("voters: %d is not one of the voting servers 1..%d", v, c.Servers)
+		}
 	}
 	if c.Servers+c.Observers >= 1000 {
 		return fmt.Errorf("servers+observers=%d: zabsim supports at most 999 servers", c.Servers+c.Observers)
@@ -129,8 +143,11 @@ func (c *Config) Normalize() error {
 	return nil
 }
 
-// Voters are the sids of the voting members.
+// Voters are the sids of the voting members in the initial configuration.
 func (c *Config) Voters() []int64 {
+	if len(c.InitialVoters) > 0 {
+		return slices.Clone(c.InitialVoters)
+	}
 	v := make([]int64, c.Servers)
 	for i := range v {
 		v[i] = int64(i + 1)

@@ -454,6 +454,9 @@ func (s *Server) syncLearner(h *learnerHandler) {
 		return offered
 	}
 	d := SyncFollower(in)
+	if s.cfg.SeedsSyncRule {
+		d = SeedsSyncFollower(in)
+	}
 	rec := &SyncDecided{Sid: s.sid, Learner: h.sid, Epoch: l.epoch, PeerLastZxid: h.peerLastZxid,
 		LastProcessedZxid: in.LastProcessedZxid, MinCommitted: d.MinCommitted, MaxCommitted: d.MaxCommitted,
 		Mode: d.Mode, Branch: d.Branch, CurrentZxid: d.CurrentZxid, ForceSnap: in.ForceSnapSync,

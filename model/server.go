@@ -2,6 +2,7 @@ package model
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"zabsim/sim"
@@ -53,8 +54,11 @@ type Server struct {
 	sid      int64
 	nid      sim.NodeID
 	observer bool
-	qv       *QuorumMaj
-	rng      *rand.Rand
+	qv       *QuorumMaj // the voters of the configuration this process started with
+	// configured is the voter list of the server's configuration file: read at each
+	// (re)start, as QuorumPeerConfig reads zoo.cfg.
+	configured []int64
+	rng        *rand.Rand
 
 	db            *zkDatabase
 	acceptedEpoch int64
@@ -99,7 +103,8 @@ const (
 // NewServer builds server sid of the ensemble described by cfg (normalised) and adds it to w.
 func NewServer(w *sim.World, cfg *Config, sid int64) (*Server, error) {
 	s := &Server{w: w, cfg: cfg, sid: sid, nid: sim.NodeID(sid), observer: cfg.IsObserver(sid),
-		qv: NewQuorumMaj(cfg.Voters()...)}
+		configured: cfg.Voters()}
+	s.qv = NewQuorumMaj(s.configured...)
 	if err := w.Add(s.nid, s); err != nil {
 		return nil, err
 	}
@@ -107,6 +112,13 @@ func NewServer(w *sim.World, cfg *Config, sid int64) (*Server, error) {
 	s.resetVolatile()
 	return s, nil
 }
+
+// Reconfigure changes the voter list of the server's configuration file. Like an edit of
+// zoo.cfg, it takes effect when the server next starts.
+func (s *Server) Reconfigure(voters []int64) { s.configured = slices.Clone(voters) }
+
+// Voters is the voter list the running server uses.
+func (s *Server) Voters() []int64 { return s.qv.Voters() }
 
 // Sid is the server's id.
 func (s *Server) Sid() int64 { return s.sid }
@@ -183,6 +195,7 @@ func (s *Server) Start() { s.boot() }
 func (s *Server) Restart() { s.boot() }
 
 func (s *Server) boot() {
+	s.qv = NewQuorumMaj(s.configured...)
 	s.resetVolatile()
 	s.loadDataBase("disk")
 	// QuorumPeer.startLeaderElection: the vote a peer reports until it decides.

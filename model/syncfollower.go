@@ -298,3 +298,57 @@ func (d SyncDecision) PacketStrings() []string {
 	}
 	return out
 }
+
+// SeedsSyncFollower is the textbook rule of the project's seed notes, for teaching: DIFF when
+// the peer's zxid is in the committedLog, TRUNC+DIFF when it lies inside the committedLog's
+// range but the leader never had it (TRUNC to the leader's last zxid below it, then the
+// proposals after), TRUNC when it is above maxCommittedLog, SNAP below minCommittedLog or
+// with no committedLog. ZooKeeper 3.8 does not decide this way (see SyncFollower); the
+// simulator uses it only with Config.SeedsSyncRule, so that a scenario can show the
+// difference.
+func SeedsSyncFollower(in SyncInput) SyncDecision {
+	d := SyncDecision{CurrentZxid: in.LastProcessedZxid, Branch: "seeds rule"}
+	log := in.CommittedLog
+	if len(log) == 0 { // "no proposal cache, and the peer is not at the leader's last zxid"
+		d.MinCommitted, d.MaxCommitted = in.LastProcessedZxid, in.LastProcessedZxid
+		if in.PeerLastZxid == in.LastProcessedZxid {
+			d.Mode, d.Queued = syncModeDIFF, []QuorumPacket{{Type: DIFF, Zxid: in.PeerLastZxid}}
+			return d
+		}
+		d.NeedSnap, d.Mode = true, syncModeSNAP
+		return d
+	}
+	d.MinCommitted, d.MaxCommitted = log[0].Zxid, log[len(log)-1].Zxid
+	peer := in.PeerLastZxid
+	switch {
+	case peer > d.MaxCommitted:
+		d.Mode = syncModeTRUNC
+		d.Queued = []QuorumPacket{{Type: TRUNC, Zxid: d.MaxCommitted}}
+		d.CurrentZxid = d.MaxCommitted
+	case peer < d.MinCommitted:
+		d.NeedSnap, d.Mode = true, syncModeSNAP
+	default:
+		prev, has := Zxid(-1), false
+		for _, p := range log {
+			if p.Zxid == peer {
+				has = true
+			} else if p.Zxid < peer {
+				prev = p.Zxid
+			}
+		}
+		if has {
+			d.Mode = syncModeDIFF
+			d.Queued = []QuorumPacket{{Type: DIFF, Zxid: d.MaxCommitted}}
+		} else {
+			d.Mode = syncModeTRUNCDIFF
+			d.Queued = []QuorumPacket{{Type: TRUNC, Zxid: prev}}
+		}
+		for _, p := range log {
+			if p.Zxid > peer {
+				d.Queued = append(d.Queued, QuorumPacket{Type: PROPOSAL, Zxid: p.Zxid, Txn: p.Txn}, QuorumPacket{Type: COMMIT, Zxid: p.Zxid})
+			}
+		}
+		d.CurrentZxid = d.MaxCommitted
+	}
+	return d
+}

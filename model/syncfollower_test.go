@@ -408,3 +408,41 @@ func TestSyncFollowerProseCases(t *testing.T) {
 		})
 	}
 }
+
+// The seeds' textbook rule, next to ZooKeeper's on the cases where they differ.
+func TestSeedsSyncRuleDiffersFromZooKeeper(t *testing.T) {
+	z := func(e, c int64) Zxid { return MakeZxid(e, c) }
+	log := func(zs ...Zxid) []Proposal {
+		var out []Proposal
+		for _, x := range zs {
+			out = append(out, Proposal{Zxid: x, Txn: &Txn{Zxid: x}})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name        string
+		in          SyncInput
+		seeds, zk38 string
+	}{
+		{"old leader's txn, new epoch committed", SyncInput{PeerLastZxid: z(1, 4), LastProcessedZxid: z(2, 2),
+			CommittedLog: log(z(1, 1), z(1, 2), z(1, 3), z(2, 1), z(2, 2))}, "TRUNC+DIFF", "SNAP"},
+		{"no committedLog, peer behind", SyncInput{PeerLastZxid: z(1, 1), LastProcessedZxid: z(1, 3)}, "SNAP", "SNAP"},
+		{"no committedLog, peer ahead", SyncInput{PeerLastZxid: z(1, 5), LastProcessedZxid: z(1, 3)}, "SNAP", "TRUNC"},
+		{"peer in the log", SyncInput{PeerLastZxid: z(1, 2), LastProcessedZxid: z(1, 3),
+			CommittedLog: log(z(1, 1), z(1, 2), z(1, 3))}, "DIFF", "DIFF"},
+		{"peer above max", SyncInput{PeerLastZxid: z(1, 5), LastProcessedZxid: z(1, 3),
+			CommittedLog: log(z(1, 1), z(1, 2), z(1, 3))}, "TRUNC", "TRUNC"},
+	} {
+		if got := SeedsSyncFollower(tc.in).Mode; got != tc.seeds {
+			t.Errorf("%s: seeds rule %s, want %s", tc.name, got, tc.seeds)
+		}
+		if got := SyncFollower(tc.in).Mode; got != tc.zk38 {
+			t.Errorf("%s: syncFollower %s, want %s", tc.name, got, tc.zk38)
+		}
+	}
+	d := SeedsSyncFollower(SyncInput{PeerLastZxid: z(1, 4), LastProcessedZxid: z(2, 2),
+		CommittedLog: log(z(1, 1), z(1, 2), z(1, 3), z(2, 1), z(2, 2))})
+	if got := d.PacketStrings(); len(got) != 5 || got[0] != "TRUNC 0x100000003" || got[1] != "PROPOSAL 0x200000001" {
+		t.Fatalf("seeds TRUNC+DIFF packets = %v", got)
+	}
+}

@@ -20,7 +20,8 @@ var commands map[string]spec
 
 func init() {
 	commands = map[string]spec{
-		"ensemble":    {opts: []string{"observers"}, check: checkEnsemble},
+		"ensemble":    {opts: []string{"observers", "voters"}, check: checkEnsemble},
+		"reconfig":    {opts: []string{"voters"}, check: checkReconfig},
 		"config":      {check: checkConfig},
 		"disk":        {opts: []string{"policy"}, check: checkDisk},
 		"mutant":      {check: checkMutant},
@@ -98,7 +99,7 @@ func check(s *Script) error {
 }
 
 func knownCommands() string {
-	return "ensemble config disk mutant start crash restart pause resume await let write partition heal clog latency run expect client lock unlock register discover watchconfig"
+	return "ensemble config disk mutant start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register discover watchconfig"
 }
 
 func contains(list []string, s string) bool {
@@ -119,6 +120,11 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 		return fmt.Errorf("ensemble %q: want a number of servers from 1 to 99", c.Args[0])
 	}
 	s.servers = n
+	if v, ok := c.Opt("voters"); ok {
+		if _, err := parseSidSet(v, n); err != nil {
+			return fmt.Errorf("voters=%s: %v", v, err)
+		}
+	}
 	if v, ok := c.Opt("observers"); ok {
 		o, err := strconv.Atoi(v)
 		if err != nil || o < 0 || o > 99 {
@@ -131,7 +137,7 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 
 // configKeys are the ZooKeeper option names config accepts.
 var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
-	"snapshotSizeFactor", "snapCount", "forceSnapshotSync", "minSessionTimeout", "maxSessionTimeout",
+	"snapshotSizeFactor", "snapCount", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
 	"latencyMin", "latencyMean", "fsyncLatency", "crashCloseDelay"}
 
 func checkConfig(s *Script, c *Command, _ map[string]bool) error {
@@ -201,6 +207,15 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		return num(&cfg.SnapCount, 1)
 	case "forceSnapshotSync":
 		return boolean(&cfg.ForceSnapshotSync)
+	case "syncRule":
+		switch kv.Value {
+		case "zookeeper":
+			cfg.SeedsSyncRule = false
+		case "seeds":
+			cfg.SeedsSyncRule = true
+		default:
+			return fmt.Errorf("syncRule=%s: want zookeeper (3.8's syncFollower, the default) or seeds (the textbook rule, for teaching)", kv.Value)
+		}
 	case "minSessionTimeout":
 		return dur(&cfg.MinSessionTimeout)
 	case "maxSessionTimeout":
@@ -222,6 +237,35 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		return fmt.Errorf("unknown config option %q (known: %s)", kv.Key, strings.Join(configKeys, " "))
 	}
 	return nil
+}
+
+// parseSidSet reads a literal set of voting sids {1,2,3}, each in 1..n.
+func parseSidSet(v string, n int) ([]int64, error) {
+	if !strings.HasPrefix(v, "{") || !strings.HasSuffix(v, "}") || v == "{}" {
+		return nil, fmt.Errorf("want a set of server numbers like {1,2,3}")
+	}
+	var out []int64
+	for _, x := range strings.Split(strings.Trim(v, "{}"), ",") {
+		sid, err := strconv.Atoi(x)
+		if err != nil || sid < 1 || sid > n {
+			return nil, fmt.Errorf("%q is not a voting server 1..%d", x, n)
+		}
+		out = append(out, int64(sid))
+	}
+	return out, nil
+}
+
+// checkReconfig checks `reconfig S... voters={...}`: the servers' configuration files now
+// list these voters; each server reads it at its next (re)start.
+func checkReconfig(s *Script, c *Command, names map[string]bool) error {
+	v, ok := c.Opt("voters")
+	if !ok || len(c.Args) == 0 {
+		return fmt.Errorf("reconfig S... voters={1,2,3,4,5}")
+	}
+	if _, err := parseSidSet(v, s.servers); err != nil {
+		return fmt.Errorf("voters=%s: %v", v, err)
+	}
+	return checkServers(s, c, names)
 }
 
 func checkDisk(s *Script, c *Command, _ map[string]bool) error {

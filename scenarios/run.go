@@ -167,6 +167,9 @@ func (r *runner) exec(c *Command) error {
 	switch c.Name {
 	case "ensemble":
 		r.mcfg.Servers, _ = strconv.Atoi(c.Args[0])
+		if v, ok := c.Opt("voters"); ok {
+			r.mcfg.InitialVoters, _ = parseSidSet(v, r.mcfg.Servers)
+		}
 		if v, ok := c.Opt("observers"); ok {
 			r.mcfg.Observers, _ = strconv.Atoi(v)
 		}
@@ -223,6 +226,17 @@ func (r *runner) exec(c *Command) error {
 		return r.execWrite(c)
 	case "partition", "heal", "clog", "latency":
 		return r.execLinks(c)
+	case "reconfig":
+		v, _ := c.Opt("voters")
+		voters, _ := parseSidSet(v, r.mcfg.Servers)
+		sids, err := r.argServers(c.Args)
+		if err != nil {
+			return err
+		}
+		for _, sid := range sids {
+			r.e.Server(sid).Reconfigure(voters)
+		}
+		return nil
 	case "run":
 		d, _ := sim.ParseTime(c.Args[0])
 		r.runFor(d)
