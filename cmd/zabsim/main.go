@@ -1,7 +1,8 @@
 // Command zabsim runs ZooKeeper replication scenarios on a deterministic simulator.
 //
 //	zabsim list
-//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--check-determinism]
+//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism]
+//	zabsim report TRACE --out DIR
 //
 // Exit status: 0 every expectation and check held, 1 one failed, 2 bad input.
 package main
@@ -12,9 +13,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"zabsim/reports"
 	"zabsim/scenarios"
 	"zabsim/sim"
 )
@@ -24,11 +27,13 @@ const usage = `zabsim: a deterministic simulator of ZooKeeper's replication prot
 usage:
   zabsim list                       list the built-in scenarios
   zabsim run NAME|FILE [flags]      run a scenario and check it
+  zabsim report TRACE --out DIR     pictures and a summary from a saved trace (--trace)
 
 run flags:
   --seed N              seed of the run (default 1): same scenario + seed = same run
   --json                print one JSON object instead of the summary
   --trace FILE          write the trace as JSON Lines
+  --report DIR          write DIR/index.md and timeline pictures (PNG, SVG, Mermaid)
   --check-determinism   run twice and report the first record where the runs differ
 
 exit status: 0 all expectations and checks held, 1 one failed, 2 bad input
@@ -55,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdList(args[1:], stdout)
 	case "run":
 		code, err = cmdRun(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -103,6 +110,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	asJSON := fs.Bool("json", false, "")
 	traceFile := fs.String("trace", "", "")
 	determinism := fs.Bool("check-determinism", false, "")
+	reportDir := fs.String("report", "", "")
 	flags, pos := splitFlags(args, map[string]bool{"json": true, "check-determinism": true})
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"run: " + err.Error()}
@@ -148,6 +156,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			return 2, &exitError{"--trace: " + werr.Error()}
 		}
 	}
+	if *reportDir != "" {
+		if err := reports.Write(res, *reportDir); err != nil {
+			return 2, &exitError{"--report: " + err.Error()}
+		}
+		if !*asJSON {
+			defer fmt.Fprintf(stdout, "report: %s\n", filepath.Join(*reportDir, "index.md"))
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(res); err != nil {
@@ -157,6 +173,33 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprint(stdout, res.Summary())
 	return code, nil
+}
+
+func cmdReport(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	out := fs.String("out", "", "")
+	flags, pos := splitFlags(args, nil)
+	if err := fs.Parse(flags); err != nil {
+		return &exitError{"report: " + err.Error()}
+	}
+	if len(pos) != 1 || *out == "" {
+		return &exitError{"report takes a trace file and --out DIR: zabsim report run.jsonl --out report/"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return &exitError{"report: " + err.Error()}
+	}
+	defer f.Close()
+	records, err := reports.ReadJSONL(f)
+	if err != nil {
+		return &exitError{fmt.Sprintf("report: %s: %v", pos[0], err)}
+	}
+	if err := reports.WriteFromTrace(records, *out); err != nil {
+		return &exitError{"report: " + err.Error()}
+	}
+	fmt.Fprintf(stdout, "report: %s (%d records)\n", filepath.Join(*out, "index.md"), len(records))
+	return nil
 }
 
 // progress prints a line to stderr at most once a wall second while a run goes on.

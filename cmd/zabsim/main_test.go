@@ -164,3 +164,55 @@ func TestREADMEExample(t *testing.T) {
 		t.Fatalf("README example is stale:\n--- README\n%s--- actual\n%s", block, out)
 	}
 }
+
+// --report writes index.md and pictures; `zabsim report` does the same from a saved trace.
+func TestReportFlagAndCommand(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "run.jsonl")
+	code, out, errs := runCLI("run", "leader-crash-trunc", "--report", filepath.Join(dir, "r1"), "--trace", trace)
+	if code != 0 || !strings.Contains(out, "report: ") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "r1", "index.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(index), "TRUNC") || !strings.Contains(string(index), ".png") {
+		t.Errorf("index.md lacks the TRUNC sync or pictures:\n%s", index)
+	}
+	code, out, errs = runCLI("report", trace, "--out", filepath.Join(dir, "r2"))
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errs)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "r2", "*.png"))
+	if len(pngs) == 0 {
+		t.Fatalf("no pictures from the saved trace: %s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", trace}, "report takes a trace file and --out DIR"},
+		{[]string{"report", filepath.Join(dir, "nope.jsonl"), "--out", dir}, "no such file"},
+	} {
+		code, _, errs := runCLI(tc.args...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d %q, want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+	first, _, _ := strings.Cut(readFile(t, trace), "\n")
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(first+"\nnot json\n"), 0o644)
+	if code, _, errs := runCLI("report", bad, "--out", filepath.Join(dir, "r3")); code != 2 || !strings.Contains(errs, "line 2") {
+		t.Errorf("bad trace: exit %d %q, want 2 naming line 2", code, errs)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
