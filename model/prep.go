@@ -218,17 +218,7 @@ func (s *Server) pRequest2Txn(req *Request, zxid Zxid, now sim.Time, owner int64
 		s.addChangeRecord(parent)
 		s.addChangeRecord(&changeRecord{zxid: zxid, path: req.Path, deleted: true, childCount: -1})
 	case OpSetData:
-		if err := s.checkSession(req, owner, false); err != ErrOK {
-			return nil, err
-		}
-		if !validatePath(req.Path) {
-			return nil, ErrBadArguments
-		}
-		node, err := s.getRecordForPath(req.Path)
-		if err != ErrOK {
-			return nil, err
-		}
-		v, err := checkAndIncVersion(node.stat.Version, req.Version)
+		node, v, err := s.versionedRecord(req, owner)
 		if err != ErrOK {
 			return nil, err
 		}
@@ -238,17 +228,7 @@ func (s *Server) pRequest2Txn(req *Request, zxid Zxid, now sim.Time, owner int64
 		node.data = req.Data
 		s.addChangeRecord(node)
 	case OpCheck:
-		if err := s.checkSession(req, owner, false); err != ErrOK {
-			return nil, err
-		}
-		if !validatePath(req.Path) {
-			return nil, ErrBadArguments
-		}
-		node, err := s.getRecordForPath(req.Path)
-		if err != ErrOK {
-			return nil, err
-		}
-		v, err := checkAndIncVersion(node.stat.Version, req.Version)
+		_, v, err := s.versionedRecord(req, owner)
 		if err != ErrOK {
 			return nil, err
 		}
@@ -340,4 +320,25 @@ func (s *Server) pRequest2TxnCreate(req *Request, txn *Txn, zxid Zxid, now sim.T
 	s.addChangeRecord(&changeRecord{zxid: zxid, path: path, data: req.Data,
 		stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: now, Mtime: now, EphemeralOwner: ephemeralOwner}})
 	return txn, ErrOK
+}
+
+// versionedRecord is the common start of setData and check in pRequest2Txn: the session,
+// the path, the node's change record, and the expected version against it (the next
+// version is returned).
+func (s *Server) versionedRecord(req *Request, owner int64) (*changeRecord, int32, int32) {
+	if err := s.checkSession(req, owner, false); err != ErrOK {
+		return nil, 0, err
+	}
+	if !validatePath(req.Path) {
+		return nil, 0, ErrBadArguments
+	}
+	node, err := s.getRecordForPath(req.Path)
+	if err != ErrOK {
+		return nil, 0, err
+	}
+	v, err := checkAndIncVersion(node.stat.Version, req.Version)
+	if err != ErrOK {
+		return nil, 0, err
+	}
+	return node, v, ErrOK
 }
