@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -425,18 +426,10 @@ func (s *Server) closeRoleConns() {
 			cs = append(cs, c)
 		}
 	}
-	sortConns(cs)
+	slices.Sort(cs)
 	for _, c := range cs {
 		delete(s.connKind, c)
 		s.w.Close(c, s.nid)
-	}
-}
-
-func sortConns(cs []sim.ConnID) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j] < cs[j-1]; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
 	}
 }
 
@@ -518,11 +511,12 @@ func (s *Server) failWaiting() {
 	for k := range s.waiting {
 		keys = append(keys, k)
 	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && (keys[j].session < keys[j-1].session || keys[j].session == keys[j-1].session && keys[j].cxid < keys[j-1].cxid); j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+	slices.SortFunc(keys, func(a, b reqKey) int {
+		if a.session != b.session {
+			return cmp.Compare(a.session, b.session)
 		}
-	}
+		return cmp.Compare(a.cxid, b.cxid)
+	})
 	for _, k := range keys {
 		f := s.waiting[k]
 		delete(s.waiting, k)
