@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anishathalye/porcupine"
+
 	"zabsim/model"
 	"zabsim/sim"
 )
@@ -53,11 +55,61 @@ func steadyRun(tb testing.TB, checked bool) (int, []Violation) {
 	return w.Trace().Len(), c.Finish(w.Now())
 }
 
+// clientRun is a 5-server ensemble, once stable, under the model's client workload for 60
+// virtual seconds: 10 clients at 20 operations per second each (reads, syncs, writes,
+// multis, ephemeral-sequential nodes), then 5 seconds for the calls in flight. With a
+// checker, its verdict includes the client checks and the porcupine linearizability check
+// (run by Finish, and timed with the run).
+func clientRun(tb testing.TB, checked bool) (int, []Violation) {
+	w := sim.MustWorld(sim.Config{Seed: 1, NoTrace: true})
+	e, err := model.NewEnsemble(w, model.Config{Servers: 5})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var c *Checker
+	if checked {
+		c = New(OptionsFor(*e.Cfg))
+		c.Attach(w.Trace())
+	}
+	e.StartAll()
+	if !e.AwaitStable(30 * sim.Second) {
+		tb.Fatal("no leader")
+	}
+	wl, err := model.NewWorkload(e, model.WorkloadConfig{Clients: 10})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := wl.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	w.RunFor(60 * sim.Second)
+	wl.Stop()
+	w.RunFor(5 * sim.Second)
+	if wl.Completed < 10000 {
+		tb.Fatalf("only %d of %d calls completed", wl.Completed, wl.Issued)
+	}
+	if !checked {
+		return w.Trace().Len(), nil
+	}
+	vs := c.Finish(w.Now())
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Operations < 8000 {
+		tb.Fatalf("linearizability %s on %d operations", lin.Outcome, lin.Operations)
+	}
+	return w.Trace().Len(), vs
+}
+
 // BenchmarkCheckedRun measures the online checker's cost: each iteration runs the same
-// 60-virtual-second steady write load twice, without and with the checker attached, in
-// alternating order, and reports both times and the relative overhead, in wall time and in
-// process CPU time (the latter is steadier on a shared machine).
+// 60-virtual-second load twice, without and with the checker attached, in alternating
+// order, and reports both times and the relative overhead, in wall time and in process CPU
+// time (the latter is steadier on a shared machine). "writes" is a steady write load
+// through the servers (no clients); "clients=10" the client workload of clientRun, whose
+// checked time includes the client checks and porcupine.
 func BenchmarkCheckedRun(b *testing.B) {
+	b.Run("writes", func(b *testing.B) { benchChecked(b, steadyRun) })
+	b.Run("clients=10", func(b *testing.B) { benchChecked(b, clientRun) })
+}
+
+func benchChecked(b *testing.B, runOnce func(testing.TB, bool) (int, []Violation)) {
 	var wall, cpu [2]time.Duration // [plain, checked]
 	records := 0
 	timed := func(withChecker bool) int {
@@ -67,7 +119,7 @@ func BenchmarkCheckedRun(b *testing.B) {
 			k = 1
 		}
 		w0, c0 := time.Now(), cpuTime()
-		n, vs := steadyRun(b, withChecker)
+		n, vs := runOnce(b, withChecker)
 		wall[k] += time.Since(w0)
 		cpu[k] += cpuTime() - c0
 		if len(vs) > 0 {
@@ -105,6 +157,16 @@ func TestSteadyRunPasses(t *testing.T) {
 		t.Skip("the steady run takes about a second")
 	}
 	if _, vs := steadyRun(t, true); len(vs) > 0 {
+		t.Fatalf("violations:\n%s", vsText(vs))
+	}
+}
+
+// The client benchmark's workload passes every check, linearizability included.
+func TestClientRunPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the client run takes about a second")
+	}
+	if _, vs := clientRun(t, true); len(vs) > 0 {
 		t.Fatalf("violations:\n%s", vsText(vs))
 	}
 }

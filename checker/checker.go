@@ -32,12 +32,23 @@
 //	ProcessConsistency      the learner's NEWLEADER ack, and its later Logged: its history is a prefix of its leader's
 //	sync-decision           SyncDecided: the mode and first packet follow from the inputs (ExpectedSyncMode)
 //	Liveness                at the end: within LivenessBound of the last fault, a leader serves everyone everything
+//
+// and the client-visible checks (clients.go, linearizability.go), on the client records:
+//
+//	StaleRead               ClientReturn of a read: it shows the committed state of its path at its zxid
+//	SessionOrder            ClientReturn: a session's reply zxids never go back, across reconnects
+//	ReadYourWrites          ClientReturn: a session's reads are at or after its own answered writes
+//	SyncRead                ClientReturn after a sync: at or after what the leader had when it processed the sync
+//	WatchOrder              ClientReturn of a read: the watch's event came before a read showing the change
+//	WatchOnce               WatchDelivered: one event per registration
+//	Linearizability         at the end: porcupine on the clients' operations, per path (Checker.Linearizability)
 package checker
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"zabsim/model"
 	"zabsim/sim"
@@ -104,6 +115,14 @@ type Options struct {
 	QuietFrom sim.Time
 	// LivenessBound overrides the bound derived from the configuration (0: derived).
 	LivenessBound sim.Time
+
+	// NoLinearizability skips the porcupine check (the other client checks still run).
+	NoLinearizability bool
+	// LinearizabilityTimeout is the wall-clock time porcupine may take (default 30s). It is
+	// there only so that a pathological history cannot hang a run: a verdict reached before
+	// it is the same on every machine, and one cut short is the outcome Unknown
+	// (LinearizabilityResult), never a pass and never a violation.
+	LinearizabilityTimeout time.Duration
 }
 
 // OptionsFor describes a run of an ensemble configured by cfg (normalised here).
@@ -218,6 +237,7 @@ type Checker struct {
 	started bool
 	curAt   sim.Time
 	live    liveness
+	cl      clientSide
 
 	vs       []Violation
 	finished []Violation // Finish's answer, once given
@@ -244,6 +264,7 @@ func New(opts Options) *Checker {
 		snapSent: map[sim.ConnID]histView{},
 	}
 	c.live.init(c)
+	c.cl.init(c)
 	return c
 }
 
@@ -279,6 +300,8 @@ func (c *Checker) Finish(end sim.Time) []Violation {
 		c.instantEnd()
 	}
 	c.live.finish(end)
+	c.cl.unjudged += len(c.cl.pending)
+	c.checkLinearizability()
 	out := slices.Clone(c.vs)
 	slices.SortStableFunc(out, func(a, b Violation) int {
 		if a.At != b.At {
@@ -350,12 +373,22 @@ func (c *Checker) Observe(i int, r *sim.Record) {
 	case sim.RecModel:
 		c.onModel(i, r)
 	case sim.RecSend:
-		if p, ok := r.Data.(*model.QuorumPacket); ok {
+		switch p := r.Data.(type) {
+		case *model.QuorumPacket:
 			c.onSend(i, r, p)
+		case *model.ClientRequest:
+			if p.Type == model.OpSetWatches {
+				c.onSetWatches(int64(r.Node), p)
+			}
 		}
 	case sim.RecDeliver:
-		if p, ok := r.Data.(*model.QuorumPacket); ok {
+		switch p := r.Data.(type) {
+		case *model.QuorumPacket:
 			c.onDeliver(i, r, p)
+		case *model.ClientRequest:
+			if p.Type == model.OpSync && c.serverNode(r.Node) {
+				c.onSyncAtLeader(i, int64(r.Node), false, reqKey{}, callKey{int64(r.Peer), p.Xid})
+			}
 		}
 	case sim.RecStart, sim.RecRestart:
 		if !c.serverNode(r.Node) {
@@ -367,6 +400,7 @@ func (c *Checker) Observe(i int, r *sim.Record) {
 		c.live.fault(i, r)
 	case sim.RecCrash:
 		if !c.serverNode(r.Node) {
+			c.onClientCrash(int64(r.Node))
 			return
 		}
 		s := c.server(int64(r.Node))
@@ -388,6 +422,7 @@ func (c *Checker) onModel(i int, r *sim.Record) {
 	switch d := r.Data.(type) {
 	case *model.Committed:
 		c.onCommitted(i, r, d)
+		c.advance()
 	case *model.Logged:
 		c.onLogged(i, r, d)
 	case *model.Proposed:
@@ -411,6 +446,14 @@ func (c *Checker) onModel(i int, r *sim.Record) {
 			s.snaps = slices.Delete(s.snaps, 0, 1)
 		}
 		s.snapMax = max(s.snapMax, d.Zxid)
+	case *model.ClientCall:
+		c.onClientCall(i, r, d)
+	case *model.ClientReturn:
+		c.onClientReturn(i, r, d)
+	case *model.WatchDelivered:
+		c.onWatchDelivered(i, r, d)
+	case *model.ClientState:
+		c.onClientState(i, r, d)
 	case *model.LeaderActive, *model.ElectionDone, *model.EpochWritten, *model.Note:
 		// nothing to check: LeaderActive shows as the BROADCAST StateChange that follows
 	}
@@ -438,6 +481,10 @@ func (c *Checker) onDeliver(i int, r *sim.Record, p *model.QuorumPacket) {
 	switch p.Type {
 	case model.PROPOSAL, model.INFORM:
 		c.broadcastTxn(i, r, p.Txn)
+	case model.REQUEST:
+		if p.Req != nil && p.Req.Op == model.OpSync {
+			c.onSyncAtLeader(i, int64(r.Node), true, reqKey{p.Req.SessionID, p.Req.Cxid}, callKey{})
+		}
 	case model.SNAP:
 		if v, ok := c.snapSent[r.Conn]; ok {
 			c.server(int64(r.Node)).pendingSnap = v
@@ -453,6 +500,7 @@ func (c *Checker) broadcastTxn(i int, r *sim.Record, t *model.Txn) {
 		return
 	}
 	c.lastTxn = t
+	c.noteTxn(t)
 	c.register(i, r.At, t.Zxid, t.Hash(), true)
 }
 

@@ -148,6 +148,7 @@ func (c *Checker) onProposed(i int, r *sim.Record, d *model.Proposed) {
 	}
 	z := d.Txn.Zxid
 	c.lastTxn = d.Txn
+	c.noteTxn(d.Txn)
 	c.register(i, r.At, z, d.Txn.Hash(), true)
 	e := z.Epoch()
 	if s.propEpoch == e {

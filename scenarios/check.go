@@ -520,7 +520,8 @@ var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, ch
 	checker.CheckIntegrity, checker.CheckPrefixConsistency, checker.CheckGlobalPrimaryOrder,
 	checker.CheckLocalPrimaryOrder, checker.CheckPrimaryIntegrity, checker.CheckLeaderLogCompleteness,
 	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision,
-	checker.CheckLiveness}
+	checker.CheckLiveness, checker.CheckLinearizability, checker.CheckStaleRead, checker.CheckSessionOrder,
+	checker.CheckReadYourWrites, checker.CheckSyncRead, checker.CheckWatchOrder, checker.CheckWatchOnce}
 
 var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}

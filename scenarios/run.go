@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/anishathalye/porcupine"
+
 	"zabsim/checker"
 	"zabsim/model"
 	"zabsim/sim"
@@ -33,8 +35,14 @@ type Result struct {
 	Expectations []Expectation `json:"expectations"`
 	Violations   []Violation   `json:"violations"`
 	Warnings     []string      `json:"warnings"`
-	Stopped      string        `json:"stopped,omitempty"` // why the run stopped early, if it did
+	// Linearizability is porcupine's verdict on the clients' history: "ok", "illegal",
+	// "unknown" (its timeout was hit: neither a pass nor a failure), or "" without client
+	// operations to check.
+	Linearizability string `json:"linearizability,omitempty"`
+	Stopped         string `json:"stopped,omitempty"` // why the run stopped early, if it did
 
+	LinOps   int             `json:"-"` // operations and paths porcupine checked
+	LinPaths int             `json:"-"`
 	World    *sim.World      `json:"-"`
 	Ensemble *model.Ensemble `json:"-"`
 }
@@ -714,6 +722,17 @@ func (r *runner) finish() {
 		}
 		res.Violations = append(res.Violations, Violation{Check: v.Check, Detail: v.Detail, AtNs: int64(v.At), Expected: expected})
 	}
+	if lin := r.chk.Linearizability(); lin.Operations > 0 {
+		switch lin.Outcome {
+		case porcupine.Ok:
+			res.Linearizability = "ok"
+		case porcupine.Illegal:
+			res.Linearizability = "illegal"
+		case porcupine.Unknown:
+			res.Linearizability = "unknown"
+		}
+		res.LinOps, res.LinPaths = lin.Operations, lin.Paths
+	}
 	for _, x := range r.expected {
 		got := "no such violation"
 		if found[x.check] {
@@ -796,6 +815,9 @@ func (res *Result) Summary() string {
 			mark = " (expected)"
 		}
 		fmt.Fprintf(&b, "  %9s  %s%s: %s\n", fmtTime(sim.Time(v.AtNs)), v.Check, mark, v.Detail)
+	}
+	if res.Linearizability != "" {
+		fmt.Fprintf(&b, "linearizability: %s (%d client operations on %d paths, porcupine)\n", res.Linearizability, res.LinOps, res.LinPaths)
 	}
 	if res.Stopped != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", res.Stopped)
