@@ -16,7 +16,9 @@ import (
 // Write writes the report of a run into dir (created if needed): index.md, which tells
 // what happened in order, with the verdict and a link to every picture; the pictures of
 // every view (PNG and SVG); a Mermaid diagram per election and per sync; and the text
-// timeline of the whole run. The run must have kept its trace.
+// timeline of the whole run; and, when clients called operations, history.html: their
+// history as porcupine draws it, with crashes, partitions and leaders on rows of their
+// own (history.go). The run must have kept its trace.
 func Write(res *scenarios.Result, dir string) error {
 	if res == nil || res.World == nil {
 		return errors.New("reports: the run has no world (it did not start)")
@@ -62,7 +64,14 @@ func write(s *story, res *scenarios.Result, dir string) error {
 		return err
 	}
 	put("timeline.txt", tl.Bytes())
-	put("index.md", []byte(s.index(res, views)))
+	hist, err := s.history(s.historyOptions(res))
+	if err != nil {
+		return err
+	}
+	if hist != nil {
+		put("history.html", hist.html)
+	}
+	put("index.md", []byte(s.index(res, views, hist)))
 	slices.Sort(names)
 	for _, n := range names {
 		if err := os.WriteFile(filepath.Join(dir, n), files[n], 0o644); err != nil {
@@ -78,8 +87,9 @@ type happening struct {
 	text string
 }
 
-// index is the Markdown summary of the run.
-func (s *story) index(res *scenarios.Result, views []View) string {
+// index is the Markdown summary of the run; hist is the clients' history page, nil without
+// client operations.
+func (s *story) index(res *scenarios.Result, views []View, hist *historyPage) string {
 	var b strings.Builder
 	if res != nil {
 		fmt.Fprintf(&b, "# %s (seed %d)\n\n", res.Scenario, res.Seed)
@@ -90,6 +100,9 @@ func (s *story) index(res *scenarios.Result, views []View) string {
 
 	fmt.Fprintf(&b, "![%s](overview.png)\n\n", views[0].Filter.Title)
 	b.WriteString("[overview.svg](overview.svg) · [timeline.txt](timeline.txt) (every event, one line each)\n\n")
+	if hist != nil {
+		b.WriteString(hist.sentence)
+	}
 
 	b.WriteString("## What happened\n\n")
 	hs := s.happenings(views)
