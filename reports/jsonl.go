@@ -122,6 +122,34 @@ func decodePayload(typ string, data json.RawMessage, text string) sim.Message {
 		v = &model.SnapshotTaken{}
 	case "Note":
 		v = &model.Note{}
+	case "ClientCall":
+		v = &model.ClientCall{}
+	case "ClientReturn":
+		v = &model.ClientReturn{}
+	case "ClientState":
+		v = &model.ClientState{}
+	case "ClientConnect":
+		v = &model.ClientConnect{}
+	case "WatchDelivered":
+		v = &model.WatchDelivered{}
+	case "SessionCreated":
+		v = &model.SessionCreated{}
+	case "SessionExpired":
+		v = &model.SessionExpired{}
+	case "SessionClosed":
+		v = &model.SessionClosed{}
+	case "RecipeEvent":
+		v = &model.RecipeEvent{}
+	case "ClientRequest":
+		v = &model.ClientRequest{}
+	case "ClientReply":
+		v = &model.ClientReply{}
+	case "WatcherEvent":
+		v = &model.WatcherEvent{}
+	case "ConnectRequest":
+		v = &model.ConnectRequest{}
+	case "ConnectResponse":
+		v = &model.ConnectResponse{}
 	default:
 		return fallback
 	}

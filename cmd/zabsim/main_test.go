@@ -216,3 +216,19 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// A saved trace with clients gives the same porcupine history page as the live run.
+func TestReportFromTraceKeepsClientHistory(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "run.jsonl")
+	if code, _, errs := runCLI("run", "stale-read", "--trace", trace, "--report", filepath.Join(dir, "live")); code != 0 {
+		t.Fatalf("run: %s", errs)
+	}
+	if code, _, errs := runCLI("report", trace, "--out", filepath.Join(dir, "saved")); code != 0 {
+		t.Fatalf("report: %s", errs)
+	}
+	live, saved := readFile(t, filepath.Join(dir, "live", "history.html")), readFile(t, filepath.Join(dir, "saved", "history.html"))
+	if len(live) < 10000 || live != saved {
+		t.Fatalf("history.html: %d bytes live, %d from the saved trace, equal=%v", len(live), len(saved), live == saved)
+	}
+}
