@@ -228,12 +228,9 @@ func (l *Lock) findOurNode() {
 		}
 		switch {
 		case r.Err == ErrOK:
-			for _, ch := range r.Children {
-				if strings.HasPrefix(ch, l.guid) {
-					l.node = ch
-					l.checkChildren()
-					return
-				}
+			if l.adoptOurNode(r.Children) {
+				l.checkChildren()
+				return
 			}
 			l.createNode()
 		case r.Err == ErrNoNode:
@@ -244,6 +241,18 @@ func (l *Lock) findOurNode() {
 			l.lost(ErrName(r.Err))
 		}
 	})
+}
+
+// adoptOurNode takes as ours the child that carries this attempt's protected prefix, if
+// one of children does (a create whose answer was lost may still have happened).
+func (l *Lock) adoptOurNode(children []string) bool {
+	for _, ch := range children {
+		if strings.HasPrefix(ch, l.guid) {
+			l.node = ch
+			return true
+		}
+	}
+	return false
 }
 
 // lockChild is a lock child parsed: its name, its kind prefix and its sequence number.
@@ -410,12 +419,9 @@ func (l *Lock) deleteNode() {
 			}
 			switch {
 			case r.Err == ErrOK:
-				for _, ch := range r.Children {
-					if strings.HasPrefix(ch, l.guid) {
-						l.node = ch
-						l.deleteNode()
-						return
-					}
+				if l.adoptOurNode(r.Children) {
+					l.deleteNode()
+					return
 				}
 				l.releasedNow()
 			case retryable(r.Err):
