@@ -92,7 +92,7 @@ func clientRun(tb testing.TB, checked bool) (int, []Violation) {
 		return w.Trace().Len(), nil
 	}
 	vs := c.Finish(w.Now())
-	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Operations < 8000 {
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Operations < 3000 || lin.Reads != 0 {
 		tb.Fatalf("linearizability %s on %d operations", lin.Outcome, lin.Operations)
 	}
 	return w.Trace().Len(), vs

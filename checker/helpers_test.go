@@ -36,6 +36,7 @@ func newRunWorld(t testing.TB, wc sim.Config, cfg model.Config) *run {
 	}
 	opts := OptionsFor(*e.Cfg)
 	opts.Liveness = true
+	opts.LinearizabilityReads = true // the tests judge the stronger history, reads included
 	c := New(opts)
 	c.Attach(w.Trace())
 	return &run{t: t, e: e, w: w, c: c, opts: opts}

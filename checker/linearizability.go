@@ -327,7 +327,7 @@ func (c *Checker) addOp(ci callInfo, i int, at sim.Time, d *model.ClientReturn) 
 	}
 	switch call.Op {
 	case model.OpGetData, model.OpExists:
-		if !unknown && (d.Err == model.ErrOK || d.Err == model.ErrNoNode) {
+		if !unknown && c.opts.LinearizabilityReads && (d.Err == model.ErrOK || d.Err == model.ErrNoNode) {
 			add(ZnodeInput{Op: call.Op, Path: call.Path}, ZnodeOutput{Err: d.Err, Data: d.Data, Version: d.Stat.Version})
 		}
 	case model.OpCreate, model.OpDelete, model.OpSetData:
@@ -465,6 +465,9 @@ func (c *Checker) checkLinearizability() {
 					continue
 				}
 				op.out.Zxid, op.committedAt, op.committed = g.zx[dt.k], g.at[dt.k], true
+			}
+			if op.read && !c.opts.LinearizabilityReads {
+				continue
 			}
 			if op.read {
 				z := op.out.Zxid
