@@ -93,6 +93,13 @@ func (s *story) index(res *scenarios.Result, views []View, hist *historyPage) st
 	var b strings.Builder
 	if res != nil {
 		fmt.Fprintf(&b, "# %s (seed %d)\n\n", res.Scenario, res.Seed)
+		if res.Header != "" {
+			// the scenario's own comment: what it teaches and where it comes from
+			for _, line := range strings.Split(res.Header, "\n") {
+				fmt.Fprintf(&b, "> %s\n", line)
+			}
+			b.WriteString("\n")
+		}
 	} else {
 		b.WriteString("# Report of a trace\n\n")
 	}

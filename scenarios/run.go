@@ -40,6 +40,8 @@ type Result struct {
 	// operations to check.
 	Linearizability string `json:"linearizability,omitempty"`
 	Stopped         string `json:"stopped,omitempty"` // why the run stopped early, if it did
+	// Header is the scenario's leading comment: what it teaches and its source.
+	Header string `json:"-"`
 
 	LinOps   int             `json:"-"` // operations and paths porcupine checked
 	LinPaths int             `json:"-"`
@@ -114,7 +116,7 @@ type stop struct{ why string }
 // failed expectations are in the Result, which is then not OK.
 func Run(s *Script, opt Options) (*Result, error) {
 	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
-		res: &Result{Scenario: s.Name, Seed: opt.Seed}}
+		res: &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		if err := r.exec(c); err != nil {
