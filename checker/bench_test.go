@@ -11,11 +11,9 @@ import (
 	"zabsim/sim"
 )
 
-// steadyRun is a 5-server ensemble, once stable, under a steady write load for 60 virtual
-// seconds: a create every 10ms, through each server in turn (6000 writes). With a checker,
-// the checker observes every record online (the trace keeps no records in either case).
-// It returns the number of records and the checker's verdict.
-func steadyRun(tb testing.TB, checked bool) (int, []Violation) {
+// benchEnsemble starts a stable 5-server ensemble on a world that keeps no records, with
+// the checker attached online when checked (nil otherwise).
+func benchEnsemble(tb testing.TB, checked bool) (*sim.World, *model.Ensemble, *Checker) {
 	w := sim.MustWorld(sim.Config{Seed: 1, NoTrace: true})
 	e, err := model.NewEnsemble(w, model.Config{Servers: 5})
 	if err != nil {
@@ -30,6 +28,15 @@ func steadyRun(tb testing.TB, checked bool) (int, []Violation) {
 	if !e.AwaitStable(30 * sim.Second) {
 		tb.Fatal("no leader")
 	}
+	return w, e, c
+}
+
+// steadyRun is a 5-server ensemble, once stable, under a steady write load for 60 virtual
+// seconds: a create every 10ms, through each server in turn (6000 writes). With a checker,
+// the checker observes every record online (the trace keeps no records in either case).
+// It returns the number of records and the checker's verdict.
+func steadyRun(tb testing.TB, checked bool) (int, []Violation) {
+	w, e, c := benchEnsemble(tb, checked)
 	if err := e.WriteAndWait(1, 1, 10*sim.Second); err != nil {
 		tb.Fatal(err)
 	}
@@ -61,20 +68,7 @@ func steadyRun(tb testing.TB, checked bool) (int, []Violation) {
 // checker, its verdict includes the client checks and the porcupine linearizability check
 // (run by Finish, and timed with the run).
 func clientRun(tb testing.TB, checked bool) (int, []Violation) {
-	w := sim.MustWorld(sim.Config{Seed: 1, NoTrace: true})
-	e, err := model.NewEnsemble(w, model.Config{Servers: 5})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var c *Checker
-	if checked {
-		c = New(OptionsFor(*e.Cfg))
-		c.Attach(w.Trace())
-	}
-	e.StartAll()
-	if !e.AwaitStable(30 * sim.Second) {
-		tb.Fatal("no leader")
-	}
+	w, e, c := benchEnsemble(tb, checked)
 	wl, err := model.NewWorkload(e, model.WorkloadConfig{Clients: 10})
 	if err != nil {
 		tb.Fatal(err)

@@ -10,7 +10,7 @@ import (
 // sids 0..n-1 are the model's 1..n unless said otherwise. Each id has a dedicated subtest;
 // an id without one fails the test.
 
-type fleCase func(t *testing.T, sc hsFLEScenario)
+type fleCase = func(t *testing.T, sc hsFLEScenario)
 
 func TestFLEScenarios(t *testing.T) {
 	f := hsLoadVectors(t)
@@ -28,18 +28,7 @@ func TestFLEScenarios(t *testing.T) {
 		"FLE-S-05": fleS05,
 		"FLE-S-06": fleS06,
 	}
-	var jsonIDs []string
-	for _, sc := range f.FLEScenarios {
-		jsonIDs = append(jsonIDs, sc.ID)
-	}
-	hsCheckTable(t, "fle_scenarios", jsonIDs, table)
-	for _, sc := range f.FLEScenarios {
-		run, ok := table[sc.ID]
-		if !ok {
-			continue
-		}
-		t.Run(sc.ID, func(t *testing.T) { run(t, sc) })
-	}
+	hsRunTable(t, "fle_scenarios", f.FLEScenarios, func(sc hsFLEScenario) string { return sc.ID }, table)
 }
 
 // fleMock is a mock election peer, as the Java tests build with a bare QuorumCnxManager: a

@@ -63,6 +63,22 @@ func hsLoadVectors(t *testing.T) *hsVectorsFile {
 
 // hsCheckTable fails t for every id of the JSON without an entry in the table and for every
 // table entry whose id is not in the JSON, so that neither can shrink silently.
+// hsRunTable checks that the table and the JSON name the same ids, then runs one subtest
+// per JSON entry.
+func hsRunTable[V any](t *testing.T, what string, entries []V, id func(V) string, table map[string]func(*testing.T, V)) {
+	t.Helper()
+	var jsonIDs []string
+	for _, v := range entries {
+		jsonIDs = append(jsonIDs, id(v))
+	}
+	hsCheckTable(t, what, jsonIDs, table)
+	for _, v := range entries {
+		if run, ok := table[id(v)]; ok {
+			t.Run(id(v), func(t *testing.T) { run(t, v) })
+		}
+	}
+}
+
 func hsCheckTable[F any](t *testing.T, what string, jsonIDs []string, table map[string]F) {
 	t.Helper()
 	seen := map[string]bool{}
@@ -556,7 +572,7 @@ func hsF2L(typ string, z Zxid) hsPkt { return hsPkt{toLeader: true, typ: typ, zx
 
 // --- the table ---
 
-type hsCase func(t *testing.T, v hsVector)
+type hsCase = func(t *testing.T, v hsVector)
 
 func TestHandshakeVectors(t *testing.T) {
 	f := hsLoadVectors(t)
@@ -584,18 +600,7 @@ func TestHandshakeVectors(t *testing.T) {
 		"LRN-03":  hsLRN03,
 		"DIFF-01": hsDIFF01,
 	}
-	var jsonIDs []string
-	for _, v := range f.Handshake {
-		jsonIDs = append(jsonIDs, v.ID)
-	}
-	hsCheckTable(t, "handshake_vectors", jsonIDs, table)
-	for _, v := range f.Handshake {
-		run, ok := table[v.ID]
-		if !ok {
-			continue
-		}
-		t.Run(v.ID, func(t *testing.T) { run(t, v) })
-	}
+	hsRunTable(t, "handshake_vectors", f.Handshake, func(v hsVector) string { return v.ID }, table)
 }
 
 // ZAB-01 (Zab1_0Test.testNormalRun): a fresh ensemble; the leader's side of each learner
