@@ -202,6 +202,7 @@ type callInfo struct {
 	rec     int
 	at      sim.Time
 	call    *model.ClientCall
+	xid     int32
 	session int64 // the session it was (or would have been) sent on, once known
 }
 
@@ -232,8 +233,8 @@ type clientSide struct {
 	reqs     map[reqKey]reqTxn // (session, cxid) -> its txn in G (applied so far)
 	sessions map[int64]bool
 
-	clients map[int64]*session
-	calls   map[callKey]callInfo
+	clients byID[client]
+	dead    []callInfo // calls of crashed clients: they never return
 	syncs   map[reqKey]syncPoint
 	lsyncs  map[callKey]syncPoint
 	pending []readCheck
@@ -256,8 +257,6 @@ func (cl *clientSide) init(c *Checker) {
 	cl.eph = map[int64][]string{}
 	cl.reqs = map[reqKey]reqTxn{}
 	cl.sessions = map[int64]bool{}
-	cl.clients = map[int64]*session{}
-	cl.calls = map[callKey]callInfo{}
 	cl.syncs = map[reqKey]syncPoint{}
 	cl.lsyncs = map[callKey]syncPoint{}
 	cl.ephCalls = map[string]bool{}
@@ -469,25 +468,45 @@ func (cl *clientSide) remove(p string, sess int64, z model.Zxid, rec int) {
 
 // --- client records ---
 
+// client is one client process: its current session and its calls in flight.
+type client struct {
+	s    session
+	open []callInfo // in call order (a client's replies come in that order)
+}
+
 func (cl *clientSide) client(id int64) *session {
-	s := cl.clients[id]
-	if s == nil {
-		s = &session{}
-		s.reset(0)
-		cl.clients[id] = s
+	return &cl.proc(id).s
+}
+
+func (cl *clientSide) proc(id int64) *client {
+	p := cl.clients.get(id)
+	if p == nil {
+		p = &client{}
+		p.s.reset(0)
+		cl.clients.put(id, p)
 	}
-	return s
+	return p
+}
+
+// takeCall removes and returns the client's open call xid.
+func (p *client) takeCall(xid int32) (callInfo, bool) {
+	for j := range p.open {
+		if p.open[j].xid == xid {
+			ci := p.open[j]
+			p.open = slices.Delete(p.open, j, j+1)
+			return ci, true
+		}
+	}
+	return callInfo{}, false
 }
 
 // sessionOf returns the client's session state, starting a new one when the client's
 // session changed.
 func (cl *clientSide) sessionOf(client, sess int64) *session {
 	s := cl.client(client)
-	if sess != 0 {
+	if sess != 0 && s.id != sess {
 		cl.sessions[sess] = true
-		if s.id != sess {
-			s.reset(sess)
-		}
+		s.reset(sess)
 	}
 	return s
 }
@@ -495,7 +514,8 @@ func (cl *clientSide) sessionOf(client, sess int64) *session {
 func (c *Checker) onClientCall(i int, r *sim.Record, d *model.ClientCall) {
 	cl := &c.cl
 	cl.sessionOf(d.Client, d.Session)
-	cl.calls[callKey{d.Client, d.Xid}] = callInfo{rec: i, at: r.At, call: d, session: d.Session}
+	p := cl.proc(d.Client)
+	p.open = append(p.open, callInfo{rec: i, at: r.At, call: d, xid: d.Xid, session: d.Session})
 	note := func(p string, m model.CreateMode) {
 		if m.IsSequential() {
 			if !slices.Contains(cl.seqs, p) {
@@ -532,10 +552,8 @@ func isWrite(op model.OpCode) bool {
 func (c *Checker) onClientReturn(i int, r *sim.Record, d *model.ClientReturn) {
 	cl := &c.cl
 	k := callKey{d.Client, d.Xid}
-	ci, ok := cl.calls[k]
-	if ok {
-		delete(cl.calls, k)
-	} else {
+	ci, ok := cl.proc(d.Client).takeCall(d.Xid)
+	if !ok {
 		ci = callInfo{rec: -1, at: d.CallAt}
 	}
 	s := cl.sessionOf(d.Client, d.Session)
@@ -880,10 +898,11 @@ func (c *Checker) onClientState(i int, r *sim.Record, d *model.ClientState) {
 
 // onSetWatches: the client re-registers its watches on a new connection.
 func (c *Checker) onSetWatches(client int64, m *model.ClientRequest) {
-	s := c.cl.clients[client]
-	if s == nil {
+	p := c.cl.clients.get(client)
+	if p == nil {
 		return
 	}
+	s := &p.s
 	s.regs = slices.DeleteFunc(s.regs, func(w watchReg) bool {
 		if w.state != regAwaiting {
 			return false
@@ -915,21 +934,22 @@ func (c *Checker) resolveAwaiting(s *session) {
 // onClientCrash: the client process died with its session's state; its calls in flight
 // never return (they belong to the session it had, if any).
 func (c *Checker) onClientCrash(client int64) {
-	s := c.cl.clients[client]
-	if s == nil {
+	p := c.cl.clients.get(client)
+	if p == nil {
 		return
 	}
-	c.cl.settleCalls(client, s.id)
-	s.reset(0)
+	p.settleCalls()
+	c.cl.dead = append(c.cl.dead, p.open...)
+	p.open = nil
+	p.s.reset(0)
 }
 
 // settleCalls gives the client's open calls made before it had a session the session they
-// would have been sent on (order does not matter: each entry is set on its own).
-func (cl *clientSide) settleCalls(client, session int64) {
-	for k, ci := range cl.calls {
-		if k.client == client && ci.session == 0 {
-			ci.session = session
-			cl.calls[k] = ci
+// would have been sent on.
+func (p *client) settleCalls() {
+	for j := range p.open {
+		if p.open[j].session == 0 {
+			p.open[j].session = p.s.id
 		}
 	}
 }

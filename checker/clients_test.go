@@ -414,14 +414,14 @@ func TestWorkloadPassesClientChecks(t *testing.T) {
 			first[d.Session] = d.Server
 		}
 	}
-	for _, s := range c.cl.clients {
-		if s.sync > 0 {
+	c.cl.clients.each(func(_ int64, p *client) {
+		if p.s.sync > 0 {
 			syncs++
 		}
-		if s.own > 0 {
+		if p.s.own > 0 {
 			own++
 		}
-	}
+	})
 	if moved == 0 || syncs < 5 || own < 5 {
 		t.Errorf("%d sessions moved, %d with a sync floor, %d with their own writes", moved, syncs, own)
 	}

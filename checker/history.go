@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"sort"
 
 	"zabsim/model"
@@ -145,4 +146,56 @@ func fromPeer(zx []model.Zxid, peer model.Zxid) (next, prev model.Zxid) {
 		prev = zx[i-1]
 	}
 	return next, prev
+}
+
+// byID is a table of T by node id (servers and clients): a slice for the ids a run uses,
+// which are small, and a map for any other id a hand-made trace may carry.
+type byID[T any] struct {
+	near []*T
+	far  map[int64]*T
+}
+
+func (b *byID[T]) get(id int64) *T {
+	if id >= 0 && id < int64(len(b.near)) {
+		return b.near[id]
+	}
+	if id >= 0 && id < sim.MaxNodeID {
+		return nil
+	}
+	return b.far[id]
+}
+
+func (b *byID[T]) put(id int64, v *T) {
+	if id >= 0 && id < sim.MaxNodeID {
+		for int64(len(b.near)) <= id {
+			b.near = append(b.near, nil)
+		}
+		b.near[id] = v
+		return
+	}
+	if b.far == nil {
+		b.far = map[int64]*T{}
+	}
+	b.far[id] = v
+}
+
+// each calls f on every entry in ascending id order.
+func (b *byID[T]) each(f func(int64, *T)) {
+	var ids []int64
+	for id := range b.far {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	i := 0
+	for ; i < len(ids) && ids[i] < 0; i++ {
+		f(ids[i], b.far[ids[i]])
+	}
+	for id, v := range b.near {
+		if v != nil {
+			f(int64(id), v)
+		}
+	}
+	for ; i < len(ids); i++ {
+		f(ids[i], b.far[ids[i]])
+	}
 }

@@ -3,7 +3,6 @@ package checker
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -413,16 +412,14 @@ func (c *Checker) checkLinearizability() {
 	if c.opts.NoLinearizability {
 		return
 	}
-	if len(cl.ops) > 0 || len(cl.calls) > 0 {
-		cl.catchUp(c.g.last())
-	}
 	// Calls that never returned, in call order.
-	for _, id := range slices.Sorted(maps.Keys(cl.clients)) {
-		cl.settleCalls(id, cl.clients[id].id)
-	}
-	open := make([]callInfo, 0, len(cl.calls))
-	for _, ci := range cl.calls {
-		open = append(open, ci)
+	open := slices.Clone(cl.dead)
+	cl.clients.each(func(_ int64, p *client) {
+		p.settleCalls()
+		open = append(open, p.open...)
+	})
+	if len(cl.ops) > 0 || len(open) > 0 {
+		cl.catchUp(c.g.last())
 	}
 	slices.SortFunc(open, func(a, b callInfo) int { return cmp.Compare(a.rec, b.rec) })
 	for _, ci := range open {
