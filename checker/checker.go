@@ -210,18 +210,77 @@ const keepSnaps = 8
 type propEntry struct {
 	hash     uint64
 	rec      int
+	seen     bool
 	proposed bool
+}
+
+// propTable is propEntry by zxid: an array per epoch indexed by the counter, since a run's
+// zxids count up from 1 in every epoch, and a map for counters far beyond the highest seen
+// (a hand-made trace's), moved into the array if it grows over them.
+type propTable struct {
+	epochs map[int64]*[]propEntry
+	lastE  int64
+	last   *[]propEntry
+	far    map[model.Zxid]*propEntry
+}
+
+// denseGap is how far past its highest counter an epoch's array may grow in one step.
+const denseGap = 1 << 16
+
+// at returns z's entry, creating an empty one (seen false) if add; nil if there is none.
+func (t *propTable) at(z model.Zxid, add bool) *propEntry {
+	e, n := z.Epoch(), z.Counter()
+	l := t.last
+	if l == nil || t.lastE != e {
+		l = t.epochs[e]
+		if l == nil {
+			if !add {
+				return t.far[z]
+			}
+			if t.epochs == nil {
+				t.epochs = map[int64]*[]propEntry{}
+			}
+			l = new([]propEntry)
+			t.epochs[e] = l
+		}
+		t.lastE, t.last = e, l
+	}
+	if n < int64(len(*l)) {
+		return &(*l)[n]
+	}
+	if p := t.far[z]; p != nil || !add {
+		return p
+	}
+	if n >= int64(len(*l))+denseGap {
+		if t.far == nil {
+			t.far = map[model.Zxid]*propEntry{}
+		}
+		p := &propEntry{}
+		t.far[z] = p
+		return p
+	}
+	from := int64(len(*l))
+	*l = append(*l, make([]propEntry, n+1-from)...)
+	for fz, p := range t.far { // only in hand-made traces; each entry has its own slot
+		if fz.Epoch() == e && fz.Counter() >= from && fz.Counter() <= n {
+			(*l)[fz.Counter()] = *p
+			delete(t.far, fz)
+		}
+	}
+	return &(*l)[n]
+}
+
+// get is z's entry, if z was seen.
+func (t *propTable) get(z model.Zxid) (propEntry, bool) {
+	if p := t.at(z, false); p != nil && p.seen {
+		return *p, true
+	}
+	return propEntry{}, false
 }
 
 type zh struct {
 	z model.Zxid
 	v uint64
-}
-
-type cacheSlot struct {
-	z        model.Zxid
-	v        uint64
-	proposed bool
 }
 
 // Checker checks one run, record by record.
@@ -230,10 +289,9 @@ type Checker struct {
 	srv  []*server // by sid
 	g    global
 
-	props    map[model.Zxid]propEntry
+	props    propTable
 	alt      map[zh]bool // second values of a zxid (value: broadcast)
 	dups     map[zh]bool // uniqueness violations reported
-	cache    [256]cacheSlot
 	lastTxn  *model.Txn
 	epochLdr map[int64]leaderEntry
 	l1done   map[int64]bool
@@ -261,7 +319,6 @@ func New(opts Options) *Checker {
 	c := &Checker{
 		opts:     opts,
 		g:        global{history: newHistory(1024)},
-		props:    map[model.Zxid]propEntry{},
 		alt:      map[zh]bool{},
 		dups:     map[zh]bool{},
 		epochLdr: map[int64]leaderEntry{},
@@ -512,20 +569,15 @@ func (c *Checker) broadcastTxn(i int, r *sim.Record, t *model.Txn) {
 
 // register is zxid uniqueness: z must never carry two values, whoever proposed or logged it.
 func (c *Checker) register(i int, at sim.Time, z model.Zxid, v uint64, proposed bool) {
-	slot := &c.cache[uint64(z)&255]
-	if slot.z == z && slot.v == v && (slot.proposed || !proposed) {
+	p := c.props.at(z, true)
+	if !p.seen {
+		*p = propEntry{hash: v, rec: i, seen: true}
+	}
+	if p.hash == v {
+		p.proposed = p.proposed || proposed
 		return
 	}
-	e, ok := c.props[z]
-	if !ok || e.hash == v {
-		if !ok {
-			e = propEntry{hash: v, rec: i}
-		}
-		e.proposed = e.proposed || proposed
-		c.props[z] = e
-		*slot = cacheSlot{z: z, v: v, proposed: e.proposed}
-		return
-	}
+	e := *p
 	k := zh{z, v}
 	c.alt[k] = c.alt[k] || proposed
 	if !c.dups[k] {
@@ -536,11 +588,7 @@ func (c *Checker) register(i int, at sim.Time, z model.Zxid, v uint64, proposed 
 
 // proposedValue reports whether (z, v) was broadcast by some leader.
 func (c *Checker) proposedValue(z model.Zxid, v uint64) bool {
-	slot := &c.cache[uint64(z)&255]
-	if slot.z == z && slot.v == v && slot.proposed {
-		return true
-	}
-	if e, ok := c.props[z]; ok && e.hash == v && e.proposed {
+	if e, ok := c.props.get(z); ok && e.hash == v && e.proposed {
 		return true
 	}
 	return c.alt[zh{z, v}]
@@ -551,7 +599,7 @@ func (c *Checker) checkIntegrity(i int, at sim.Time, s *server, z model.Zxid, v 
 		return
 	}
 	var detail string
-	if e, ok := c.props[z]; ok && e.proposed {
+	if e, ok := c.props.get(z); ok && e.proposed {
 		detail = fmt.Sprintf("server %d %s %s with a value (hash %x) that no leader proposed: the proposal had hash %x.", s.sid, how, z, v, e.hash)
 		c.report(CheckIntegrity, at, detail, e.rec, i, s.loadRec)
 		return

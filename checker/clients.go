@@ -182,6 +182,7 @@ func (s *session) once(check, path string) bool {
 // reqTxn is a client request's committed txn: its zxid, its index in G, and whether it
 // changed anything.
 type reqTxn struct {
+	cxid      int32
 	zxid      model.Zxid
 	k         int
 	effective bool
@@ -225,12 +226,12 @@ type readCheck struct {
 
 // clientSide is the checker's state for the client-visible checks.
 type clientSide struct {
-	bodies   map[zh]*model.Txn
+	bodies   txnQueue // broadcast txns G has not taken in yet
 	applied  int
 	blind    model.Zxid
 	paths    map[string]*pathHist
 	eph      map[int64][]string
-	reqs     map[reqKey]reqTxn // (session, cxid) -> its txn in G (applied so far)
+	reqs     map[int64]*[]reqTxn // session -> its request txns in G (applied so far), in G's order
 	sessions map[int64]bool
 
 	clients byID[client]
@@ -252,10 +253,9 @@ type clientSide struct {
 
 func (cl *clientSide) init(c *Checker) {
 	cl.chk = c
-	cl.bodies = map[zh]*model.Txn{}
 	cl.paths = map[string]*pathHist{}
 	cl.eph = map[int64][]string{}
-	cl.reqs = map[reqKey]reqTxn{}
+	cl.reqs = map[int64]*[]reqTxn{}
 	cl.sessions = map[int64]bool{}
 	cl.syncs = map[reqKey]syncPoint{}
 	cl.lsyncs = map[callKey]syncPoint{}
@@ -316,12 +316,8 @@ func (c *Checker) noteTxn(t *model.Txn) {
 		return
 	}
 	cl := &c.cl
-	k := zh{t.Zxid, t.Hash()}
-	if _, ok := cl.bodies[k]; !ok {
-		cl.bodies[k] = t
-		if len(cl.bodies) > maxBodies && c.g.n() > cl.applied {
-			cl.catchUp(c.g.last()) // a long run without reads: keep the memory bounded
-		}
+	if cl.bodies.add(t) && cl.bodies.len() > maxBodies && c.g.n() > cl.applied {
+		cl.catchUp(c.g.last()) // a long run without reads: keep the memory bounded
 	}
 }
 
@@ -354,20 +350,84 @@ func (cl *clientSide) catchUp(z model.Zxid) {
 	g := &cl.chk.g
 	for ; cl.applied < g.n() && g.zx[cl.applied] <= z; cl.applied++ {
 		k := cl.applied
-		key := zh{g.zx[k], g.hs[k]}
-		t := cl.bodies[key]
+		t := cl.bodies.take(g.zx[k], g.hs[k])
 		if t == nil {
 			if cl.blind == 0 {
 				cl.blind = g.zx[k]
 			}
 			continue
 		}
-		delete(cl.bodies, key)
 		cl.applyTxn(t, t.SessionID, g.zx[k], g.rec[k])
 		if t.Type != model.OpCreateSession {
-			cl.reqs[reqKey{t.SessionID, t.Cxid}] = reqTxn{zxid: g.zx[k], k: k, effective: effective(t)}
+			l := cl.reqs[t.SessionID]
+			if l == nil {
+				l = new([]reqTxn)
+				cl.reqs[t.SessionID] = l
+			}
+			*l = append(*l, reqTxn{cxid: t.Cxid, zxid: g.zx[k], k: k, effective: effective(t)})
 		}
 	}
+}
+
+// reqTxn is the txn in G of request (session, cxid), if G holds one.
+func (cl *clientSide) reqTxn(session int64, cxid int32) (reqTxn, bool) {
+	if l := cl.reqs[session]; l != nil {
+		// From the newest: a reply asks for its txn soon after G takes it in.
+		for j := len(*l) - 1; j >= 0; j-- {
+			if (*l)[j].cxid == cxid {
+				return (*l)[j], true
+			}
+		}
+	}
+	return reqTxn{}, false
+}
+
+// txnQueue holds the bodies of broadcast txns until G takes them in, sorted by zxid (they
+// mostly come in that order): G grows in zxid order, so a body whose zxid G has passed will
+// never be taken and is dropped from the front.
+type txnQueue struct {
+	q    []*model.Txn
+	head int
+}
+
+func (b *txnQueue) len() int { return len(b.q) - b.head }
+
+// pending are the bodies G has not reached.
+func (b *txnQueue) pending() []*model.Txn { return b.q[b.head:] }
+
+// add keeps t unless a body of the same zxid and value is there; it reports whether it did.
+func (b *txnQueue) add(t *model.Txn) bool {
+	q := b.q[b.head:]
+	i := len(q)
+	for i > 0 && q[i-1].Zxid > t.Zxid {
+		i--
+	}
+	for j := i - 1; j >= 0 && q[j].Zxid == t.Zxid; j-- {
+		if q[j] == t || q[j].Hash() == t.Hash() {
+			return false
+		}
+	}
+	if b.head > 0 && b.head >= len(b.q)/2 {
+		n := copy(b.q, b.q[b.head:])
+		clear(b.q[n:])
+		b.q, b.head = b.q[:n], 0
+	}
+	b.q = slices.Insert(b.q, b.head+i, t)
+	return true
+}
+
+// take removes the bodies up to zxid z and returns the one of z with value hash v (nil if
+// there is none).
+func (b *txnQueue) take(z model.Zxid, v uint64) *model.Txn {
+	var t *model.Txn
+	for b.head < len(b.q) && b.q[b.head].Zxid <= z {
+		if u := b.q[b.head]; u.Zxid == z && u.Hash() == v {
+			t = u
+		}
+		b.q[b.head] = nil
+		b.head++
+	}
+	return t
 }
 
 // applyTxn applies one committed txn (DataTree.processTxn, as far as znodes go).
@@ -649,11 +709,11 @@ func (c *Checker) onClientReturn(i int, r *sim.Record, d *model.ClientReturn) {
 // proposals G has not taken in (a reply that comes before its txn is committed).
 func (cl *clientSide) ownTxn(session int64, cxid int32) (model.Zxid, bool) {
 	cl.catchUp(cl.chk.g.last())
-	if rt, ok := cl.reqs[reqKey{session, cxid}]; ok {
+	if rt, ok := cl.reqTxn(session, cxid); ok {
 		return rt.zxid, true
 	}
 	var z model.Zxid
-	for _, t := range cl.bodies { // only the proposals not in G: a handful
+	for _, t := range cl.bodies.pending() { // only the proposals not in G: a handful
 		if t.SessionID == session && t.Cxid == cxid && t.Type != model.OpCreateSession {
 			z = max(z, t.Zxid)
 		}

@@ -456,7 +456,7 @@ func (c *Checker) checkLinearizability() {
 			if op.ret < 0 {
 				// A call with no session was never sent (ClientCnxn writes requests only on a
 				// connection whose ConnectResponse came); one sent had effect only through G.
-				dt, ok := cl.reqs[reqKey{op.session, op.xid}]
+				dt, ok := cl.reqTxn(op.session, op.xid)
 				if !ok || dt.k < 0 || !dt.effective {
 					res.Vanished++
 					continue
@@ -498,7 +498,17 @@ func (c *Checker) checkLinearizability() {
 		budget = defaultLinTimeout
 	}
 	m := ZnodeModel()
-	res.Outcome = porcupine.CheckOperationsTimeout(m, cl.porcupineOps(cl.linPaths, false), budget)
+	hist := cl.porcupineOps(cl.linPaths, false)
+	// The history is already path after path: hand porcupine those runs as its partitions
+	// rather than have partitionByPath find them again.
+	parts := make([][]porcupine.Operation, 0, len(cl.linPaths))
+	for rest := hist; len(parts) < len(cl.linPaths); {
+		n := len(cl.linPaths[len(parts)])
+		parts, rest = append(parts, rest[:n:n]), rest[n:]
+	}
+	whole := m
+	whole.Partition = func([]porcupine.Operation) [][]porcupine.Operation { return parts }
+	res.Outcome = porcupine.CheckOperationsTimeout(whole, hist, budget)
 	if res.Outcome == porcupine.Illegal {
 		// Which paths, and which operation first makes each one illegal: one path at a time,
 		// in path order, so the report does not depend on porcupine's parallel search.
