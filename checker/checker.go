@@ -303,7 +303,7 @@ type Checker struct {
 	live    liveness
 	cl      clientSide
 
-	batch    []indexed // attached: records not checked yet
+	trace    *sim.Trace // attached to
 	vs       []Violation
 	finished []Violation // Finish's answer, once given
 	done     bool
@@ -332,41 +332,22 @@ func New(opts Options) *Checker {
 	return c
 }
 
-// Attach makes c observe every record appended to t from now on. It goes first among the
-// observers: an observer that appends records of its own (a nested append) would otherwise
-// make Len-1 name the nested record while c is still being handed the outer one.
-//
-// The records are checked in batches (of attachBatch), not one by one as they come: run
-// interleaved with the simulator's code on every record, the checker's code cost more in
-// instruction-cache misses than in instructions. Finish and Violations check what is
-// buffered first. A record's payload does not change once recorded (the trace keeps it), so
-// a record checked a little later is the same record.
+// Attach makes c observe every record appended to t from now on. It checks them in
+// batches (sim.Trace.AddBatchObserver); Finish and Violations flush t first.
 func (c *Checker) Attach(t *sim.Trace) {
-	if c.batch == nil {
-		c.batch = make([]indexed, 0, attachBatch)
-	}
-	obs := func(r *sim.Record) {
-		c.batch = append(c.batch, indexed{t.Len() - 1, *r})
-		if len(c.batch) == attachBatch {
-			c.flush()
+	c.trace = t
+	t.AddBatchObserver(func(first int, recs []sim.Record) {
+		for k := range recs {
+			c.Observe(first+k, &recs[k])
 		}
-	}
-	t.Observers = append([]func(*sim.Record){obs}, t.Observers...)
+	})
 }
 
-const attachBatch = 1024
-
-type indexed struct {
-	i int
-	r sim.Record
-}
-
-// flush checks the buffered records.
+// flush checks the records t still holds back.
 func (c *Checker) flush() {
-	for k := range c.batch {
-		c.Observe(c.batch[k].i, &c.batch[k].r)
+	if c.trace != nil {
+		c.trace.Flush()
 	}
-	c.batch = c.batch[:0] // (keeping the payloads alive until overwritten: cheaper than clearing)
 }
 
 // Check runs a checker over a finished trace.

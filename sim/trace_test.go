@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -313,6 +314,55 @@ func TestObserverMayAddRecords(t *testing.T) {
 	// The second observer sees the nested record first (it was added during the first
 	// observer's call), then the delivery, intact.
 	require.Equal(t, []string{"0 dial 1 2 0", "0 send 1 2 0 m4", "1000000 accept 2 1 0", "1000000 model 2 -1 -1 seen m4", "1000000 deliver 2 1 0 m4"}, second)
+}
+
+// TestBatchObserver: a batch observer gets every record once, in order, with its index,
+// in batches of BatchSize and the rest at Flush, also when it (or a per-record observer)
+// appends records meanwhile: those go into a later batch.
+func TestBatchObserver(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1, 2)
+	tr := w.Trace()
+	var got []string
+	var idx []int
+	batches := 0
+	before := tr.Len() // the servers' start records
+	tr.AddBatchObserver(func(first int, recs []Record) {
+		batches++
+		require.LessOrEqual(t, len(recs), BatchSize)
+		for k := range recs {
+			idx = append(idx, first+k)
+			got = append(got, recs[k].String())
+			if recs[k].Kind == RecDeliver && k%2 == 0 {
+				w.Record(recs[k].Node, text("batch saw "+recs[k].Data.(msg).String()))
+			}
+		}
+	})
+	tr.Observers = append(tr.Observers, func(r *Record) {
+		if r.Kind == RecSend && r.Data.(msg)%3 == 0 {
+			w.Record(r.Node, text("saw "+r.Data.(msg).String()))
+		}
+	})
+	c := w.Dial(1, 2)
+	for k := 0; k < 1500; k++ {
+		w.Send(c, 1, msg(k))
+	}
+	w.RunFor(Second)
+	full := batches
+	require.GreaterOrEqual(t, full, 3, "full batches before any flush")
+	tr.Flush()
+	tr.Flush() // the records the observer added at the first flush
+	tr.Flush() // nothing left: no call
+	require.Equal(t, full+2, batches)
+	want := []string{}
+	for _, r := range tr.Records()[before:] {
+		want = append(want, r.String())
+	}
+	require.Equal(t, len(want), len(got))
+	require.True(t, slices.Equal(want, got), "the batches differ from the records")
+	for k := range idx {
+		require.Equal(t, before+k, idx[k])
+	}
+	require.Greater(t, len(want), 3*BatchSize)
 }
 
 func TestRecordKindNames(t *testing.T) {
