@@ -211,3 +211,28 @@ func TestLinearizabilityUnknown(t *testing.T) {
 	mustOnly(t, vs, CheckLinearizability, `client 999's create("again") -> OK on /h`, "of the 5 operations on /h",
 		`client 1000's create("init") -> OK`)
 }
+
+// A path whose operations never overlap is decided by replaying them in order: legal, it
+// needs no search; illegal, it still goes to porcupine and is reported as any other.
+func TestSequentialPaths(t *testing.T) {
+	recs := hard(0) // create /h, then create /h again (OK both times), one after the other
+	c := New(Options{})
+	for i := range recs[:len(recs)-2] { // up to the first create's return
+		c.Observe(i, &recs[i])
+	}
+	if vs := c.Finish(recs[len(recs)-1].At); len(vs) > 0 {
+		t.Fatalf("violations:\n%s", vsText(vs))
+	}
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Paths != 1 || lin.Sequential != 1 {
+		t.Fatalf("one create: linearizability %+v, want Ok with its path sequential", lin)
+	}
+	c = New(Options{})
+	for i := range recs {
+		c.Observe(i, &recs[i])
+	}
+	vs := c.Finish(recs[len(recs)-1].At)
+	mustOnly(t, vs, CheckLinearizability, `client 999's create("again") -> OK on /h`, "of the 2 operations on /h")
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Illegal || lin.Sequential != 0 {
+		t.Fatalf("two creates: linearizability %+v, want Illegal, searched", lin)
+	}
+}
