@@ -45,6 +45,8 @@ func init() {
 		"register":    {opts: []string{"within"}, check: checkRegister},
 		"discover":    {check: checkDiscover},
 		"watchconfig": {check: checkWatchConfig},
+		"seed":        {check: checkSeed},
+		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding"}, check: checkWorkload},
 	}
 }
 
@@ -76,7 +78,7 @@ func check(s *Script) error {
 				return &Error{s.File, c.Line, "ensemble given twice"}
 			}
 			seenEnsemble = true
-		case "config", "disk", "mutant":
+		case "config", "disk", "mutant", "seed":
 			if seenStart {
 				return &Error{s.File, c.Line, c.Name + " must come before the first start"}
 			}
@@ -99,7 +101,7 @@ func check(s *Script) error {
 }
 
 func knownCommands() string {
-	return "ensemble config disk mutant start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register discover watchconfig"
+	return "ensemble seed config disk mutant start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register discover watchconfig workload"
 }
 
 func contains(list []string, s string) bool {
@@ -306,7 +308,7 @@ func checkSelector(s *Script, w string, names map[string]bool) error {
 		return nil
 	}
 	switch w {
-	case "leader", "followers", "all", "*":
+	case "leader", "followers", "all", "*", "down", "paused":
 		return nil
 	}
 	if n, err := strconv.Atoi(w); err == nil {
@@ -579,4 +581,61 @@ func checkExpect(s *Script, c *Command, names map[string]bool) error {
 		return nil
 	}
 	return fmt.Errorf("expect %q: want sync, leader, value, state, synced, result, watched, held, notheld, instances, config or violation", a[0])
+}
+
+func checkSeed(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) != 1 {
+		return fmt.Errorf("seed takes one number: seed 42")
+	}
+	n, err := strconv.ParseUint(c.Args[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("seed %q: want a non-negative integer", c.Args[0])
+	}
+	if s.HasSeed {
+		return fmt.Errorf("seed given twice")
+	}
+	s.Seed, s.HasSeed = n, true
+	return nil
+}
+
+// checkWorkload: `workload clients=N rate=R reads=F keys=K outstanding=M` starts the model's
+// random client workload; `workload stop` stops it issuing calls.
+func checkWorkload(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) == 1 && c.Args[0] == "stop" {
+		if len(c.KV) > 0 {
+			return fmt.Errorf("workload stop takes no options")
+		}
+		if !s.workload {
+			return fmt.Errorf("workload stop: no workload was started")
+		}
+		return nil
+	}
+	if len(c.Args) > 0 {
+		return fmt.Errorf("workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4) or stop, not %q", c.Args[0])
+	}
+	if s.workload {
+		return fmt.Errorf("workload: a scenario has one workload, and it was started on an earlier line")
+	}
+	ints := map[string][2]int{"clients": {1, 900}, "keys": {1, 100000}, "outstanding": {1, 1000}}
+	for _, kv := range c.KV {
+		switch kv.Key {
+		case "clients", "keys", "outstanding":
+			n, err := strconv.Atoi(kv.Value)
+			if r := ints[kv.Key]; err != nil || n < r[0] || n > r[1] {
+				return fmt.Errorf("%s=%s: want a whole number from %d to %d", kv.Key, kv.Value, r[0], r[1])
+			}
+		case "rate":
+			f, err := strconv.ParseFloat(kv.Value, 64)
+			if err != nil || f <= 0 || f > 10000 {
+				return fmt.Errorf("rate=%s: want operations per second per client, above 0 and at most 10000", kv.Value)
+			}
+		case "reads":
+			f, err := strconv.ParseFloat(kv.Value, 64)
+			if err != nil || f < 0 || f > 1 {
+				return fmt.Errorf("reads=%s: want the share of reads, from 0 to 1", kv.Value)
+			}
+		}
+	}
+	s.workload = true
+	return nil
 }

@@ -20,9 +20,6 @@ import (
 // clientOps are the operations a client command can name.
 var clientOps = []string{"create", "set", "get", "exists", "children", "delete", "sync", "close"}
 
-// firstClientID is the node id of the first declared client.
-const firstClientID = 1000
-
 func checkClient(s *Script, c *Command, names map[string]bool) error {
 	if len(c.Args) != 1 || !isIdent(c.Args[0]) {
 		return fmt.Errorf("client takes a name and servers=S: client A servers=2")
@@ -114,11 +111,11 @@ func (r *runner) execClient(c *Command) error {
 	if v, ok := c.Opt("timeout"); ok {
 		cfg.SessionTimeout, _ = sim.ParseTime(v)
 	}
-	id := sim.NodeID(firstClientID + len(r.clientOrder))
-	cl, err := model.NewClient(r.w, id, cfg)
+	cl, err := r.e.AddClient(cfg) // node ids from 1000, shared with the workload's clients
 	if err != nil {
 		return err
 	}
+	id := cl.ID()
 	sc := &scenarioClient{c: cl}
 	r.clients[name] = sc
 	r.clientOrder = append(r.clientOrder, name)

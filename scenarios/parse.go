@@ -47,7 +47,12 @@ type Script struct {
 	File     string
 	Header   string // the leading comment block: what the scenario teaches
 	Commands []Command
+	// Seed is the run's seed from a `seed N` line (HasSeed): `zabsim run` uses it unless
+	// --seed is given.
+	Seed     uint64
+	HasSeed  bool
 	servers  int               // voters + observers, from the ensemble line
+	workload bool              // a workload line came (and no stop since)
 	clients  map[string]bool   // names declared by client lines
 	recipes  map[string]string // recipe names: "lock", "discover", "config"
 }

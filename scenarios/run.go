@@ -98,6 +98,7 @@ type runner struct {
 	recipes     map[string]*recipe
 	clientOrder []string
 	expected    []expectedViolation // expect violation lines, judged at the end
+	workload    *model.Workload
 	stopped     bool
 	lastProg    sim.Time
 }
@@ -196,6 +197,8 @@ func (r *runner) exec(c *Command) error {
 		p, err := sim.ParseDiskPolicy(v)
 		r.wcfg.CrashDisk = p
 		return err
+	case "seed":
+		return nil // the caller chose the seed (Script.Seed is its default)
 	case "mutant":
 		for _, a := range c.Args {
 			if err := r.mcfg.Mutants.Set(a); err != nil {
@@ -267,6 +270,8 @@ func (r *runner) exec(c *Command) error {
 	case "watchconfig":
 		r.execWatchConfig(c)
 		return nil
+	case "workload":
+		return r.execWorkload(c)
 	}
 	if _, ok := r.clients[c.Name]; ok {
 		return r.execClientOp(c)
@@ -335,6 +340,15 @@ func (r *runner) servers(sel string) ([]int64, error) {
 			return nil, fmt.Errorf("'leader': there is no leader now (use 'await leader' first)")
 		}
 		return []int64{l.Sid()}, nil
+	case "down", "paused":
+		var out []int64
+		for _, s := range r.e.Servers {
+			id := sim.NodeID(s.Sid())
+			if (sel == "down" && !r.w.IsUp(id)) || (sel == "paused" && r.w.IsPaused(id)) {
+				out = append(out, s.Sid())
+			}
+		}
+		return out, nil
 	case "followers":
 		l := r.e.Leader()
 		if l == nil {
@@ -830,4 +844,39 @@ func (res *Result) Summary() string {
 	}
 	fmt.Fprintf(&b, "result: %s  (%d events, %s virtual, trace %s)\n", verdict, res.Events, fmtTime(sim.Time(res.VirtualNs)), res.TraceHash)
 	return b.String()
+}
+
+// execWorkload starts the model's random client workload (model.Workload) or stops it
+// issuing calls; the calls in flight still finish.
+func (r *runner) execWorkload(c *Command) error {
+	if len(c.Args) == 1 { // stop
+		r.workload.Stop()
+		return nil
+	}
+	cfg := model.WorkloadConfig{Clients: 5, Rate: 10}
+	for _, kv := range c.KV {
+		n, _ := strconv.Atoi(kv.Value)
+		f, _ := strconv.ParseFloat(kv.Value, 64)
+		switch kv.Key {
+		case "clients":
+			cfg.Clients = n
+		case "rate":
+			cfg.Rate = f
+		case "reads":
+			cfg.ReadFraction = f
+			if f == 0 {
+				cfg.ReadFraction = -1 // none (0 means the default)
+			}
+		case "keys":
+			cfg.Keys = n
+		case "outstanding":
+			cfg.MaxOutstanding = n
+		}
+	}
+	wl, err := model.NewWorkload(r.e, cfg)
+	if err != nil {
+		return err
+	}
+	r.workload = wl
+	return wl.Start()
 }

@@ -122,6 +122,16 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\nexpect violation Bogus", "x.zab:2: expect violation CHECK, CHECK one of Leadership1"},
 		{`ensemble 3` + "\n" + `expect value /a = "unterminated`, "x.zab:2: unterminated string"},
 		{"# only a comment\n", "x.zab:1: no 'ensemble N' command"},
+		{"ensemble 3\nseed x", `x.zab:2: seed "x": want a non-negative integer`},
+		{"ensemble 3\nseed 1\nseed 2", "x.zab:3: seed given twice"},
+		{"ensemble 3\nstart all\nseed 2", "x.zab:3: seed must come before the first start"},
+		{"ensemble 3\nworkload clients=0", "x.zab:2: clients=0: want a whole number from 1 to 900"},
+		{"ensemble 3\nworkload rate=-1", "x.zab:2: rate=-1: want operations per second per client"},
+		{"ensemble 3\nworkload reads=2", "x.zab:2: reads=2: want the share of reads, from 0 to 1"},
+		{"ensemble 3\nworkload speed=2", `x.zab:2: workload: unknown option "speed"`},
+		{"ensemble 3\nworkload now", `x.zab:2: workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4) or stop, not "now"`},
+		{"ensemble 3\nworkload stop", "x.zab:2: workload stop: no workload was started"},
+		{"ensemble 3\nworkload\nworkload", "x.zab:3: workload: a scenario has one workload"},
 	} {
 		_, err := Parse("x.zab", tc.src)
 		if err == nil {
@@ -154,6 +164,51 @@ func TestRunErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want %s", tc.src, err, tc.want)
 		}
+	}
+}
+
+// The workload command drives the model's clients (checked like any others, porcupine
+// included); `down` and `paused` select the servers in that state, none if there are none.
+func TestWorkloadAndStateSelectors(t *testing.T) {
+	src := `ensemble 3
+seed 5
+start all
+await leader
+workload clients=3 rate=20 reads=0.5
+run 3s
+crash 1
+pause 2
+run 2s
+restart down
+resume paused
+restart down
+resume paused
+workload stop
+run 20s
+await leader
+`
+	s, err := Parse("w.zab", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.HasSeed || s.Seed != 5 {
+		t.Fatalf("seed line: HasSeed %v Seed %d", s.HasSeed, s.Seed)
+	}
+	res, err := Run(s, Options{Seed: s.Seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.Linearizability != "ok" || res.LinOps < 40 {
+		t.Fatalf("ok %v, linearizability %q on %d operations:\n%s", res.OK, res.Linearizability, res.LinOps, res.Summary())
+	}
+	clients := 0
+	for _, c := range res.Ensemble.Clients {
+		if c.ID() >= 1000 {
+			clients++
+		}
+	}
+	if clients != 3 {
+		t.Errorf("%d workload clients, want 3", clients)
 	}
 }
 

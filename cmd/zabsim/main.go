@@ -30,7 +30,7 @@ usage:
   zabsim report TRACE --out DIR     pictures and a summary from a saved trace (--trace)
 
 run flags:
-  --seed N              seed of the run (default 1): same scenario + seed = same run
+  --seed N              seed of the run (default: the file's seed line, else 1): same scenario + seed = same run
   --json                print one JSON object instead of the summary
   --trace FILE          write the trace as JSON Lines
   --report DIR          write DIR/index.md and timeline pictures (PNG, SVG, Mermaid)
@@ -121,6 +121,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	script, err := scenarios.Load(pos[0])
 	if err != nil {
 		return 2, err
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "seed" })
+	if script.HasSeed && !explicit {
+		*seed = script.Seed // the file's own `seed N` line
 	}
 	opt := scenarios.Options{Seed: *seed, Progress: progress(stderr, script.Name)}
 	res, err := scenarios.Run(script, opt)

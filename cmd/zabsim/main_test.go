@@ -56,6 +56,25 @@ func TestExitStatuses(t *testing.T) {
 	}
 }
 
+// A file's own `seed N` line is the run's seed unless --seed says otherwise.
+func TestSeedLine(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "s.zab")
+	os.WriteFile(f, []byte("ensemble 3\nseed 9\nstart all\nawait leader\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		seed float64
+	}{{nil, 9}, {[]string{"--seed", "3"}, 3}, {[]string{"--seed=9"}, 9}} {
+		code, out, errs := runCLI(append([]string{"run", f, "--json"}, tc.args...)...)
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil || code != 0 {
+			t.Fatalf("%v: exit %d, %v: %s", tc.args, code, err, errs)
+		}
+		if m["seed"].(float64) != tc.seed {
+			t.Errorf("%v: seed %v, want %v", tc.args, m["seed"], tc.seed)
+		}
+	}
+}
+
 // --json prints one object with at least the fields DESIGN.md lists, zxids as hex strings.
 func TestJSONFields(t *testing.T) {
 	code, out, errs := runCLI("run", "leader-crash-trunc", "--json", "--seed", "3")
