@@ -1,0 +1,507 @@
+package scenarios
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"zabsim/checker"
+	"zabsim/model"
+	"zabsim/sim"
+)
+
+// Exploration: random fault schedules, each written as a scenario, run with every check on,
+// and every failing one shrunk to the few lines that still fail the same check.
+//
+// A schedule is a plain scenario (so that `zabsim run` replays it exactly): an ensemble, its
+// seed, a client workload, then fault lines (crash, restart, pause, resume, partition, clog,
+// heal, write bursts) each after a random `run`, and an epilogue that heals every link,
+// restarts and resumes every server, stops the workload and runs past the liveness bound,
+// so that the liveness check judges every schedule. The generator tracks which servers are
+// up and paused, so every line is valid when it runs.
+
+// ExploreConfig describes the schedules Generate writes. Zero fields take the defaults.
+type ExploreConfig struct {
+	Servers  int      // voting servers (default 5)
+	Duration sim.Time // the fault window (default 20s)
+	Gap      sim.Time // mean time between faults (default 800ms)
+	Clients  int      // workload clients (default 3; negative: no workload)
+	Rate     float64  // operations per second per client (default 10)
+	Mutants  []string // ZooKeeper bugs switched back on (model.MutantNames)
+}
+
+func (c *ExploreConfig) normalize() {
+	if c.Servers <= 0 {
+		c.Servers = 5
+	}
+	if c.Duration <= 0 {
+		c.Duration = 20 * sim.Second
+	}
+	if c.Gap <= 0 {
+		c.Gap = 800 * sim.Millisecond
+	}
+	if c.Clients == 0 {
+		c.Clients = 3
+	}
+	if c.Rate <= 0 {
+		c.Rate = 10
+	}
+}
+
+// Validate reports a config that Generate cannot use, naming the field and the value.
+func (c ExploreConfig) Validate() error {
+	c.normalize()
+	if c.Servers > 9 {
+		return fmt.Errorf("servers=%d: explore supports 1 to 9 servers", c.Servers)
+	}
+	if c.Duration > 3600*sim.Second {
+		return fmt.Errorf("duration=%s: at most 1h of faults", c.Duration)
+	}
+	if c.Clients > 100 {
+		return fmt.Errorf("clients=%d: at most 100", c.Clients)
+	}
+	var m model.Mutants
+	for _, name := range c.Mutants {
+		if err := m.Set(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exploreStream is the generator's random stream for a seed: its own, so that the schedule
+// does not depend on the run's streams (nor they on it).
+func exploreStream(seed uint64) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte("explore"))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
+
+// Generate writes the random fault schedule of seed as a scenario.
+func Generate(seed uint64, cfg ExploreConfig) string {
+	cfg.normalize()
+	rng := exploreStream(seed)
+	n := cfg.Servers
+	var b strings.Builder
+	fmt.Fprintf(&b, "# zabsim explore: the random fault schedule of seed %d.\n", seed)
+	fmt.Fprintf(&b, "ensemble %d\nseed %d\n", n, seed)
+	for _, m := range cfg.Mutants {
+		fmt.Fprintf(&b, "mutant %s\n", m)
+	}
+	b.WriteString("start all\nawait leader\n")
+	if cfg.Clients > 0 {
+		fmt.Fprintf(&b, "workload clients=%d rate=%s\n", cfg.Clients, strconv.FormatFloat(cfg.Rate, 'g', -1, 64))
+	}
+
+	cut := false // a partition or clog may be in force
+	up := make([]bool, n+1)
+	paused := make([]bool, n+1)
+	for s := 1; s <= n; s++ {
+		up[s] = true
+	}
+	pick := func(want func(s int) bool) int {
+		var c []int
+		for s := 1; s <= n; s++ {
+			if want(s) {
+				c = append(c, s)
+			}
+		}
+		if len(c) == 0 {
+			return 0
+		}
+		return c[rng.IntN(len(c))]
+	}
+	others := func(s int) string {
+		var o []string
+		for t := 1; t <= n; t++ {
+			if t != s {
+				o = append(o, strconv.Itoa(t))
+			}
+		}
+		return "{" + strings.Join(o, ",") + "}"
+	}
+	for t := sim.Time(0); t < cfg.Duration; {
+		gap := max(sim.Time(rng.ExpFloat64()*float64(cfg.Gap))/sim.Millisecond*sim.Millisecond, 10*sim.Millisecond)
+		t += gap
+		fmt.Fprintf(&b, "run %s\n", gap)
+		switch k := rng.IntN(100); {
+		case k < 18:
+			if s := pick(func(s int) bool { return up[s] }); s > 0 {
+				fmt.Fprintf(&b, "crash %d\n", s)
+				up[s], paused[s] = false, false
+				continue
+			}
+		case k < 36:
+			if s := pick(func(s int) bool { return !up[s] }); s > 0 {
+				fmt.Fprintf(&b, "restart %d\n", s)
+				up[s] = true
+				continue
+			}
+		case k < 42:
+			if s := pick(func(s int) bool { return up[s] && !paused[s] }); s > 0 {
+				fmt.Fprintf(&b, "pause %d\n", s)
+				paused[s] = true
+				continue
+			}
+		case k < 50:
+			if s := pick(func(s int) bool { return paused[s] }); s > 0 {
+				fmt.Fprintf(&b, "resume %d\n", s)
+				paused[s] = false
+				continue
+			}
+		case k < 60:
+			s := 1 + rng.IntN(n)
+			if rng.IntN(2) == 0 {
+				fmt.Fprintf(&b, "partition %d %s\n", s, others(s))
+			} else {
+				fmt.Fprintf(&b, "partition %d -> *\n", s)
+			}
+			cut = true
+			continue
+		case k < 66:
+			// split the ensemble in two groups
+			perm := rng.Perm(n)
+			split := 1 + rng.IntN(n-1+boolInt(n == 1))
+			var a, c []string
+			for i, p := range perm {
+				if i < split {
+					a = append(a, strconv.Itoa(p+1))
+				} else {
+					c = append(c, strconv.Itoa(p+1))
+				}
+			}
+			if len(c) > 0 {
+				slices.Sort(a)
+				slices.Sort(c)
+				fmt.Fprintf(&b, "partition {%s} {%s}\n", strings.Join(a, ","), strings.Join(c, ","))
+				cut = true
+				continue
+			}
+		case k < 70:
+			s := 1 + rng.IntN(n)
+			fmt.Fprintf(&b, "clog %d %s for=%s\n", s, others(s), sim.Time(50+rng.IntN(2000))*sim.Millisecond)
+			cut = true
+			continue
+		case k < 84:
+			if cut {
+				b.WriteString("heal\n")
+				cut = false
+				continue
+			}
+		}
+		// a burst of writes through some running server (the fallback of every fault that
+		// found no server to act on)
+		if s := pick(func(s int) bool { return up[s] && !paused[s] }); s > 0 {
+			fmt.Fprintf(&b, "write %d via=%d nowait\n", 1+rng.IntN(5), s)
+		}
+	}
+	mcfg := model.Config{Servers: n}
+	mcfg.Normalize()
+	bound := checker.LivenessBound(checker.OptionsFor(mcfg))
+	quiet := (bound/sim.Second + 10) * sim.Second
+	b.WriteString(recoveryMark + "\nrun 500ms\nheal\nrestart down\nresume paused\n")
+	if cfg.Clients > 0 {
+		b.WriteString("workload stop\n")
+	}
+	fmt.Fprintf(&b, "run %s\n", quiet)
+	return b.String()
+}
+
+// recoveryMark starts a schedule's epilogue, which the shrinker leaves alone.
+const recoveryMark = "# recovery: heal every link, restart and resume every server, then stay quiet past the liveness bound"
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Failure is what makes a run of an explored schedule fail: the first unexpected violation's
+// check (by time), or "stopped" for a run cut short.
+func Failure(res *Result) (check, detail string) {
+	for _, v := range res.Violations {
+		if !v.Expected {
+			return v.Check, v.Detail
+		}
+	}
+	if res.Stopped != "" {
+		return "stopped", res.Stopped
+	}
+	for _, x := range res.Expectations {
+		if !x.OK {
+			return "expectation", fmt.Sprintf("line %d: %s: got %s", x.Line, x.Text, x.Got)
+		}
+	}
+	return "", ""
+}
+
+// RunSource parses and runs a scenario text with the seed its seed line names (1 without).
+func RunSource(name, src string) (*Result, error) {
+	s, err := Parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	seed := uint64(1)
+	if s.HasSeed {
+		seed = s.Seed
+	}
+	return Run(s, Options{Seed: seed, NoTrace: true})
+}
+
+// fails reports whether src still fails check (a run that cannot be run does not).
+func fails(src, check string) bool {
+	res, err := RunSource("shrink.zab", src)
+	if err != nil {
+		return false
+	}
+	for _, v := range res.Violations {
+		if !v.Expected && v.Check == check {
+			return true
+		}
+	}
+	c, _ := Failure(res)
+	return c == check
+}
+
+// removable are the lines the shrinker may drop, before the recovery: the faults, the
+// write bursts and the workload (its stop goes with it). The mutant stays: it is the point.
+func removable(line string) bool {
+	for _, p := range []string{"crash ", "restart ", "pause ", "resume ", "partition ", "clog ", "heal", "write "} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	return strings.HasPrefix(line, "workload ") && line != "workload stop"
+}
+
+// Shrink finds a smaller scenario than src that still fails check, by delta debugging
+// (ddmin) over its fault lines, then by merging the runs between them and shortening them.
+// It runs the scenario at most maxRuns times and returns the smallest failing text found
+// and the runs it took.
+func Shrink(src, check string, maxRuns int) (string, int) {
+	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
+	runs := 0
+	try := func(cand []string) bool {
+		if runs >= maxRuns {
+			return false
+		}
+		runs++
+		return fails(strings.Join(cand, "\n")+"\n", check)
+	}
+	// The candidates: indexes of removable lines; the epilogue (after the last fault) stays.
+	var idx []int
+	for i, l := range lines {
+		if l == recoveryMark {
+			break
+		}
+		if removable(l) {
+			idx = append(idx, i)
+		}
+	}
+	without := func(drop map[int]bool) []string {
+		var out []string
+		for i, l := range lines {
+			if drop[i] {
+				continue
+			}
+			if strings.HasPrefix(l, "workload stop") && drop[workloadStart(lines)] {
+				continue
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	// ddmin: try removing chunks of the remaining candidates, halving the chunk size.
+	keep := idx
+	for chunk := max(len(keep)/2, 1); len(keep) > 0; {
+		removed := false
+		for start := 0; start < len(keep); start += chunk {
+			end := min(start+chunk, len(keep))
+			drop := map[int]bool{}
+			for _, i := range keep[start:end] {
+				drop[i] = true
+			}
+			for i := range lines {
+				if !slices.Contains(keep, i) && slices.Contains(idx, i) {
+					drop[i] = true
+				}
+			}
+			if try(without(drop)) {
+				keep = slices.Delete(slices.Clone(keep), start, end)
+				removed = true
+				break
+			}
+		}
+		if !removed {
+			if chunk == 1 {
+				break
+			}
+			chunk = max(chunk/2, 1)
+		} else {
+			chunk = min(chunk, max(len(keep)/2, 1))
+		}
+		if runs >= maxRuns {
+			break
+		}
+	}
+	drop := map[int]bool{}
+	for _, i := range idx {
+		if !slices.Contains(keep, i) {
+			drop[i] = true
+		}
+	}
+	best := mergeRuns(without(drop))
+	// Fewer workload clients, then shorter runs between the faults (each halved while it
+	// still fails); the recovery stays as it is.
+	for i, l := range best {
+		if strings.HasPrefix(l, "workload ") && l != "workload stop" {
+			for _, n := range []string{"1", "2"} {
+				cand := slices.Clone(best)
+				cand[i] = replaceOpt(l, "clients", n)
+				if cand[i] != l && try(cand) {
+					best = cand
+					break
+				}
+			}
+		}
+	}
+	end := slices.Index(best, recoveryMark)
+	if end < 0 {
+		end = len(best) - 1 // a scenario of its own: keep its last run
+	}
+	for i := range best[:end] {
+		d, ok := runDuration(best[i])
+		if !ok {
+			continue
+		}
+		for d > 10*sim.Millisecond && runs < maxRuns {
+			h := (d / 2) / sim.Millisecond * sim.Millisecond
+			cand := slices.Clone(best)
+			cand[i] = "run " + h.String()
+			if !try(cand) {
+				break
+			}
+			best, d = cand, h
+		}
+	}
+	return strings.Join(best, "\n") + "\n", runs
+}
+
+// replaceOpt sets option key=value in a command line (adding it if absent).
+func replaceOpt(line, key, value string) string {
+	f := strings.Fields(line)
+	for i, w := range f {
+		if strings.HasPrefix(w, key+"=") {
+			f[i] = key + "=" + value
+			return strings.Join(f, " ")
+		}
+	}
+	return line + " " + key + "=" + value
+}
+
+func workloadStart(lines []string) int {
+	for i, l := range lines {
+		if strings.HasPrefix(l, "workload ") && l != "workload stop" {
+			return i
+		}
+	}
+	return -1
+}
+
+func runDuration(line string) (sim.Time, bool) {
+	if !strings.HasPrefix(line, "run ") {
+		return 0, false
+	}
+	d, err := sim.ParseTime(strings.TrimPrefix(line, "run "))
+	return d, err == nil
+}
+
+// mergeRuns joins consecutive run lines into one (the same virtual time passes).
+func mergeRuns(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		d, ok := runDuration(l)
+		if n := len(out); ok && n > 0 {
+			if prev, pok := runDuration(out[n-1]); pok {
+				out[n-1] = "run " + (prev + d).String()
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// Finding is an explored schedule that failed, and its shrunk form.
+type Finding struct {
+	Seed        uint64
+	Check       string // the check it fails (see Failure)
+	Detail      string // the first such violation, in the shrunk run
+	Original    string // the generated scenario
+	Shrunk      string // the smallest scenario found that still fails Check
+	Faults      [2]int // fault lines before and after shrinking
+	ShrinkRuns  int
+	Events      uint64 // of the original run
+	VirtualTime sim.Time
+}
+
+// Explore runs the schedule of seed and, if it fails, shrinks it with at most shrinkRuns
+// more runs (0: no shrinking). A nil Finding is a run that passed every check; events and
+// virtual time are then those of the run.
+func Explore(seed uint64, cfg ExploreConfig, shrinkRuns int) (*Finding, uint64, sim.Time, error) {
+	src := Generate(seed, cfg)
+	res, err := RunSource(fmt.Sprintf("seed-%d.zab", seed), src)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("seed %d: the generated schedule does not run (a zabsim bug): %w", seed, err)
+	}
+	check, detail := Failure(res)
+	if check == "" {
+		return nil, res.Events, sim.Time(res.VirtualNs), nil
+	}
+	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src,
+		Events: res.Events, VirtualTime: sim.Time(res.VirtualNs)}
+	if shrinkRuns > 0 {
+		f.Shrunk, f.ShrinkRuns = Shrink(src, check, shrinkRuns)
+		if r, err := RunSource("shrunk.zab", f.Shrunk); err == nil {
+			if c, d := Failure(r); c == check {
+				f.Detail = d
+			}
+		}
+	}
+	f.Faults = [2]int{countFaults(src), countFaults(f.Shrunk)}
+	return f, res.Events, sim.Time(res.VirtualNs), nil
+}
+
+// countFaults counts the removable lines before the recovery.
+func countFaults(src string) int {
+	n := 0
+	for _, l := range strings.Split(src, "\n") {
+		if l == recoveryMark {
+			break
+		}
+		if removable(l) {
+			n++
+		}
+	}
+	return n
+}
+
+// Annotated is the shrunk scenario with a header that says what it shows and how to replay it.
+func (f *Finding) Annotated(file string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s, found by zabsim explore (seed %d) and shrunk from %d fault lines to %d.\n", f.Check, f.Seed, f.Faults[0], f.Faults[1])
+	fmt.Fprintf(&b, "# %s\n", f.Detail)
+	fmt.Fprintf(&b, "# Replay: zabsim run %s\n", file)
+	for _, l := range strings.Split(f.Shrunk, "\n") {
+		if strings.HasPrefix(l, "# zabsim explore:") {
+			continue
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
+}

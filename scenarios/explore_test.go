@@ -1,0 +1,100 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"zabsim/sim"
+)
+
+// Generate is a function of the seed and the config: the same text every time, another
+// schedule for another seed, and every schedule runs (the generator tracks which servers
+// are up and paused, so no line is refused at run time).
+func TestGenerateIsDeterministicAndRuns(t *testing.T) {
+	cfg := ExploreConfig{Servers: 3, Duration: 10 * sim.Second}
+	if Generate(7, cfg) != Generate(7, cfg) {
+		t.Fatal("two schedules of seed 7 differ")
+	}
+	if Generate(7, cfg) == Generate(8, cfg) {
+		t.Fatal("seeds 7 and 8 gave the same schedule")
+	}
+	kinds := map[string]bool{}
+	for seed := uint64(1); seed <= 30; seed++ {
+		src := Generate(seed, cfg)
+		for _, l := range strings.Split(src, "\n") {
+			if removable(l) {
+				kinds[strings.Fields(l)[0]] = true
+			}
+		}
+		res, err := RunSource("g.zab", src)
+		if err != nil {
+			t.Fatalf("seed %d: %v\n%s", seed, err, src)
+		}
+		if c, d := Failure(res); c != "" {
+			t.Errorf("seed %d fails %s on a correct model: %s\n%s", seed, c, d, src)
+		}
+	}
+	for _, k := range []string{"crash", "restart", "pause", "resume", "partition", "clog", "heal", "write", "workload"} {
+		if !kinds[k] {
+			t.Errorf("no %s line in 30 schedules", k)
+		}
+	}
+}
+
+// With ZOOKEEPER-2845 switched back on, exploration finds ProcessConsistency failures, and
+// the shrinker cuts one down to a handful of faults. The shrunk file, as written, still
+// fails the same check when run on its own, and passes once the mutant line is removed.
+func TestExploreFindsAndShrinksAMutant(t *testing.T) {
+	cfg := ExploreConfig{Mutants: []string{"ZK-2845"}}
+	var f *Finding
+	for seed := uint64(1); seed <= 10 && f == nil; seed++ {
+		var err error
+		if f, _, _, err = Explore(seed, cfg, 300); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f == nil {
+		t.Fatal("no failure in 10 schedules with ZK-2845")
+	}
+	if f.Check != "ProcessConsistency" || f.Faults[1] >= f.Faults[0] || f.Faults[1] > 4 || f.ShrinkRuns == 0 {
+		t.Fatalf("seed %d: %s, %d fault lines shrunk to %d in %d runs:\n%s", f.Seed, f.Check, f.Faults[0], f.Faults[1], f.ShrinkRuns, f.Shrunk)
+	}
+	text := f.Annotated("found.zab")
+	if !strings.HasPrefix(text, "# ProcessConsistency, found by zabsim explore (seed ") || !strings.Contains(text, "# Replay: zabsim run found.zab\n") {
+		t.Errorf("header:\n%s", text)
+	}
+	res, err := RunSource("found.zab", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := Failure(res); c != f.Check {
+		t.Fatalf("the shrunk scenario fails %q, want %s:\n%s", c, f.Check, res.Summary())
+	}
+	res, err = RunSource("found.zab", strings.Replace(text, "mutant ZK-2845\n", "", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, d := Failure(res); c != "" {
+		t.Fatalf("without the mutant it still fails %s: %s", c, d)
+	}
+}
+
+// A passing schedule is no Finding; bad configs name the field and the value.
+func TestExploreConfig(t *testing.T) {
+	f, events, virtual, err := Explore(3, ExploreConfig{Servers: 3, Duration: 5 * sim.Second}, 100)
+	if err != nil || f != nil || events == 0 || virtual < 5*sim.Second {
+		t.Fatalf("finding %v, %d events, %s virtual, err %v", f, events, virtual, err)
+	}
+	for _, tc := range []struct {
+		cfg  ExploreConfig
+		want string
+	}{
+		{ExploreConfig{Servers: 12}, "servers=12: explore supports 1 to 9 servers"},
+		{ExploreConfig{Clients: 101}, "clients=101: at most 100"},
+		{ExploreConfig{Mutants: []string{"ZK-1"}}, `unknown mutant "ZK-1"`},
+	} {
+		if err := tc.cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %s", tc.cfg, err, tc.want)
+		}
+	}
+}
