@@ -3,6 +3,8 @@
 //	zabsim list
 //	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism]
 //	zabsim report TRACE --out DIR
+//	zabsim explore [--seeds N] [--first S] [--duration D] [--mutant M] [--jobs J] [--shard i/n] [--out DIR]
+//	zabsim shrink FILE [--out FILE] [--runs N]
 //
 // Exit status: 0 every expectation and check held, 1 one failed, 2 bad input.
 package main
@@ -28,6 +30,8 @@ usage:
   zabsim list                       list the built-in scenarios
   zabsim run NAME|FILE [flags]      run a scenario and check it
   zabsim report TRACE --out DIR     pictures and a summary from a saved trace (--trace)
+  zabsim explore [flags]            random fault schedules, each checked; failures shrunk to files
+  zabsim shrink FILE [flags]        shrink a failing scenario to the lines that still fail its check
 
 run flags:
   --seed N              seed of the run (default: the file's seed line, else 1): same scenario + seed = same run
@@ -35,6 +39,23 @@ run flags:
   --trace FILE          write the trace as JSON Lines
   --report DIR          write DIR/index.md and timeline pictures (PNG, SVG, Mermaid)
   --check-determinism   run twice and report the first record where the runs differ
+
+explore flags:
+  --seeds N             how many schedules (default 1000), seeds --first.. (default 1)
+  --duration D          the fault window of each schedule (default 20s); then every fault is
+                        healed and the run stays quiet past the liveness bound
+  --servers N           voting servers (default 5)
+  --clients N           workload clients (default 3, 0 for none), --rate R calls/s each (default 10)
+  --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845)
+  --jobs J              schedules run in parallel (default: the CPUs)
+  --shard i/n           run only the i-th of n interleaved slices of the seeds
+  --out DIR             where failing schedules go, shrunk, as DIR/seed-N.zab (default explore-failures)
+  --shrink-runs N       runs the shrinker may spend per failure (default 500, 0: no shrinking)
+  --json                print one JSON object at the end instead of the lines
+
+shrink flags:
+  --out FILE            where to write (default FILE.min.zab)
+  --runs N              runs the shrinker may spend (default 500)
 
 exit status: 0 all expectations and checks held, 1 one failed, 2 bad input
 `
@@ -62,6 +83,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdRun(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout)
+	case "explore":
+		code, err = cmdExplore(args[1:], stdout, stderr)
+	case "shrink":
+		code, err = cmdShrink(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,5 +250,92 @@ func TestReportFromTraceKeepsClientHistory(t *testing.T) {
 	live, saved := readFile(t, filepath.Join(dir, "live", "history.html")), readFile(t, filepath.Join(dir, "saved", "history.html"))
 	if len(live) < 10000 || live != saved {
 		t.Fatalf("history.html: %d bytes live, %d from the saved trace, equal=%v", len(live), len(saved), live == saved)
+	}
+}
+
+// explore: a correct model passes every schedule (exit 0); with a mutant the failures are
+// shrunk into files that `zabsim run` replays, failing the same check; the shards of a
+// seed range add up to the whole; --json is one object; bad flags exit 2.
+func TestExplore(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI("explore", "--seeds", "6", "--duration", "5s", "--servers", "3", "--out", dir)
+	if code != 0 || !strings.HasPrefix(out, "explored 6 schedules (seeds 1-6, shard 1/1)") || !strings.Contains(out, ": 0 failing") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI("explore", "--seeds", "4", "--mutant", "ZK-2845", "--out", dir, "--json")
+	var rep exploreReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
+		t.Fatalf("exit %d, %v:\n%s%s", code, err, out, errs)
+	}
+	if rep.Schedules != 4 || rep.Failing == 0 || len(rep.Failures) != rep.Failing {
+		t.Fatalf("report %+v", rep)
+	}
+	f := rep.Failures[0]
+	if f.FaultsAfter >= f.FaultsBefore || f.File != filepath.Join(dir, fmt.Sprintf("seed-%d.zab", f.Seed)) {
+		t.Errorf("failure %+v", f)
+	}
+	code, out, _ = runCLI("run", f.File)
+	if code != 1 || !strings.Contains(out, f.Check+": ") {
+		t.Errorf("zabsim run %s: exit %d, want 1 and a %s violation:\n%s", f.File, code, f.Check, out)
+	}
+	var total int
+	for _, sh := range []string{"1/2", "2/2"} {
+		_, out, _ := runCLI("explore", "--seeds", "5", "--duration", "2s", "--servers", "3", "--shard", sh, "--json")
+		var r exploreReport
+		json.Unmarshal([]byte(out), &r)
+		total += r.Schedules
+	}
+	if total != 5 {
+		t.Errorf("shards 1/2 and 2/2 ran %d schedules, want 5", total)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--seeds", "0"}, "--seeds 0: want at least 1"},
+		{[]string{"--duration", "soon"}, `--duration "soon": want a positive duration like 20s`},
+		{[]string{"--shard", "3/2"}, `--shard "3/2": want i/n with 1 <= i <= n`},
+		{[]string{"--mutant", "ZK-1"}, `unknown mutant "ZK-1"`},
+		{[]string{"--servers", "20"}, "servers=20: explore supports 1 to 9 servers"},
+		{[]string{"--jobs", "0"}, "--jobs 0: want at least 1"},
+		{[]string{"extra"}, `explore takes flags only, not "extra"`},
+	} {
+		code, _, errs := runCLI(append([]string{"explore"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("explore %v: exit %d %q, want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+// shrink: a failing file is cut down to a smaller one that fails the same way; a passing
+// file has nothing to shrink.
+func TestShrink(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "zk.zab")
+	body, err := os.ReadFile("../../scenarios/library/zk-2845-mutant.zab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// without its `expect violation` line the scenario fails ProcessConsistency
+	os.WriteFile(src, []byte(strings.Replace(string(body), "expect violation ProcessConsistency\n", "", 1)+"run 5s\ncrash 1\nrun 1s\nrestart 1\n"), 0o644)
+	code, out, errs := runCLI("shrink", src)
+	want := filepath.Join(dir, "zk.min.zab")
+	if code != 1 || !strings.Contains(out, "ProcessConsistency") || !strings.Contains(out, want) {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	small, _ := os.ReadFile(want)
+	if countLines(string(small)) >= countLines(string(body))+4 || strings.Contains(string(small), "crash 1") {
+		t.Errorf("not shrunk:\n%s", small)
+	}
+	if code, out, _ := runCLI("run", want); code != 1 || !strings.Contains(out, "ProcessConsistency") {
+		t.Errorf("the shrunk file: exit %d\n%s", code, out)
+	}
+	ok := filepath.Join(dir, "ok.zab")
+	os.WriteFile(ok, []byte("ensemble 3\nstart all\nawait leader\n"), 0o644)
+	if code, out, _ := runCLI("shrink", ok); code != 0 || !strings.Contains(out, "passes every check") {
+		t.Errorf("passing file: exit %d %q", code, out)
+	}
+	if code, _, errs := runCLI("shrink"); code != 2 || !strings.Contains(errs, "shrink takes one scenario file") {
+		t.Errorf("no file: exit %d %q", code, errs)
 	}
 }

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"zabsim/scenarios"
+	"zabsim/sim"
+)
+
+// exploreReport is the --json output of zabsim explore.
+type exploreReport struct {
+	First     uint64           `json:"first_seed"`
+	Schedules int              `json:"schedules"`
+	Failing   int              `json:"failing"`
+	Events    uint64           `json:"events"`
+	VirtualNs int64            `json:"virtual_ns"`
+	Seconds   float64          `json:"wall_seconds"`
+	Failures  []exploreFailure `json:"failures"`
+}
+
+type exploreFailure struct {
+	Seed         uint64 `json:"seed"`
+	Check        string `json:"check"`
+	Detail       string `json:"detail"`
+	File         string `json:"file,omitempty"`
+	FaultsBefore int    `json:"faults_before"`
+	FaultsAfter  int    `json:"faults_after"`
+	ShrinkRuns   int    `json:"shrink_runs"`
+}
+
+// outcome is one seed's result, handed from a worker to the printer.
+type outcome struct {
+	f       *scenarios.Finding
+	events  uint64
+	virtual sim.Time
+	err     error
+}
+
+func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	seeds := fs.Int("seeds", 1000, "")
+	first := fs.Uint64("first", 1, "")
+	duration := fs.String("duration", "20s", "")
+	servers := fs.Int("servers", 5, "")
+	clients := fs.Int("clients", 3, "")
+	rate := fs.Float64("rate", 10, "")
+	mutant := fs.String("mutant", "", "")
+	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "")
+	shard := fs.String("shard", "1/1", "")
+	out := fs.String("out", "explore-failures", "")
+	shrinkRuns := fs.Int("shrink-runs", 500, "")
+	asJSON := fs.Bool("json", false, "")
+	flags, pos := splitFlags(args, map[string]bool{"json": true})
+	if err := fs.Parse(flags); err != nil {
+		return 2, &exitError{"explore: " + err.Error()}
+	}
+	if len(pos) > 0 {
+		return 2, &exitError{fmt.Sprintf("explore takes flags only, not %q", pos[0])}
+	}
+	d, err := sim.ParseTime(*duration)
+	if err != nil || d <= 0 {
+		return 2, &exitError{fmt.Sprintf("--duration %q: want a positive duration like 20s", *duration)}
+	}
+	cfg := scenarios.ExploreConfig{Servers: *servers, Duration: d, Clients: *clients, Rate: *rate}
+	if *clients == 0 {
+		cfg.Clients = -1 // no workload
+	}
+	if *mutant != "" {
+		cfg.Mutants = strings.Split(*mutant, ",")
+	}
+	switch {
+	case *seeds < 1:
+		return 2, &exitError{fmt.Sprintf("--seeds %d: want at least 1", *seeds)}
+	case *servers < 1:
+		return 2, &exitError{fmt.Sprintf("--servers %d: want at least 1", *servers)}
+	case *clients < 0:
+		return 2, &exitError{fmt.Sprintf("--clients %d: want 0 (no workload) or more", *clients)}
+	case *rate <= 0:
+		return 2, &exitError{fmt.Sprintf("--rate %v: want operations per second above 0", *rate)}
+	case *jobs < 1:
+		return 2, &exitError{fmt.Sprintf("--jobs %d: want at least 1", *jobs)}
+	case *shrinkRuns < 0:
+		return 2, &exitError{fmt.Sprintf("--shrink-runs %d: want 0 (no shrinking) or more", *shrinkRuns)}
+	}
+	if err := cfg.Validate(); err != nil {
+		return 2, &exitError{"explore: " + err.Error()}
+	}
+	shardI, shardN, err := parseShard(*shard)
+	if err != nil {
+		return 2, err
+	}
+	var list []uint64
+	for k := 0; k < *seeds; k++ {
+		if k%shardN == shardI-1 {
+			list = append(list, *first+uint64(k))
+		}
+	}
+
+	// Workers take seeds in order; the printer reports them in seed order as they complete.
+	results := make([]outcome, len(list))
+	done := make([]bool, len(list))
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	next := 0
+	var wg sync.WaitGroup
+	for j := 0; j < min(*jobs, len(list)); j++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				k := next
+				next++
+				mu.Unlock()
+				if k >= len(list) {
+					return
+				}
+				f, ev, vt, err := scenarios.Explore(list[k], cfg, *shrinkRuns)
+				mu.Lock()
+				results[k], done[k] = outcome{f, ev, vt, err}, true
+				cond.Broadcast()
+				mu.Unlock()
+			}
+		}()
+	}
+
+	start := time.Now()
+	lastProgress := start
+	rep := exploreReport{First: *first, Failures: []exploreFailure{}}
+	var firstErr error
+	for k := range list {
+		mu.Lock()
+		for !done[k] {
+			cond.Wait()
+		}
+		o := results[k]
+		mu.Unlock()
+		if o.err != nil && firstErr == nil {
+			firstErr = o.err
+		}
+		rep.Schedules++
+		rep.Events += o.events
+		rep.VirtualNs += int64(o.virtual)
+		if o.f != nil {
+			rep.Failing++
+			ef, err := writeFinding(o.f, *out)
+			if err != nil {
+				return 2, err
+			}
+			rep.Failures = append(rep.Failures, ef)
+			if !*asJSON {
+				fmt.Fprintf(stdout, "seed %d: %s: %s\n  shrunk from %d fault lines to %d (%d runs): %s\n",
+					ef.Seed, ef.Check, ef.Detail, ef.FaultsBefore, ef.FaultsAfter, ef.ShrinkRuns, ef.File)
+			}
+		}
+		if now := time.Now(); now.Sub(lastProgress) >= time.Second {
+			lastProgress = now
+			fmt.Fprintf(stderr, "zabsim explore: %d/%d schedules, %d failing, %.0f/s\n",
+				rep.Schedules, len(list), rep.Failing, float64(rep.Schedules)/now.Sub(start).Seconds())
+		}
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 2, firstErr
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	code := 0
+	if rep.Failing > 0 {
+		code = 1
+	}
+	if *asJSON {
+		return code, json.NewEncoder(stdout).Encode(rep)
+	}
+	fmt.Fprintf(stdout, "explored %d schedules (seeds %d-%d, shard %s) in %.1fs, %.0f/s, %s virtual, %d events: %d failing\n",
+		rep.Schedules, *first, *first+uint64(*seeds)-1, *shard, rep.Seconds, float64(rep.Schedules)/max(rep.Seconds, 1e-9),
+		time.Duration(rep.VirtualNs).Round(time.Second), rep.Events, rep.Failing)
+	return code, nil
+}
+
+// writeFinding writes the shrunk scenario to dir/seed-N.zab.
+func writeFinding(f *scenarios.Finding, dir string) (exploreFailure, error) {
+	ef := exploreFailure{Seed: f.Seed, Check: f.Check, Detail: f.Detail,
+		FaultsBefore: f.Faults[0], FaultsAfter: f.Faults[1], ShrinkRuns: f.ShrinkRuns}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ef, &exitError{"--out: " + err.Error()}
+	}
+	ef.File = filepath.Join(dir, fmt.Sprintf("seed-%d.zab", f.Seed))
+	if err := os.WriteFile(ef.File, []byte(f.Annotated(ef.File)), 0o644); err != nil {
+		return ef, &exitError{"--out: " + err.Error()}
+	}
+	return ef, nil
+}
+
+// parseShard reads --shard i/n (1 <= i <= n).
+func parseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, &exitError{fmt.Sprintf("--shard %q: want i/n with 1 <= i <= n, like 2/4", s)}
+	}
+	return i, n, nil
+}
+
+// cmdShrink shrinks a failing scenario file to the smallest one that fails the same check.
+func cmdShrink(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("shrink", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	out := fs.String("out", "", "")
+	maxRuns := fs.Int("runs", 500, "")
+	flags, pos := splitFlags(args, nil)
+	if err := fs.Parse(flags); err != nil {
+		return 2, &exitError{"shrink: " + err.Error()}
+	}
+	if len(pos) != 1 {
+		return 2, &exitError{"shrink takes one scenario file"}
+	}
+	if *maxRuns < 1 {
+		return 2, &exitError{fmt.Sprintf("--runs %d: want at least 1", *maxRuns)}
+	}
+	src, err := os.ReadFile(pos[0])
+	if err != nil {
+		return 2, &exitError{err.Error()}
+	}
+	res, err := scenarios.RunSource(pos[0], string(src))
+	if err != nil {
+		return 2, err
+	}
+	check, detail := scenarios.Failure(res)
+	if check == "" {
+		fmt.Fprintf(stdout, "%s passes every check: nothing to shrink\n", pos[0])
+		return 0, nil
+	}
+	fmt.Fprintf(stderr, "zabsim shrink: %s fails %s; shrinking...\n", pos[0], check)
+	small, runs := scenarios.Shrink(string(src), check, *maxRuns)
+	dest := *out
+	if dest == "" {
+		dest = strings.TrimSuffix(pos[0], ".zab") + ".min.zab"
+	}
+	if err := os.WriteFile(dest, []byte(small), 0o644); err != nil {
+		return 2, &exitError{"--out: " + err.Error()}
+	}
+	fmt.Fprintf(stdout, "%s: %s: %s\nshrunk from %d lines to %d in %d runs: %s\n", pos[0], check, detail,
+		countLines(string(src)), countLines(small), runs, dest)
+	return 1, nil
+}
+
+// countLines counts the command lines (not comments, not blank).
+func countLines(src string) int {
+	n := 0
+	for _, l := range strings.Split(src, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			n++
+		}
+	}
+	return n
+}
