@@ -339,3 +339,24 @@ func TestShrink(t *testing.T) {
 		t.Errorf("no file: exit %d %q", code, errs)
 	}
 }
+
+// The README's exploring example: its first failure is what explore prints for seed 1.
+func TestREADMEExploreExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "$ go run ./cmd/zabsim explore --seeds 20 --mutant ZK-2845\n")
+	if start < 0 {
+		t.Fatal("README lacks the explore example")
+	}
+	lines := strings.SplitN(text[start:], "\n", 4)[1:3]
+	dir := t.TempDir()
+	_, out, _ := runCLI("explore", "--seeds", "1", "--mutant", "ZK-2845", "--out", dir)
+	want := strings.Join(lines, "\n") + "\n"
+	want = strings.Replace(want, "explore-failures/", dir+"/", 1)
+	if !strings.HasPrefix(out, want) {
+		t.Fatalf("README explore example is stale:\n--- README\n%s--- actual\n%s", want, out)
+	}
+}
