@@ -371,6 +371,11 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		if len(c.Args) != 1 {
 			return fmt.Errorf("await leader takes no server")
 		}
+	case "state":
+		if len(c.Args) != 3 || !contains(states, c.Args[2]) {
+			return fmt.Errorf("await state S STATE, STATE one of %s", strings.Join(states, " "))
+		}
+		return checkSelector(s, c.Args[1], names)
 	case "held":
 		if len(c.Args) != 2 || s.recipes[c.Args[1]] != "lock" {
 			return fmt.Errorf("await held LOCK (a name bound by lock)")
@@ -401,7 +406,7 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		}
 		return checkSelector(s, c.Args[1], names)
 	default:
-		return fmt.Errorf("await %q: want leader, synced, epoch, held or connected", c.Args[0])
+		return fmt.Errorf("await %q: want leader, synced, state, epoch, held or connected", c.Args[0])
 	}
 	return nil
 }

@@ -483,6 +483,12 @@ func (r *runner) execAwait(c *Command) error {
 			l := r.e.Leader()
 			return l != nil && (l == s || s.Synced(l.Sid()))
 		}, limit)
+	case "state":
+		sid, err := r.one(c.Args[1])
+		if err != nil {
+			return err
+		}
+		ok = r.runUntil(func() bool { return r.stateOf(sid) == c.Args[2] }, limit)
 	case "held":
 		ok = r.runUntil(r.recipes[c.Args[1]].lock.Held, limit)
 	case "connected":
@@ -695,11 +701,7 @@ func (r *runner) execExpect(c *Command) error {
 		if err != nil {
 			return err
 		}
-		s := r.e.Server(sid)
-		got = s.State().String()
-		if !s.Up() {
-			got = "DOWN"
-		}
+		got = r.stateOf(sid)
 		ok = got == a[2]
 	case "synced":
 		sid, err := r.one(a[1])
@@ -879,4 +881,13 @@ func (r *runner) execWorkload(c *Command) error {
 	}
 	r.workload = wl
 	return wl.Start()
+}
+
+// stateOf is server sid's ServerState, or DOWN when it is not running.
+func (r *runner) stateOf(sid int64) string {
+	s := r.e.Server(sid)
+	if !s.Up() {
+		return "DOWN"
+	}
+	return s.State().String()
 }
