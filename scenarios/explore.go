@@ -91,6 +91,17 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 	for _, m := range cfg.Mutants {
 		fmt.Fprintf(&b, "mutant %s\n", m)
 	}
+	// Half the schedules snapshot and roll their logs often (SNAP and txn-log syncs, log
+	// files with holes); a quarter keep or tear what was not synced when a server crashes.
+	if rng.IntN(2) == 0 {
+		fmt.Fprintf(&b, "config snapCount=%d\n", 10+rng.IntN(190))
+	}
+	switch rng.IntN(8) {
+	case 0:
+		b.WriteString("disk policy=keep-all\n")
+	case 1:
+		b.WriteString("disk policy=tear-last\n")
+	}
 	b.WriteString("start all\nawait leader\n")
 	if cfg.Clients > 0 {
 		fmt.Fprintf(&b, "workload clients=%d rate=%s\n", cfg.Clients, strconv.FormatFloat(cfg.Rate, 'g', -1, 64))
@@ -268,9 +279,10 @@ func fails(src, check string) bool {
 }
 
 // removable are the lines the shrinker may drop, before the recovery: the faults, the
-// write bursts and the workload (its stop goes with it). The mutant stays: it is the point.
+// write bursts, the settings and the workload (its stop goes with it). The mutant stays: it
+// is the point.
 func removable(line string) bool {
-	for _, p := range []string{"crash ", "restart ", "pause ", "resume ", "partition ", "clog ", "heal", "write "} {
+	for _, p := range []string{"crash ", "restart ", "pause ", "resume ", "partition ", "clog ", "heal", "write ", "config ", "disk "} {
 		if strings.HasPrefix(line, p) {
 			return true
 		}
@@ -443,7 +455,7 @@ type Finding struct {
 	Detail      string // the first such violation, in the shrunk run
 	Original    string // the generated scenario
 	Shrunk      string // the smallest scenario found that still fails Check
-	Faults      [2]int // fault lines before and after shrinking
+	Faults      [2]int // fault and setting lines (the removable ones) before and after shrinking
 	ShrinkRuns  int
 	Events      uint64 // of the original run
 	VirtualTime sim.Time
@@ -493,7 +505,7 @@ func countFaults(src string) int {
 // Annotated is the shrunk scenario with a header that says what it shows and how to replay it.
 func (f *Finding) Annotated(file string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s, found by zabsim explore (seed %d) and shrunk from %d fault lines to %d.\n", f.Check, f.Seed, f.Faults[0], f.Faults[1])
+	fmt.Fprintf(&b, "# %s, found by zabsim explore (seed %d) and shrunk from %d fault and setting lines to %d.\n", f.Check, f.Seed, f.Faults[0], f.Faults[1])
 	fmt.Fprintf(&b, "# %s\n", f.Detail)
 	fmt.Fprintf(&b, "# Replay: zabsim run %s\n", file)
 	for _, l := range strings.Split(f.Shrunk, "\n") {

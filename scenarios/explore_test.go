@@ -42,7 +42,7 @@ func TestGenerateIsDeterministicAndRuns(t *testing.T) {
 }
 
 // With ZOOKEEPER-2845 switched back on, exploration finds ProcessConsistency failures, and
-// the shrinker cuts one down to a handful of faults. The shrunk file, as written, still
+// the shrinker cuts one to half its lines or fewer. The shrunk file, as written, still
 // fails the same check when run on its own, and passes once the mutant line is removed.
 func TestExploreFindsAndShrinksAMutant(t *testing.T) {
 	cfg := ExploreConfig{Mutants: []string{"ZK-2845"}}
@@ -56,7 +56,7 @@ func TestExploreFindsAndShrinksAMutant(t *testing.T) {
 	if f == nil {
 		t.Fatal("no failure in 10 schedules with ZK-2845")
 	}
-	if f.Check != "ProcessConsistency" || f.Faults[1] >= f.Faults[0] || f.Faults[1] > 4 || f.ShrinkRuns == 0 {
+	if f.Check != "ProcessConsistency" || 2*f.Faults[1] > f.Faults[0] || f.ShrinkRuns == 0 {
 		t.Fatalf("seed %d: %s, %d fault lines shrunk to %d in %d runs:\n%s", f.Seed, f.Check, f.Faults[0], f.Faults[1], f.ShrinkRuns, f.Shrunk)
 	}
 	text := f.Annotated("found.zab")

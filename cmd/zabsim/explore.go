@@ -160,7 +160,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 			}
 			rep.Failures = append(rep.Failures, ef)
 			if !*asJSON {
-				fmt.Fprintf(stdout, "seed %d: %s: %s\n  shrunk from %d fault lines to %d (%d runs): %s\n",
+				fmt.Fprintf(stdout, "seed %d: %s: %s\n  shrunk from %d fault and setting lines to %d (%d runs): %s\n",
 					ef.Seed, ef.Check, ef.Detail, ef.FaultsBefore, ef.FaultsAfter, ef.ShrinkRuns, ef.File)
 			}
 		}

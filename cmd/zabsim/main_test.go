@@ -352,8 +352,9 @@ func TestREADMEExploreExample(t *testing.T) {
 		t.Fatal("README lacks the explore example")
 	}
 	lines := strings.SplitN(text[start:], "\n", 4)[1:3]
+	seed, _, _ := strings.Cut(strings.TrimPrefix(lines[0], "seed "), ":")
 	dir := t.TempDir()
-	_, out, _ := runCLI("explore", "--seeds", "1", "--mutant", "ZK-2845", "--out", dir)
+	_, out, _ := runCLI("explore", "--first", seed, "--seeds", "1", "--mutant", "ZK-2845", "--out", dir)
 	want := strings.Join(lines, "\n") + "\n"
 	want = strings.Replace(want, "explore-failures/", dir+"/", 1)
 	if !strings.HasPrefix(out, want) {
