@@ -149,6 +149,11 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 			if s := pick(func(s int) bool { return !up[s] }); s > 0 {
 				fmt.Fprintf(&b, "restart %d\n", s)
 				up[s] = true
+				if rng.IntN(3) == 0 {
+					// a bounce: down again while it may still be syncing with the leader
+					fmt.Fprintf(&b, "run %s\ncrash %d\n", sim.Time(1+rng.IntN(40))*sim.Millisecond, s)
+					up[s] = false
+				}
 				continue
 			}
 		case k < 42:
