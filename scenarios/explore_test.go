@@ -98,3 +98,21 @@ func TestExploreConfig(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExplore: one explored schedule per op (generate, run with every check, no
+// shrinking), on the default config: 5 servers, 3 clients, 20s of faults, then the quiet
+// period past the liveness bound. Seeds cycle so that the op is an average schedule.
+func BenchmarkExplore(b *testing.B) {
+	var events uint64
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_, ev, _, err := Explore(uint64(i%200)+1, ExploreConfig{}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += ev
+	}
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(60/(b.Elapsed().Seconds()/float64(b.N)), "schedules/min/core")
+}
