@@ -164,21 +164,10 @@ func TestList(t *testing.T) {
 
 // The README's worked example is the real output of its first command.
 func TestREADMEExample(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(readme)
+	text, block := readmeOutput(t, "$ go run ./cmd/zabsim run leader-crash-trunc")
 	if !strings.Contains(strings.SplitN(text, "\n", 6)[3], "go run ./cmd/zabsim run leader-crash-trunc") {
 		t.Fatal("README's first command changed: update this test")
 	}
-	start := strings.Index(text, "$ go run ./cmd/zabsim run leader-crash-trunc\n")
-	if start < 0 {
-		t.Fatal("README lacks the worked example's output")
-	}
-	block := text[start:]
-	block = block[strings.Index(block, "\n")+1:]
-	block = block[:strings.Index(block, "```")]
 	_, out, _ := runCLI("run", "leader-crash-trunc")
 	if out != block {
 		t.Fatalf("README example is stale:\n--- README\n%s--- actual\n%s", block, out)
@@ -340,18 +329,10 @@ func TestShrink(t *testing.T) {
 	}
 }
 
-// The README's exploring example: its first failure is what explore prints for seed 1.
+// The README's exploring example: its first failure is what explore prints for that seed.
 func TestREADMEExploreExample(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(readme)
-	start := strings.Index(text, "$ go run ./cmd/zabsim explore --seeds 20 --mutant ZK-2845\n")
-	if start < 0 {
-		t.Fatal("README lacks the explore example")
-	}
-	lines := strings.SplitN(text[start:], "\n", 4)[1:3]
+	_, block := readmeOutput(t, "$ go run ./cmd/zabsim explore --seeds 20 --mutant ZK-2845")
+	lines := strings.SplitN(block, "\n", 3)[:2]
 	seed, _, _ := strings.Cut(strings.TrimPrefix(lines[0], "seed "), ":")
 	dir := t.TempDir()
 	_, out, _ := runCLI("explore", "--first", seed, "--seeds", "1", "--mutant", "ZK-2845", "--out", dir)
@@ -360,4 +341,21 @@ func TestREADMEExploreExample(t *testing.T) {
 	if !strings.HasPrefix(out, want) {
 		t.Fatalf("README explore example is stale:\n--- README\n%s--- actual\n%s", want, out)
 	}
+}
+
+// readmeOutput returns the README and the output shown after the line command, up to the
+// end of its code block.
+func readmeOutput(t *testing.T, command string) (readme, output string) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, command+"\n")
+	if start < 0 {
+		t.Fatalf("README lacks %q and its output", command)
+	}
+	block := text[start+len(command)+1:]
+	return text, block[:strings.Index(block, "```")]
 }
