@@ -140,7 +140,7 @@ func (t *Trace) Flush() {
 	if t.spare == nil {
 		t.spare = make([]Record, 0, BatchSize)
 	}
-	t.batch, t.spare, t.batchFirst = t.spare[:0], nil, t.count
+	t.batch, t.spare = t.spare[:0], nil
 	for _, f := range t.batchObs {
 		f(first, recs)
 	}
@@ -219,7 +219,7 @@ func (t *Trace) add(r *Record, data []byte) {
 			t.batchFirst = t.count - 1
 		}
 		t.batch = append(t.batch, *r)
-		if len(t.batch) == BatchSize {
+		if len(t.batch) >= BatchSize { // above it only if observers added records while flushing
 			t.Flush()
 		}
 	}

@@ -454,3 +454,27 @@ func TestTraceHashIsStable(t *testing.T) {
 	require.Equal(t, "8c16606a19ded297", w.Trace().HashString())
 	require.Equal(t, "6a09e667f3bcc908", MustWorld(Config{}).Trace().HashString())
 }
+
+// A batch observer that appends more than a batch of records while it is being flushed
+// still has them handed over with the next record, not only at an explicit Flush.
+func TestBatchObserverAppendingABatch(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1)
+	tr := w.Trace()
+	seen, calls := 0, 0
+	tr.AddBatchObserver(func(first int, recs []Record) {
+		calls++
+		seen += len(recs)
+		if calls == 1 {
+			for k := 0; k < BatchSize+5; k++ {
+				w.Record(1, text("nested"))
+			}
+		}
+	})
+	for k := 0; k < BatchSize; k++ {
+		w.Record(1, text("outer"))
+	}
+	require.Equal(t, 1, calls)
+	w.Record(1, text("one more"))
+	require.Equal(t, 2, calls, "the oversized batch was not handed over")
+	require.Equal(t, 2*BatchSize+6, seen)
+}
