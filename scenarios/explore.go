@@ -180,7 +180,7 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 		case k < 66:
 			// split the ensemble in two groups
 			perm := rng.Perm(n)
-			split := 1 + rng.IntN(n-1+boolInt(n == 1))
+			split := 1 + rng.IntN(max(n-1, 1))
 			var a, c []string
 			for i, p := range perm {
 				if i < split {
@@ -228,13 +228,6 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 
 // recoveryMark starts a schedule's epilogue, which the shrinker leaves alone.
 const recoveryMark = "# recovery: heal every link, restart and resume every server, then stay quiet past the liveness bound"
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // Failure is what makes a run of an explored schedule fail: the first unexpected violation's
 // check (by time), or "stopped" for a run cut short.
@@ -319,13 +312,16 @@ func Shrink(src, check string, maxRuns int) (string, int) {
 			idx = append(idx, i)
 		}
 	}
-	without := func(drop map[int]bool) []string {
+	// with is the script keeping only the candidates in keep (and the workload's stop only
+	// with its start).
+	wl := workloadStart(lines)
+	with := func(keep []int) []string {
 		var out []string
 		for i, l := range lines {
-			if drop[i] {
+			if slices.Contains(idx, i) && !slices.Contains(keep, i) {
 				continue
 			}
-			if strings.HasPrefix(l, "workload stop") && drop[workloadStart(lines)] {
+			if l == "workload stop" && wl >= 0 && !slices.Contains(keep, wl) {
 				continue
 			}
 			out = append(out, l)
@@ -334,44 +330,24 @@ func Shrink(src, check string, maxRuns int) (string, int) {
 	}
 	// ddmin: try removing chunks of the remaining candidates, halving the chunk size.
 	keep := idx
-	for chunk := max(len(keep)/2, 1); len(keep) > 0; {
+	for chunk := max(len(keep)/2, 1); len(keep) > 0 && runs < maxRuns; {
 		removed := false
-		for start := 0; start < len(keep); start += chunk {
-			end := min(start+chunk, len(keep))
-			drop := map[int]bool{}
-			for _, i := range keep[start:end] {
-				drop[i] = true
-			}
-			for i := range lines {
-				if !slices.Contains(keep, i) && slices.Contains(idx, i) {
-					drop[i] = true
-				}
-			}
-			if try(without(drop)) {
-				keep = slices.Delete(slices.Clone(keep), start, end)
-				removed = true
-				break
+		for start := 0; start < len(keep) && !removed; start += chunk {
+			cand := slices.Delete(slices.Clone(keep), start, min(start+chunk, len(keep)))
+			if try(with(cand)) {
+				keep, removed = cand, true
 			}
 		}
-		if !removed {
-			if chunk == 1 {
-				break
-			}
-			chunk = max(chunk/2, 1)
-		} else {
+		if removed {
 			chunk = min(chunk, max(len(keep)/2, 1))
+			continue
 		}
-		if runs >= maxRuns {
-			break
+		if chunk == 1 {
+			break // no single line can go
 		}
+		chunk = max(chunk/2, 1)
 	}
-	drop := map[int]bool{}
-	for _, i := range idx {
-		if !slices.Contains(keep, i) {
-			drop[i] = true
-		}
-	}
-	best := mergeRuns(without(drop))
+	best := mergeRuns(with(keep))
 	// Fewer workload clients, then shorter runs between the faults (each halved while it
 	// still fails); the recovery stays as it is.
 	for i, l := range best {
