@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"zabsim/reports"
 	"zabsim/scenarios"
 	"zabsim/sim"
 )
@@ -36,6 +37,7 @@ type exploreFailure struct {
 	FaultsBefore int    `json:"faults_before"`
 	FaultsAfter  int    `json:"faults_after"`
 	ShrinkRuns   int    `json:"shrink_runs"`
+	Report       string `json:"report,omitempty"` // with --report: the directory of its index.md
 }
 
 // outcome is one seed's result, handed from a worker to the printer.
@@ -61,7 +63,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	out := fs.String("out", "explore-failures", "")
 	shrinkRuns := fs.Int("shrink-runs", 500, "")
 	asJSON := fs.Bool("json", false, "")
-	flags, pos := splitFlags(args, map[string]bool{"json": true})
+	withReport := fs.Bool("report", false, "")
+	flags, pos := splitFlags(args, map[string]bool{"json": true, "report": true})
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"explore: " + err.Error()}
 	}
@@ -154,7 +157,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		rep.VirtualNs += int64(o.virtual)
 		if o.f != nil {
 			rep.Failing++
-			ef, err := writeFinding(o.f, *out)
+			ef, err := writeFinding(o.f, *out, *withReport)
 			if err != nil {
 				return 2, err
 			}
@@ -162,6 +165,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 			if !*asJSON {
 				fmt.Fprintf(stdout, "seed %d: %s: %s\n  shrunk from %d fault and setting lines to %d (%d runs): %s\n",
 					ef.Seed, ef.Check, ef.Detail, ef.FaultsBefore, ef.FaultsAfter, ef.ShrinkRuns, ef.File)
+				if ef.Report != "" {
+					fmt.Fprintf(stdout, "  report: %s\n", filepath.Join(ef.Report, "index.md"))
+				}
 			}
 		}
 		if now := time.Now(); now.Sub(lastProgress) >= time.Second {
@@ -188,16 +194,32 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	return code, nil
 }
 
-// writeFinding writes the shrunk scenario to dir/seed-N.zab.
-func writeFinding(f *scenarios.Finding, dir string) (exploreFailure, error) {
+// writeFinding writes the shrunk scenario to dir/seed-N.zab and, with report, the pictures
+// and summary of its run to dir/seed-N/.
+func writeFinding(f *scenarios.Finding, dir string, report bool) (exploreFailure, error) {
 	ef := exploreFailure{Seed: f.Seed, Check: f.Check, Detail: f.Detail,
 		FaultsBefore: f.Faults[0], FaultsAfter: f.Faults[1], ShrinkRuns: f.ShrinkRuns}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ef, &exitError{"--out: " + err.Error()}
 	}
 	ef.File = filepath.Join(dir, fmt.Sprintf("seed-%d.zab", f.Seed))
-	if err := os.WriteFile(ef.File, []byte(f.Annotated(ef.File)), 0o644); err != nil {
+	text := f.Annotated(ef.File)
+	if err := os.WriteFile(ef.File, []byte(text), 0o644); err != nil {
 		return ef, &exitError{"--out: " + err.Error()}
+	}
+	if report {
+		script, err := scenarios.Parse(ef.File, text)
+		if err != nil {
+			return ef, err
+		}
+		res, err := scenarios.Run(script, scenarios.Options{Seed: f.Seed})
+		if err != nil {
+			return ef, err
+		}
+		ef.Report = filepath.Join(dir, fmt.Sprintf("seed-%d", f.Seed))
+		if err := reports.Write(res, ef.Report); err != nil {
+			return ef, &exitError{"--report: " + err.Error()}
+		}
 	}
 	return ef, nil
 }

@@ -51,6 +51,7 @@ explore flags:
   --shard i/n           run only the i-th of n interleaved slices of the seeds
   --out DIR             where failing schedules go, shrunk, as DIR/seed-N.zab (default explore-failures)
   --shrink-runs N       runs the shrinker may spend per failure (default 500, 0: no shrinking)
+  --report              also write DIR/seed-N/index.md and the pictures of each shrunk failure
   --json                print one JSON object at the end instead of the lines
 
 shrink flags:

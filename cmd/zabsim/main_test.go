@@ -251,7 +251,7 @@ func TestExplore(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "explored 6 schedules (seeds 1-6, shard 1/1)") || !strings.Contains(out, ": 0 failing") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errs)
 	}
-	code, out, errs = runCLI("explore", "--seeds", "4", "--mutant", "ZK-2845", "--out", dir, "--json")
+	code, out, errs = runCLI("explore", "--seeds", "4", "--mutant", "ZK-2845", "--out", dir, "--json", "--report")
 	var rep exploreReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
 		t.Fatalf("exit %d, %v:\n%s%s", code, err, out, errs)
@@ -262,6 +262,9 @@ func TestExplore(t *testing.T) {
 	f := rep.Failures[0]
 	if f.FaultsAfter >= f.FaultsBefore || f.File != filepath.Join(dir, fmt.Sprintf("seed-%d.zab", f.Seed)) {
 		t.Errorf("failure %+v", f)
+	}
+	if index, err := os.ReadFile(filepath.Join(f.Report, "index.md")); err != nil || !strings.Contains(string(index), f.Check) {
+		t.Errorf("report of seed %d: %v\n%s", f.Seed, err, index)
 	}
 	code, out, _ = runCLI("run", f.File)
 	if code != 1 || !strings.Contains(out, f.Check+": ") {
