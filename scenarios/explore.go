@@ -347,6 +347,23 @@ func Shrink(src, check string, maxRuns int) (string, int) {
 		}
 		chunk = max(chunk/2, 1)
 	}
+	// Faults come in pairs that only go together (a restart needs the crash before it):
+	// try each crash or pause with the restart or resume that undoes it, then ddmin's last
+	// pass again, once per pair removed.
+	for again := true; again && runs < maxRuns; {
+		again = false
+		for _, i := range keep {
+			j := undoOf(lines, keep, i)
+			if j < 0 {
+				continue
+			}
+			cand := slices.DeleteFunc(slices.Clone(keep), func(k int) bool { return k == i || k == j })
+			if try(with(cand)) {
+				keep, again = cand, true
+				break
+			}
+		}
+	}
 	best := mergeRuns(with(keep))
 	// Fewer workload clients, then shorter runs between the faults (each halved while it
 	// still fails); the recovery stays as it is.
@@ -382,6 +399,32 @@ func Shrink(src, check string, maxRuns int) (string, int) {
 		}
 	}
 	return strings.Join(best, "\n") + "\n", runs
+}
+
+// undoOf is the kept line after line i that undoes it (the restart of a crash, the resume
+// of a pause, the heal after a partition or clog), or -1.
+func undoOf(lines []string, keep []int, i int) int {
+	f := strings.Fields(lines[i])
+	if len(f) < 2 {
+		return -1
+	}
+	var undo string
+	switch f[0] {
+	case "crash":
+		undo = "restart " + f[1]
+	case "pause":
+		undo = "resume " + f[1]
+	case "partition", "clog":
+		undo = "heal"
+	default:
+		return -1
+	}
+	for _, j := range keep {
+		if j > i && lines[j] == undo {
+			return j
+		}
+	}
+	return -1
 }
 
 // replaceOpt sets option key=value in a command line (adding it if absent).
