@@ -188,8 +188,12 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if *asJSON {
 		return code, json.NewEncoder(stdout).Encode(rep)
 	}
-	fmt.Fprintf(stdout, "explored %d schedules (seeds %d-%d, shard %s) in %.1fs, %.0f/s, %s virtual, %d events: %d failing\n",
-		rep.Schedules, *first, *first+uint64(*seeds)-1, *shard, rep.Seconds, float64(rep.Schedules)/max(rep.Seconds, 1e-9),
+	noun := "schedules"
+	if rep.Schedules == 1 {
+		noun = "schedule"
+	}
+	fmt.Fprintf(stdout, "explored %d %s (seeds %d-%d, shard %s) in %.1fs, %.0f/s, %s virtual, %d events: %d failing\n",
+		rep.Schedules, noun, *first, *first+uint64(*seeds)-1, *shard, rep.Seconds, float64(rep.Schedules)/max(rep.Seconds, 1e-9),
 		time.Duration(rep.VirtualNs).Round(time.Second), rep.Events, rep.Failing)
 	return code, nil
 }
