@@ -371,6 +371,13 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		if len(c.Args) != 1 {
 			return fmt.Errorf("await leader takes no server")
 		}
+	case "truncated":
+		// await truncated S: until S truncates its log (a TRUNC from its leader); the run
+		// stops right after that event, before anything else happens at that instant
+		if len(c.Args) != 2 {
+			return fmt.Errorf("await truncated takes one server: await truncated 4")
+		}
+		return checkSelector(s, c.Args[1], names)
 	case "state":
 		if len(c.Args) != 3 || !contains(states, c.Args[2]) {
 			return fmt.Errorf("await state S STATE, STATE one of %s", strings.Join(states, " "))
@@ -406,7 +413,7 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		}
 		return checkSelector(s, c.Args[1], names)
 	default:
-		return fmt.Errorf("await %q: want leader, synced, state, epoch, held or connected", c.Args[0])
+		return fmt.Errorf("await %q: want leader, synced, state, truncated, epoch, held or connected", c.Args[0])
 	}
 	return nil
 }

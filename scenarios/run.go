@@ -99,6 +99,7 @@ type runner struct {
 	clientOrder []string
 	expected    []expectedViolation // expect violation lines, judged at the end
 	workload    *model.Workload
+	truncations map[int64]int // Truncated records per server so far
 	stopped     bool
 	lastProg    sim.Time
 }
@@ -117,6 +118,7 @@ type stop struct{ why string }
 // failed expectations are in the Result, which is then not OK.
 func Run(s *Script, opt Options) (*Result, error) {
 	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
+		truncations: map[int64]int{},
 		res: &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
 	for i := range s.Commands {
 		c := &s.Commands[i]
@@ -159,6 +161,8 @@ func (r *runner) build() error {
 		switch d := rec.Data.(type) {
 		case *model.LeaderEstablished:
 			r.res.Leaders = append(r.res.Leaders, LeaderInfo{Epoch: d.Epoch, Sid: d.Sid, AtNs: int64(rec.At)})
+		case *model.Truncated:
+			r.truncations[d.Sid]++
 		case *model.SyncDecided:
 			r.res.Syncs = append(r.res.Syncs, SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
 				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
@@ -489,6 +493,13 @@ func (r *runner) execAwait(c *Command) error {
 			return err
 		}
 		ok = r.runUntil(func() bool { return r.stateOf(sid) == c.Args[2] }, limit)
+	case "truncated":
+		sid, err := r.one(c.Args[1])
+		if err != nil {
+			return err
+		}
+		n := r.truncations[sid]
+		ok = r.runUntil(func() bool { return r.truncations[sid] > n }, limit)
 	case "held":
 		ok = r.runUntil(r.recipes[c.Args[1]].lock.Held, limit)
 	case "connected":
