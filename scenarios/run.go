@@ -119,7 +119,7 @@ type stop struct{ why string }
 func Run(s *Script, opt Options) (*Result, error) {
 	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
 		truncations: map[int64]int{},
-		res: &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
+		res:         &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		if err := r.exec(c); err != nil {
