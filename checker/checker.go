@@ -514,6 +514,16 @@ func (c *Checker) onModel(i int, r *sim.Record) {
 		c.checkSync(i, r, d)
 	case *model.Truncated:
 		c.onTruncated(i, r, d)
+	case *model.SnapshotsDropped:
+		s := c.server(d.Sid)
+		s.snaps = slices.DeleteFunc(s.snaps, func(sn snapshot) bool { return sn.zxid > d.Above })
+		s.snapMax = 0
+		for _, sn := range s.snaps {
+			s.snapMax = max(s.snapMax, sn.zxid)
+		}
+	case *model.LogCleaned:
+		s := c.server(d.Sid)
+		s.txnLog = slices.DeleteFunc(s.txnLog, func(z model.Zxid) bool { return z <= d.UpTo })
 	case *model.Loaded:
 		c.onLoaded(i, r, d)
 	case *model.SnapshotTaken:

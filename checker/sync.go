@@ -143,6 +143,17 @@ func (c *Checker) checkSync(i int, r *sim.Record, d *model.SyncDecided) {
 		_, in.TxnLogHasMin = slices.BinarySearch(offered, d.MinCommitted)
 	}
 	want := ExpectedSyncMode(in)
+	if d.Branch == model.FixBranchOwnProposals {
+		// Fixes.KeepOwnProposals: ZooKeeper would TRUNC; the fix DIFFs a peer whose zxid is
+		// one of this leader's proposals of this epoch.
+		own := d.PeerLastZxid.Epoch() == d.Epoch && l.h.n() > 0 && slices.Contains(l.h.zx, d.PeerLastZxid)
+		if want.Mode != "TRUNC" || d.Mode != "DIFF" || !own {
+			c.report(CheckSyncDecision, r.At, fmt.Sprintf(
+				"leader %d synced learner %d (peerLastZxid %s) with %s under the own-proposals fix, but syncFollower decides %s and the peer's zxid is %s one of the leader's own proposals of epoch %d.",
+				d.Sid, d.Learner, d.PeerLastZxid, d.Mode, want.Mode, map[bool]string{true: "", false: "not"}[own], d.Epoch), l.loadRec, i)
+		}
+		return
+	}
 	got := ""
 	if len(d.Packets) > 0 {
 		got = d.Packets[0]

@@ -52,6 +52,9 @@ type Config struct {
 
 	// Mutants switch known ZooKeeper bugs back on (see mutants.go).
 	Mutants Mutants
+	// Fixes switch on proposed fixes for the problems of README "Findings" (not ZooKeeper:
+	// each is a hypothesis to test with explore).
+	Fixes Fixes
 
 	// Warnings lists what Normalize clamped, in ZooKeeper's words.
 	Warnings []string
@@ -186,6 +189,42 @@ func (m *Mutants) Set(name string) error {
 		m.NoFastForward = true
 	default:
 		return fmt.Errorf("unknown mutant %q (known: %v)", name, MutantNames)
+	}
+	return nil
+}
+
+// Fixes are proposed fixes for 3.8.6 behaviours that lose or invent data (README
+// "Findings"). All off is 3.8.6. None is ZooKeeper's code: each is the smallest change that
+// removes the cause the simulator points at, so that `zabsim explore --fix` can test it.
+type Fixes struct {
+	// DropSnapshotsOnTrunc (dirty-snapshot-trunc, ZOOKEEPER-1549): truncateLog also deletes
+	// the snapshots above the truncation point, so the reload cannot bring a txn back.
+	DropSnapshotsOnTrunc bool
+	// KeepOwnProposals (stale-ack-trunc): a learner whose zxid is above maxCommittedLog but
+	// is one of this leader's own proposals of this epoch holds a prefix of the leader's log,
+	// so syncFollower sends DIFF from it instead of TRUNC to maxCommittedLog; the ACK it gave
+	// stays true.
+	KeepOwnProposals bool
+	// CleanLogOnSnap (zk-2846, ZOOKEEPER-2846): a learner synced by SNAP starts a new log file
+	// and, once the snapshot is on disk (the NEWLEADER fsync), deletes the older files, so its
+	// log never has a hole.
+	CleanLogOnSnap bool
+}
+
+// FixNames lists the fixes by the finding they address.
+var FixNames = []string{"ZK-1549", "stale-ack", "ZK-2846"}
+
+// Set switches the fix called name on.
+func (f *Fixes) Set(name string) error {
+	switch name {
+	case "ZK-1549", "dirty-snapshot", "DropSnapshotsOnTrunc":
+		f.DropSnapshotsOnTrunc = true
+	case "stale-ack", "KeepOwnProposals":
+		f.KeepOwnProposals = true
+	case "ZK-2846", "CleanLogOnSnap":
+		f.CleanLogOnSnap = true
+	default:
+		return fmt.Errorf("unknown fix %q (known: %v)", name, FixNames)
 	}
 	return nil
 }

@@ -65,6 +65,9 @@ const (
 
 // learnerHandler is LearnerHandler: the leader's side of one learner connection.
 type learnerHandler struct {
+	// appliedUpTo (Fixes.KeepOwnProposals): the learner already applied this leader's
+	// proposals up to here (its restart replayed its log), so it gets no COMMIT for them.
+	appliedUpTo           Zxid
 	c                     sim.ConnID
 	sid                   int64
 	observer              bool
@@ -457,6 +460,13 @@ func (s *Server) syncLearner(h *learnerHandler) {
 	if s.cfg.SeedsSyncRule {
 		d = SeedsSyncFollower(in)
 	}
+	if s.cfg.Fixes.KeepOwnProposals && d.Mode == syncModeTRUNC && h.peerLastZxid.Epoch() == l.epoch &&
+		h.peerLastZxid <= l.lastProposed {
+		d = SyncDecision{Mode: syncModeDIFF, Queued: []QuorumPacket{{Type: DIFF, Zxid: d.MaxCommitted}},
+			CurrentZxid: h.peerLastZxid, MinCommitted: d.MinCommitted, MaxCommitted: d.MaxCommitted,
+			Branch: FixBranchOwnProposals}
+		h.appliedUpTo = h.peerLastZxid
+	}
 	rec := &SyncDecided{Sid: s.sid, Learner: h.sid, Epoch: l.epoch, PeerLastZxid: h.peerLastZxid,
 		LastProcessedZxid: in.LastProcessedZxid, MinCommitted: d.MinCommitted, MaxCommitted: d.MaxCommitted,
 		Mode: d.Mode, Branch: d.Branch, CurrentZxid: d.CurrentZxid, ForceSnap: in.ForceSnapSync,
@@ -625,7 +635,7 @@ func (s *Server) leaderCommit(p *proposal) {
 	l := s.leader
 	l.lastCommitted = p.txn.Zxid
 	for _, h := range l.handlers {
-		if !h.forwarding {
+		if !h.forwarding || p.txn.Zxid <= h.appliedUpTo {
 			continue
 		}
 		if h.observer {

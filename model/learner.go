@@ -16,6 +16,7 @@ const (
 
 // learnerState is Learner (Follower or Observer) with its FollowerZooKeeperServer parts.
 type learnerState struct {
+	cleanLogUpTo Zxid // Fixes.CleanLogOnSnap: delete the log files up to it after NEWLEADER's fsync
 	leader       int64
 	c            sim.ConnID
 	stage        learnerStage
@@ -212,13 +213,20 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 		db.tree.LastProcessedZxid = p.Zxid
 		ls.syncSnapshot = true
 		s.recordLoaded("snap", p.Zxid, 0)
+		if s.cfg.Fixes.CleanLogOnSnap {
+			db.rollLog()
+			ls.cleanLogUpTo = p.Zxid
+		}
 	case TRUNC:
 		ls.syncMode = syncModeTRUNC
-		removed, ok := db.truncateLog(p.Zxid)
+		removed, dropped, ok := db.truncateLog(p.Zxid)
 		if !ok {
 			s.note("Not able to truncate the log " + p.Zxid.String() + ": exit QUORUM_PACKET_ERROR")
 			s.w.Crash(s.nid)
 			return
+		}
+		if dropped > 0 {
+			s.record(&SnapshotsDropped{Sid: s.sid, Above: p.Zxid, Files: dropped})
 		}
 		s.record(&Truncated{Sid: s.sid, Zxid: p.Zxid, Removed: removed})
 		db.tree.LastProcessedZxid = p.Zxid
@@ -316,6 +324,11 @@ func (s *Server) onNewLeader(p *QuorumPacket) {
 // learnerNewLeaderPersisted: the NEWLEADER fsync completed: currentEpoch, then the ACK.
 func (s *Server) learnerNewLeaderPersisted() {
 	ls := s.learner
+	if ls.cleanLogUpTo > 0 { // Fixes.CleanLogOnSnap: the snapshot is on disk now
+		removed := s.db.removeLogsUpTo(ls.cleanLogUpTo)
+		s.record(&LogCleaned{Sid: s.sid, UpTo: ls.cleanLogUpTo, Files: removed})
+		ls.cleanLogUpTo = 0
+	}
 	s.setCurrentEpoch(ls.newEpoch)
 	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
 	for len(ls.buffered) > 0 && s.learner == ls && ls.blockedToken == 0 {

@@ -205,6 +205,36 @@ type Truncated struct {
 	Removed int
 }
 
+// LogCleaned: a learner synced by SNAP deleted its log files up to UpTo (Fixes.CleanLogOnSnap).
+type LogCleaned struct {
+	Sid   int64
+	UpTo  Zxid
+	Files int
+}
+
+func (r *LogCleaned) TypeName() string { return "LogCleaned" }
+func (r *LogCleaned) AppendTo(b []byte) []byte {
+	b = append(b, "log files up to "...)
+	b = r.UpTo.AppendTo(b)
+	b = append(b, " deleted: "...)
+	return strconv.AppendInt(b, int64(r.Files), 10)
+}
+
+// SnapshotsDropped: a TRUNC deleted the snapshots above its zxid (Fixes.DropSnapshotsOnTrunc).
+type SnapshotsDropped struct {
+	Sid   int64
+	Above Zxid
+	Files int
+}
+
+func (r *SnapshotsDropped) TypeName() string { return "SnapshotsDropped" }
+func (r *SnapshotsDropped) AppendTo(b []byte) []byte {
+	b = append(b, "snapshots above "...)
+	b = r.Above.AppendTo(b)
+	b = append(b, " deleted: "...)
+	return strconv.AppendInt(b, int64(r.Files), 10)
+}
+
 func (r *Truncated) TypeName() string { return "Truncated" }
 func (r *Truncated) AppendTo(b []byte) []byte {
 	b = append(b, "truncate to "...)

@@ -29,6 +29,10 @@ type SyncDecision struct {
 	Branch       string         // which branch decided, same wording as the vectors' "branch" field
 }
 
+// FixBranchOwnProposals is the branch of a decision that Fixes.KeepOwnProposals changed
+// from TRUNC to DIFF (not ZooKeeper).
+const FixBranchOwnProposals = "fix: the peer holds this leader's own proposals -> DIFF, not TRUNC"
+
 // Sync modes, as SyncDecision.Mode and the vectors' "outcome" spell them.
 const (
 	syncModeDIFF      = "DIFF"

@@ -117,6 +117,19 @@ func (db *zkDatabase) append(txn *Txn) {
 	db.sinceSnap++
 }
 
+// removeLogsUpTo deletes the log files named at or below zxid (Fixes.CleanLogOnSnap, after
+// a rollLog: the current file is newer) and returns how many it deleted.
+func (db *zkDatabase) removeLogsUpTo(zxid Zxid) int {
+	n := 0
+	for _, f := range db.logFiles() {
+		if fileZxid(f, logPrefix) <= zxid && f != db.curLog {
+			db.disk.Remove(f)
+			n++
+		}
+	}
+	return n
+}
+
 // rollLog mirrors ZKDatabase.rollLog: the next append starts a new file.
 func (db *zkDatabase) rollLog() { db.curLog = "" }
 
@@ -203,10 +216,10 @@ func (db *zkDatabase) lastLoggedZxid() Zxid {
 // truncateLog mirrors ZKDatabase.truncateLog / FileTxnLog.truncate: cut the log after zxid
 // (durably, at once), delete later files, then reload the database from disk. It reports
 // false when there is no log to truncate (Learner then exits with QUORUM_PACKET_ERROR).
-func (db *zkDatabase) truncateLog(zxid Zxid) (removed int, ok bool) {
+func (db *zkDatabase) truncateLog(zxid Zxid) (removed, droppedSnaps int, ok bool) {
 	files := db.logFiles()
 	if len(files) == 0 {
-		return 0, false
+		return 0, 0, false
 	}
 	for _, f := range files {
 		recs, _ := db.disk.Records(f)
@@ -224,9 +237,17 @@ func (db *zkDatabase) truncateLog(zxid Zxid) (removed int, ok bool) {
 			db.disk.Truncate(f, keep)
 		}
 	}
-	// FileTxnSnapLog.truncateLog leaves the snapshots alone.
+	// FileTxnSnapLog.truncateLog leaves the snapshots alone (unless fixed: see Fixes).
+	if db.cfg.Fixes.DropSnapshotsOnTrunc {
+		for _, f := range db.snapFiles() {
+			if fileZxid(f, snapPrefix) > zxid {
+				db.disk.Remove(f)
+				droppedSnaps++
+			}
+		}
+	}
 	db.loadDataBase()
-	return removed, true
+	return removed, droppedSnaps, true
 }
 
 // txnLogSizeLimit mirrors ZKDatabase.calculateTxnLogSizeLimit: the latest snapshot file's

@@ -25,6 +25,7 @@ func init() {
 		"config":      {check: checkConfig},
 		"disk":        {opts: []string{"policy"}, check: checkDisk},
 		"mutant":      {check: checkMutant},
+		"fix":         {check: checkFix},
 		"start":       {opts: []string{"stagger"}, check: checkStart},
 		"crash":       {check: checkServers},
 		"restart":     {check: checkServers},
@@ -78,7 +79,7 @@ func check(s *Script) error {
 				return &Error{s.File, c.Line, "ensemble given twice"}
 			}
 			seenEnsemble = true
-		case "config", "disk", "mutant", "seed":
+		case "config", "disk", "mutant", "fix", "seed":
 			if seenStart {
 				return &Error{s.File, c.Line, c.Name + " must come before the first start"}
 			}
@@ -101,7 +102,7 @@ func check(s *Script) error {
 }
 
 func knownCommands() string {
-	return "ensemble seed config disk mutant start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register discover watchconfig workload"
+	return "ensemble seed config disk mutant fix start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register discover watchconfig workload"
 }
 
 func contains(list []string, s string) bool {
@@ -286,6 +287,19 @@ func checkMutant(s *Script, c *Command, _ map[string]bool) error {
 	var m model.Mutants
 	for _, a := range c.Args {
 		if err := m.Set(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkFix(s *Script, c *Command, _ map[string]bool) error {
+	if len(c.Args) == 0 {
+		return fmt.Errorf("fix needs a name (known: %s)", strings.Join(model.FixNames, " "))
+	}
+	var f model.Fixes
+	for _, a := range c.Args {
+		if err := f.Set(a); err != nil {
 			return err
 		}
 	}

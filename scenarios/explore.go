@@ -31,6 +31,7 @@ type ExploreConfig struct {
 	Clients  int      // workload clients (default 3; negative: no workload)
 	Rate     float64  // operations per second per client (default 10)
 	Mutants  []string // ZooKeeper bugs switched back on (model.MutantNames)
+	Fixes    []string // proposed fixes switched on (model.FixNames)
 }
 
 func (c *ExploreConfig) normalize() {
@@ -69,6 +70,12 @@ func (c ExploreConfig) Validate() error {
 			return err
 		}
 	}
+	var f model.Fixes
+	for _, name := range c.Fixes {
+		if err := f.Set(name); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -90,6 +97,9 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 	fmt.Fprintf(&b, "ensemble %d\nseed %d\n", n, seed)
 	for _, m := range cfg.Mutants {
 		fmt.Fprintf(&b, "mutant %s\n", m)
+	}
+	for _, f := range cfg.Fixes {
+		fmt.Fprintf(&b, "fix %s\n", f)
 	}
 	// Half the schedules snapshot and roll their logs often (SNAP and txn-log syncs, log
 	// files with holes); a quarter keep or tear what was not synced when a server crashes.

@@ -210,6 +210,13 @@ func (r *runner) exec(c *Command) error {
 			}
 		}
 		return nil
+	case "fix":
+		for _, a := range c.Args {
+			if err := r.mcfg.Fixes.Set(a); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if err := r.build(); err != nil {
 		return err

@@ -4,8 +4,12 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"zabsim/checker"
+	"zabsim/model"
 
 	"zabsim/sim"
 )
@@ -346,5 +350,63 @@ func TestFindingsHoldAcrossSeeds(t *testing.T) {
 				t.Errorf("%s seed %d fails:\n%s", name, seed, res.Summary())
 			}
 		}
+	}
+}
+
+// The proposed fixes remove what each finding shows: with its `fix` line, a finding's
+// schedule runs without a single violation.
+func TestFixesRemoveTheFindings(t *testing.T) {
+	for name, fix := range map[string]string{"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846"} {
+		src, err := library.ReadFile("library/" + name + ".zab")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixed := strings.Replace(string(src), "\nstart all\n", "\nfix "+fix+"\nstart all\n", 1)
+		for seed := uint64(1); seed <= 3; seed++ {
+			s, err := Parse(name+"-fixed.zab", fixed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(s, Options{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Violations) > 0 {
+				t.Errorf("%s with fix %s, seed %d:\n%s", name, fix, seed, res.Summary())
+			}
+		}
+	}
+}
+
+// The checker accepts a DIFF that the own-proposals fix made only when its condition holds:
+// the peer's zxid is one of the leader's proposals of this epoch.
+func TestCheckerJudgesTheOwnProposalsFix(t *testing.T) {
+	src, _ := library.ReadFile("library/stale-ack-trunc.zab")
+	s, err := Parse("f.zab", strings.Replace(string(src), "\nstart all\n", "\nfix stale-ack\nstart all\n", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := slices.Clone(res.World.Trace().Records())
+	k := slices.IndexFunc(recs, func(r sim.Record) bool {
+		d, ok := r.Data.(*model.SyncDecided)
+		return ok && d.Branch == model.FixBranchOwnProposals
+	})
+	if k < 0 {
+		t.Fatal("no sync decided by the fix")
+	}
+	opts := checker.OptionsFor(*res.Ensemble.Cfg)
+	if vs := checker.Check(recs, opts); len(vs) > 0 {
+		t.Fatalf("the fixed run: %v", vs)
+	}
+	m := *recs[k].Data.(*model.SyncDecided)
+	m.PeerLastZxid = model.MakeZxid(1, 40) // a zxid the leader never proposed
+	recs[k].Data = &m
+	vs := checker.Check(recs, opts)
+	if len(vs) == 0 || vs[0].Check != checker.CheckSyncDecision || !strings.Contains(vs[0].Detail, "is not one of the leader's own proposals") {
+		t.Fatalf("violations %v, want sync-decision: not one of the leader's own proposals", vs)
 	}
 }

@@ -58,6 +58,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	clients := fs.Int("clients", 3, "")
 	rate := fs.Float64("rate", 10, "")
 	mutant := fs.String("mutant", "", "")
+	fix := fs.String("fix", "", "")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "")
 	shard := fs.String("shard", "1/1", "")
 	out := fs.String("out", "explore-failures", "")
@@ -81,6 +82,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if *mutant != "" {
 		cfg.Mutants = strings.Split(*mutant, ",")
+	}
+	if *fix != "" {
+		cfg.Fixes = strings.Split(*fix, ",")
 	}
 	switch {
 	case *seeds < 1:
