@@ -288,6 +288,7 @@ func TestExplore(t *testing.T) {
 		{[]string{"--duration", "soon"}, `--duration "soon": want a positive duration like 20s`},
 		{[]string{"--shard", "3/2"}, `--shard "3/2": want i/n with 1 <= i <= n`},
 		{[]string{"--mutant", "ZK-1"}, `unknown mutant "ZK-1"`},
+		{[]string{"--fix", "everything"}, `unknown fix "everything"`},
 		{[]string{"--servers", "20"}, "servers=20: explore supports 1 to 9 servers"},
 		{[]string{"--jobs", "0"}, "--jobs 0: want at least 1"},
 		{[]string{"extra"}, `explore takes flags only, not "extra"`},
