@@ -25,13 +25,14 @@ import (
 
 // ExploreConfig describes the schedules Generate writes. Zero fields take the defaults.
 type ExploreConfig struct {
-	Servers  int      // voting servers (default 5)
-	Duration sim.Time // the fault window (default 20s)
-	Gap      sim.Time // mean time between faults (default 800ms)
-	Clients  int      // workload clients (default 3; negative: no workload)
-	Rate     float64  // operations per second per client (default 10)
-	Mutants  []string // ZooKeeper bugs switched back on (model.MutantNames)
-	Fixes    []string // proposed fixes switched on (model.FixNames)
+	Servers   int      // voting servers (default 5)
+	Observers int      // observers after them (default 0)
+	Duration  sim.Time // the fault window (default 20s)
+	Gap       sim.Time // mean time between faults (default 800ms)
+	Clients   int      // workload clients (default 3; negative: no workload)
+	Rate      float64  // operations per second per client (default 10)
+	Mutants   []string // ZooKeeper bugs switched back on (model.MutantNames)
+	Fixes     []string // proposed fixes switched on (model.FixNames)
 }
 
 func (c *ExploreConfig) normalize() {
@@ -57,6 +58,9 @@ func (c ExploreConfig) Validate() error {
 	c.normalize()
 	if c.Servers > 9 {
 		return fmt.Errorf("servers=%d: explore supports 1 to 9 servers", c.Servers)
+	}
+	if c.Observers < 0 || c.Observers > 5 {
+		return fmt.Errorf("observers=%d: explore supports 0 to 5 observers", c.Observers)
 	}
 	if c.Duration > 3600*sim.Second {
 		return fmt.Errorf("duration=%s: at most 1h of faults", c.Duration)
@@ -91,10 +95,14 @@ func exploreStream(seed uint64) *rand.Rand {
 func Generate(seed uint64, cfg ExploreConfig) string {
 	cfg.normalize()
 	rng := exploreStream(seed)
-	n := cfg.Servers
+	n := cfg.Servers + cfg.Observers // faults hit observers too
 	var b strings.Builder
 	fmt.Fprintf(&b, "# zabsim explore: the random fault schedule of seed %d.\n", seed)
-	fmt.Fprintf(&b, "ensemble %d\nseed %d\n", n, seed)
+	if cfg.Observers > 0 {
+		fmt.Fprintf(&b, "ensemble %d observers=%d\nseed %d\n", cfg.Servers, cfg.Observers, seed)
+	} else {
+		fmt.Fprintf(&b, "ensemble %d\nseed %d\n", cfg.Servers, seed)
+	}
 	for _, m := range cfg.Mutants {
 		fmt.Fprintf(&b, "mutant %s\n", m)
 	}
@@ -224,7 +232,7 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 			fmt.Fprintf(&b, "write %d via=%d nowait\n", 1+rng.IntN(5), s)
 		}
 	}
-	mcfg := model.Config{Servers: n}
+	mcfg := model.Config{Servers: cfg.Servers, Observers: cfg.Observers}
 	mcfg.Normalize()
 	bound := checker.LivenessBound(checker.OptionsFor(mcfg))
 	quiet := (bound/sim.Second + 10) * sim.Second

@@ -34,6 +34,26 @@ func TestGenerateIsDeterministicAndRuns(t *testing.T) {
 			t.Errorf("seed %d fails %s on a correct model: %s\n%s", seed, c, d, src)
 		}
 	}
+	// With observers: they are in the ensemble line and take faults like the voters.
+	obs := ExploreConfig{Servers: 3, Observers: 2, Duration: 10 * sim.Second}
+	hitObserver := false
+	for seed := uint64(1); seed <= 5; seed++ {
+		src := Generate(seed, obs)
+		if !strings.Contains(src, "ensemble 3 observers=2\n") {
+			t.Fatalf("seed %d with observers:\n%s", seed, src)
+		}
+		hitObserver = hitObserver || strings.Contains(src, "crash 4\n") || strings.Contains(src, "crash 5\n")
+		res, err := RunSource("o.zab", src)
+		if err != nil {
+			t.Fatalf("seed %d with observers: %v", seed, err)
+		}
+		if c, d := Failure(res); c != "" {
+			t.Errorf("seed %d with observers fails %s: %s", seed, c, d)
+		}
+	}
+	if !hitObserver {
+		t.Error("no observer crashed in 5 schedules")
+	}
 	for _, k := range []string{"crash", "restart", "pause", "resume", "partition", "clog", "heal", "write", "workload"} {
 		if !kinds[k] {
 			t.Errorf("no %s line in 30 schedules", k)
@@ -91,6 +111,7 @@ func TestExploreConfig(t *testing.T) {
 	}{
 		{ExploreConfig{Servers: 12}, "servers=12: explore supports 1 to 9 servers"},
 		{ExploreConfig{Clients: 101}, "clients=101: at most 100"},
+		{ExploreConfig{Observers: 6}, "observers=6: explore supports 0 to 5 observers"},
 		{ExploreConfig{Mutants: []string{"ZK-1"}}, `unknown mutant "ZK-1"`},
 	} {
 		if err := tc.cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {

@@ -55,6 +55,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	first := fs.Uint64("first", 1, "")
 	duration := fs.String("duration", "20s", "")
 	servers := fs.Int("servers", 5, "")
+	observers := fs.Int("observers", 0, "")
 	clients := fs.Int("clients", 3, "")
 	rate := fs.Float64("rate", 10, "")
 	mutant := fs.String("mutant", "", "")
@@ -76,7 +77,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil || d <= 0 {
 		return 2, &exitError{fmt.Sprintf("--duration %q: want a positive duration like 20s", *duration)}
 	}
-	cfg := scenarios.ExploreConfig{Servers: *servers, Duration: d, Clients: *clients, Rate: *rate}
+	cfg := scenarios.ExploreConfig{Servers: *servers, Observers: *observers, Duration: d, Clients: *clients, Rate: *rate}
 	if *clients == 0 {
 		cfg.Clients = -1 // no workload
 	}

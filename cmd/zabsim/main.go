@@ -44,7 +44,7 @@ explore flags:
   --seeds N             how many schedules (default 1000), seeds --first.. (default 1)
   --duration D          the fault window of each schedule (default 20s); then every fault is
                         healed and the run stays quiet past the liveness bound
-  --servers N           voting servers (default 5)
+  --servers N           voting servers (default 5), --observers K observers after them (default 0)
   --clients N           workload clients (default 3, 0 for none), --rate R calls/s each (default 10)
   --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845)
   --fix F[,F]           switch proposed fixes on (ZK-1549, stale-ack, ZK-2846: README "Findings")
