@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -200,6 +201,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stdout, "explored %d %s (seeds %d-%d, shard %s) in %.1fs, %.0f/s, %s virtual, %d events: %d failing\n",
 		rep.Schedules, noun, *first, *first+uint64(*seeds)-1, *shard, rep.Seconds, float64(rep.Schedules)/max(rep.Seconds, 1e-9),
 		time.Duration(rep.VirtualNs).Round(time.Second), rep.Events, rep.Failing)
+	if rep.Failing > 1 {
+		fmt.Fprintf(stdout, "by check: %s\n", byCheck(rep.Failures))
+	}
 	return code, nil
 }
 
@@ -296,4 +300,22 @@ func countLines(src string) int {
 		}
 	}
 	return n
+}
+
+// byCheck counts the failures per check, most frequent first: "ProcessConsistency 9, Liveness 1".
+func byCheck(fs []exploreFailure) string {
+	n := map[string]int{}
+	var checks []string
+	for _, f := range fs {
+		if n[f.Check] == 0 {
+			checks = append(checks, f.Check)
+		}
+		n[f.Check]++
+	}
+	slices.SortStableFunc(checks, func(a, b string) int { return n[b] - n[a] })
+	var parts []string
+	for _, c := range checks {
+		parts = append(parts, fmt.Sprintf("%s %d", c, n[c]))
+	}
+	return strings.Join(parts, ", ")
 }

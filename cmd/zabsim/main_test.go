@@ -363,3 +363,10 @@ func readmeOutput(t *testing.T, command string) (readme, output string) {
 	block := text[start+len(command)+1:]
 	return text, block[:strings.Index(block, "```")]
 }
+
+func TestByCheck(t *testing.T) {
+	got := byCheck([]exploreFailure{{Check: "Liveness"}, {Check: "ProcessConsistency"}, {Check: "ProcessConsistency"}, {Check: "StaleRead"}})
+	if want := "ProcessConsistency 2, Liveness 1, StaleRead 1"; got != want {
+		t.Errorf("byCheck = %q, want %q", got, want)
+	}
+}
