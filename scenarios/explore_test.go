@@ -137,3 +137,13 @@ func BenchmarkExplore(b *testing.B) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(60/(b.Elapsed().Seconds()/float64(b.N)), "schedules/min/core")
 }
+
+// A schedule whose line is refused at run time (a server went down on its own) is a
+// finding of its own, reported unshrunk, not the end of the exploration.
+func TestExploreRunError(t *testing.T) {
+	f, _, _, err := exploreSource(9, "ensemble 3\nseed 9\nstart all\nawait leader\ncrash 1\ncrash 1\n", 10)
+	if err != nil || f == nil || f.Check != CheckRunError || f.Shrunk != f.Original ||
+		!strings.Contains(f.Detail, "seed-9.zab:6: crash 1: server 1 is not running") {
+		t.Fatalf("finding %+v, err %v", f, err)
+	}
+}
