@@ -5,6 +5,7 @@
 //	zabsim report TRACE --out DIR
 //	zabsim explore [--seeds N] [--first S] [--duration D] [--mutant M] [--jobs J] [--shard i/n] [--out DIR]
 //	zabsim shrink FILE [--out FILE] [--runs N]
+//	zabsim bench [--seconds N] [--jobs J]
 //
 // Exit status: 0 every expectation and check held, 1 one failed, 2 bad input.
 package main
@@ -32,6 +33,7 @@ usage:
   zabsim report TRACE --out DIR     pictures and a summary from a saved trace (--trace)
   zabsim explore [flags]            random fault schedules, each checked; failures shrunk to files
   zabsim shrink FILE [flags]        shrink a failing scenario to the lines that still fail its check
+  zabsim bench [--seconds 5] [--jobs J]   this machine's speed: the library, then explored schedules
 
 run flags:
   --seed N              seed of the run (default: the file's seed line, else 1): same scenario + seed = same run
@@ -89,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdExplore(args[1:], stdout, stderr)
 	case "shrink":
 		code, err = cmdShrink(args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

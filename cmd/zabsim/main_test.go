@@ -370,3 +370,14 @@ func TestByCheck(t *testing.T) {
 		t.Errorf("byCheck = %q, want %q", got, want)
 	}
 }
+
+// bench prints the library's and explore's speed; bad flags exit 2.
+func TestBench(t *testing.T) {
+	code, out, errs := runCLI("bench", "--seconds", "0.3")
+	if code != 0 || !strings.HasPrefix(out, "library: ") || !strings.Contains(out, "\nexplore: ") || !strings.Contains(out, "schedules/s") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runCLI("bench", "--seconds", "0"); code != 2 || !strings.Contains(errs, "--seconds 0: want more than 0") {
+		t.Errorf("exit %d %q", code, errs)
+	}
+}
