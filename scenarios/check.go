@@ -281,25 +281,22 @@ func checkDisk(s *Script, c *Command, _ map[string]bool) error {
 }
 
 func checkMutant(s *Script, c *Command, _ map[string]bool) error {
-	if len(c.Args) == 0 {
-		return fmt.Errorf("mutant needs a name (known: %s)", strings.Join(model.MutantNames, " "))
-	}
 	var m model.Mutants
-	for _, a := range c.Args {
-		if err := m.Set(a); err != nil {
-			return err
-		}
-	}
-	return nil
+	return checkSwitches(c, model.MutantNames, m.Set)
 }
 
 func checkFix(s *Script, c *Command, _ map[string]bool) error {
-	if len(c.Args) == 0 {
-		return fmt.Errorf("fix needs a name (known: %s)", strings.Join(model.FixNames, " "))
-	}
 	var f model.Fixes
+	return checkSwitches(c, model.FixNames, f.Set)
+}
+
+// checkSwitches checks a `mutant` or `fix` line: one or more names that set accepts.
+func checkSwitches(c *Command, known []string, set func(string) error) error {
+	if len(c.Args) == 0 {
+		return fmt.Errorf("%s needs a name (known: %s)", c.Name, strings.Join(known, " "))
+	}
 	for _, a := range c.Args {
-		if err := f.Set(a); err != nil {
+		if err := set(a); err != nil {
 			return err
 		}
 	}

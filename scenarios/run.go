@@ -204,19 +204,9 @@ func (r *runner) exec(c *Command) error {
 	case "seed":
 		return nil // the caller chose the seed (Script.Seed is its default)
 	case "mutant":
-		for _, a := range c.Args {
-			if err := r.mcfg.Mutants.Set(a); err != nil {
-				return err
-			}
-		}
-		return nil
+		return checkSwitches(c, model.MutantNames, r.mcfg.Mutants.Set)
 	case "fix":
-		for _, a := range c.Args {
-			if err := r.mcfg.Fixes.Set(a); err != nil {
-				return err
-			}
-		}
-		return nil
+		return checkSwitches(c, model.FixNames, r.mcfg.Fixes.Set)
 	}
 	if err := r.build(); err != nil {
 		return err
