@@ -87,8 +87,8 @@ func clientRun(tb testing.TB, checked bool) (int, []Violation) {
 		return w.Trace().Len(), nil
 	}
 	vs := c.Finish(w.Now())
-	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Operations < 3000 || lin.Reads != 0 {
-		tb.Fatalf("linearizability %s on %d operations", lin.Outcome, lin.Operations)
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Operations < 3000 || lin.Reads != 0 || lin.Witnessed != lin.Paths {
+		tb.Fatalf("linearizability %+v", lin)
 	}
 	return w.Trace().Len(), vs
 }

@@ -288,9 +288,9 @@ type LinearizabilityResult struct {
 	// entered G, or entered it without effect: no operation could have seen them.
 	Vanished int
 	Reads    int // of them, reads
-	// Sequential counts the paths decided without porcupine's search: their operations
-	// never overlap in time, and replayed in that order they are legal.
-	Sequential int
+	// Witnessed counts the paths decided without porcupine's search: the order of their
+	// operations' zxids is a linearization (see witnessOk).
+	Witnessed int
 	// Illegal lists the paths found not linearizable and Unknown those whose check timed
 	// out, sorted; Excluded the paths left out of scope (see the package notes).
 	Illegal, Unknown, Excluded []string
@@ -500,12 +500,12 @@ func (c *Checker) checkLinearizability() {
 	if budget <= 0 {
 		budget = defaultLinTimeout
 	}
-	// Paths whose operations never overlap in time are decided by replaying them in order;
-	// porcupine searches the others (and any the replay finds illegal, for its report).
+	// A path whose zxid order is a linearization is linearizable; porcupine searches the
+	// others (the illegal ones among them, for its verdict and its report).
 	var search [][]*linOp
 	for _, ops := range cl.linPaths {
-		if sequentialOk(ops) {
-			res.Sequential++
+		if witnessOk(ops) {
+			res.Witnessed++
 		} else {
 			search = append(search, ops)
 		}
@@ -545,19 +545,37 @@ func (c *Checker) checkLinearizability() {
 	cl.lin = res
 }
 
-// sequentialOk reports whether one path's operations, none of which overlaps another in
-// time, take the znode through legal steps in that order. For such a history real time
-// fixes the only possible linearization, so this is porcupine's verdict without the search
-// (porcupine orders a call before a return at the same instant: those overlap). An open
-// operation (no return) overlaps everything after its call: that path is searched.
-func sequentialOk(ops []*linOp) bool {
-	byCall := slices.Clone(ops)
-	slices.SortStableFunc(byCall, func(a, b *linOp) int { return cmp.Compare(a.call, b.call) })
-	st := ZnodeState{}
-	for k, op := range byCall {
-		if op.ret < 0 || (k > 0 && op.call <= byCall[k-1].ret) {
+// witnessOk reports whether the order of one path's operations by zxid (a write at its txn,
+// a read after the writes of the zxid it was served at) is a linearization: it respects real
+// time (no operation returned before one placed earlier was called; porcupine orders a call
+// before a return at the same instant, so those overlap) and every step is legal. ZooKeeper
+// commits writes in zxid order, so in a correct run it is, and a witness is proof: porcupine's
+// search, exponential at worst, is left for the paths without one. O(n log n).
+func witnessOk(ops []*linOp) bool {
+	w := slices.Clone(ops)
+	slices.SortStableFunc(w, func(a, b *linOp) int {
+		if c := cmp.Compare(a.out.Zxid, b.out.Zxid); c != 0 {
+			return c
+		}
+		switch {
+		case a.read == b.read:
+			return 0
+		case b.read:
+			return -1
+		}
+		return 1
+	})
+	minRet := sim.Time(math.MaxInt64) // the earliest return among the operations after w[k]
+	for k := len(w) - 1; k >= 0; k-- {
+		if minRet < w[k].call {
 			return false
 		}
+		if w[k].ret >= 0 { // no return: +infinity
+			minRet = min(minRet, w[k].ret)
+		}
+	}
+	st := ZnodeState{}
+	for _, op := range w {
 		ok, next := ZnodeStep(st, op.in, op.out)
 		if !ok {
 			return false

@@ -212,9 +212,9 @@ func TestLinearizabilityUnknown(t *testing.T) {
 		`client 1000's create("init") -> OK`)
 }
 
-// A path whose operations never overlap is decided by replaying them in order: legal, it
-// needs no search; illegal, it still goes to porcupine and is reported as any other.
-func TestSequentialPaths(t *testing.T) {
+// A path whose zxid order is a linearization needs no search; one without, illegal here, goes
+// to porcupine and is reported as any other.
+func TestWitnessedPaths(t *testing.T) {
 	recs := hard(0) // create /h, then create /h again (OK both times), one after the other
 	c := New(Options{})
 	for i := range recs[:len(recs)-2] { // up to the first create's return
@@ -223,8 +223,8 @@ func TestSequentialPaths(t *testing.T) {
 	if vs := c.Finish(recs[len(recs)-1].At); len(vs) > 0 {
 		t.Fatalf("violations:\n%s", vsText(vs))
 	}
-	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Paths != 1 || lin.Sequential != 1 {
-		t.Fatalf("one create: linearizability %+v, want Ok with its path sequential", lin)
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Paths != 1 || lin.Witnessed != 1 {
+		t.Fatalf("one create: linearizability %+v, want Ok with its path witnessed", lin)
 	}
 	c = New(Options{})
 	for i := range recs {
@@ -232,7 +232,45 @@ func TestSequentialPaths(t *testing.T) {
 	}
 	vs := c.Finish(recs[len(recs)-1].At)
 	mustOnly(t, vs, CheckLinearizability, `client 999's create("again") -> OK on /h`, "of the 2 operations on /h")
-	if lin := c.Linearizability(); lin.Outcome != porcupine.Illegal || lin.Sequential != 0 {
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Illegal || lin.Witnessed != 0 {
 		t.Fatalf("two creates: linearizability %+v, want Illegal, searched", lin)
+	}
+}
+
+// When the zxid order is not a linearization but another order is, porcupine finds it: two
+// deletes of a missing node answered NoNode commute, so the later-zxid one may come first.
+func TestWitnessFallsBackToPorcupine(t *testing.T) {
+	b := &trace{}
+	b.start(1)
+	b.state(1, model.LEADING, model.PhaseBroadcast, 1)
+	b.tick()
+	call := func(c int64) {
+		b.model(c, &model.ClientCall{Client: c, Session: c, Xid: 1, Server: 1, Op: model.OpDelete, Path: "/x", Version: -1})
+	}
+	ret := func(c int64, z model.Zxid) {
+		b.model(c, &model.ClientReturn{Client: c, Session: c, Xid: 1, Server: 1, Op: model.OpDelete, Path: "/x", Err: model.ErrNoNode, Zxid: z})
+	}
+	z1, z2 := model.MakeZxid(1, 1), model.MakeZxid(1, 2)
+	for k, z := range []model.Zxid{z1, z2} {
+		txn := &model.Txn{Zxid: z, Type: model.OpError, SessionID: int64(1000 + k), Cxid: 1, Err: model.ErrNoNode}
+		b.propose(1, txn)
+		b.logged(1, txn)
+		b.commit(1, txn)
+	}
+	b.tick()
+	call(1000)
+	b.tick()
+	ret(1000, z2) // answered first, at the later zxid
+	b.tick()
+	call(1001)
+	b.tick()
+	ret(1001, z1)
+	c := New(Options{})
+	for i := range b.recs {
+		c.Observe(i, &b.recs[i])
+	}
+	c.Finish(b.at)
+	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Paths != 1 || lin.Witnessed != 0 {
+		t.Fatalf("linearizability %+v, want Ok from porcupine (no witness)", lin)
 	}
 }
