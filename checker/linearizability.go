@@ -47,6 +47,11 @@ import (
 // expiry deletes it), or a sequential create (a lost one leaves a node of unknown name).
 // getChildren is left out (the partition of a path does not see its children).
 //
+// The search. ZooKeeper commits writes in zxid order, so the order of a path's operations by
+// zxid is tried first as a linearization (witnessOk): if it respects real time and every step
+// is legal, the path is linearizable and porcupine is not needed. Porcupine searches the
+// paths without such a witness, which in a correct run are none.
+//
 // Porcupine gets a wall-clock timeout (Options.LinearizabilityTimeout) only so that a
 // pathological history cannot hang a run; the histories of a run are small enough per path
 // that it is never reached in practice. If it is, the outcome is Unknown: neither a pass nor
