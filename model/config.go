@@ -175,10 +175,16 @@ type Mutants struct {
 	// NoFastForward (ZK-2845): a server that leaves LEADING/FOLLOWING keeps its in-memory
 	// database as it was instead of replaying its txn log into it.
 	NoFastForward bool
+	// NoTruncInsideCacheRange (ZK-1154, before 3.3.4): a peer whose zxid the leader never had
+	// but that lies inside the leader's history gets DIFF, not TRUNC to the txn before it.
+	NoTruncInsideCacheRange bool
+	// TruncOffByOne (ZK-1156, before 3.3.4): FileTxnLog.truncate(z) cuts one txn too many,
+	// z itself (a byte count that skipped 0x00 bytes).
+	TruncOffByOne bool
 }
 
 // MutantNames lists the mutants by the ZooKeeper issue that fixed them.
-var MutantNames = []string{"ZK-4643", "ZK-2845"}
+var MutantNames = []string{"ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156"}
 
 // Set switches the mutant called name (a ZooKeeper issue, "ZK-4643") on.
 func (m *Mutants) Set(name string) error {
@@ -187,6 +193,10 @@ func (m *Mutants) Set(name string) error {
 		m.EpochBeforePersist = true
 	case "ZK-2845", "NoFastForward":
 		m.NoFastForward = true
+	case "ZK-1154", "NoTruncInsideCacheRange":
+		m.NoTruncInsideCacheRange = true
+	case "ZK-1156", "TruncOffByOne":
+		m.TruncOffByOne = true
 	default:
 		return fmt.Errorf("unknown mutant %q (known: %v)", name, MutantNames)
 	}

@@ -450,6 +450,8 @@ func (s *Server) syncLearner(h *learnerHandler) {
 		CommittedLog:      db.committedLog,
 		TxnLogSyncEnabled: s.cfg.SnapshotSizeFactor >= 0,
 		ForceSnapSync:     s.cfg.ForceSnapshotSync,
+
+		NoTruncInsideCacheRange: s.cfg.Mutants.NoTruncInsideCacheRange,
 	}
 	var offered []Proposal
 	in.TxnLog = func(start Zxid) []Proposal {

@@ -16,6 +16,8 @@ type SyncInput struct {
 	// nil for an empty iterator. May be nil when TxnLogSyncEnabled is false.
 	TxnLog        func(startZxid Zxid) []Proposal
 	ForceSnapSync bool // zookeeper.forceSnapshotSync
+	// NoTruncInsideCacheRange is the ZK-1154 mutant (Mutants.NoTruncInsideCacheRange).
+	NoTruncInsideCacheRange bool
 }
 
 // SyncDecision is what syncFollower decided, with the values it decided on.
@@ -59,14 +61,15 @@ const (
 // learnerHandlerSync is the part of a LearnerHandler that syncFollower touches: the
 // needOpPacket instance field ("no DIFF/TRUNC queued yet", initially true) and queuedPackets.
 type learnerHandlerSync struct {
-	needOpPacket  bool
-	queuedPackets []QuorumPacket
+	needOpPacket       bool
+	queuedPackets      []QuorumPacket
+	noTruncInsideRange bool // the ZK-1154 mutant
 }
 
 // SyncFollower runs LearnerHandler.syncFollower(peerLastZxid, learnerMaster) on a fresh
 // LearnerHandler (needOpPacket = true, empty queue) against the database state in in.
 func SyncFollower(in SyncInput) SyncDecision {
-	lh := &learnerHandlerSync{needOpPacket: true}
+	lh := &learnerHandlerSync{needOpPacket: true, noTruncInsideRange: in.NoTruncInsideCacheRange}
 	return lh.syncFollower(in)
 }
 
@@ -207,8 +210,9 @@ func (lh *learnerHandlerSync) queueCommittedProposals(itr []Proposal, peerLastZx
 				continue
 			}
 
-			if isPeerNewEpochZxid {
-				// Send diff and fall through if zxid is of a new-epoch
+			if isPeerNewEpochZxid || lh.noTruncInsideRange {
+				// Send diff and fall through if zxid is of a new-epoch (the ZK-1154 mutant: for
+				// any zxid, as before 3.3.4)
 				lh.queueOpPacket(DIFF, lastCommittedZxid)
 				lh.needOpPacket = false
 			} else if packetZxid > peerLastZxid {

@@ -225,7 +225,7 @@ func (db *zkDatabase) truncateLog(zxid Zxid) (removed, droppedSnaps int, ok bool
 		recs, _ := db.disk.Records(f)
 		keep := len(recs)
 		for i, r := range recs {
-			if r.(*Txn).Zxid > zxid {
+			if z := r.(*Txn).Zxid; z > zxid || (db.cfg.Mutants.TruncOffByOne && z == zxid) {
 				keep = i
 				break
 			}
