@@ -189,7 +189,7 @@ var MutantNames = []string{"ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156"}
 // Set switches the mutant called name (a ZooKeeper issue, "ZK-4643") on.
 func (m *Mutants) Set(name string) error {
 	switch name {
-	case "ZK-4643", "ZK-4785", "EpochBeforePersist":
+	case "ZK-4643", "ZK-4785", "ZK-3911", "EpochBeforePersist": // 3911: the same order, 3.5-3.6
 		m.EpochBeforePersist = true
 	case "ZK-2845", "NoFastForward":
 		m.NoFastForward = true
