@@ -15,8 +15,11 @@ import (
 
 // Options are the settings of one run that do not come from the scenario.
 type Options struct {
-	Seed    uint64
-	NoTrace bool // keep only the trace hash (faster, less memory; no JSONL export)
+	Seed uint64
+	// Mutants and Fixes are switched on as if the scenario named them (model.MutantNames,
+	// model.FixNames); Run refuses an unknown name.
+	Mutants, Fixes []string
+	NoTrace        bool // keep only the trace hash (faster, less memory; no JSONL export)
 	// Progress, if set, is called now and then with the virtual time reached.
 	Progress func(virtual sim.Time)
 }
@@ -145,6 +148,16 @@ func (r *runner) build() error {
 	}
 	r.wcfg.Seed = r.opt.Seed
 	r.wcfg.NoTrace = r.opt.NoTrace
+	for _, m := range r.opt.Mutants {
+		if err := r.mcfg.Mutants.Set(m); err != nil {
+			return err
+		}
+	}
+	for _, f := range r.opt.Fixes {
+		if err := r.mcfg.Fixes.Set(f); err != nil {
+			return err
+		}
+	}
 	w, err := sim.NewWorld(r.wcfg)
 	if err != nil {
 		return err

@@ -82,12 +82,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if *clients == 0 {
 		cfg.Clients = -1 // no workload
 	}
-	if *mutant != "" {
-		cfg.Mutants = strings.Split(*mutant, ",")
-	}
-	if *fix != "" {
-		cfg.Fixes = strings.Split(*fix, ",")
-	}
+	cfg.Mutants, cfg.Fixes = splitList(*mutant), splitList(*fix)
 	switch {
 	case *seeds < 1:
 		return 2, &exitError{fmt.Sprintf("--seeds %d: want at least 1", *seeds)}

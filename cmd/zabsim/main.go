@@ -1,7 +1,7 @@
 // Command zabsim runs ZooKeeper replication scenarios on a deterministic simulator.
 //
 //	zabsim list
-//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism]
+//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism] [--mutant M] [--fix F]
 //	zabsim report TRACE --out DIR
 //	zabsim explore [--seeds N] [--first S] [--duration D] [--mutant M] [--jobs J] [--shard i/n] [--out DIR]
 //	zabsim shrink FILE [--out FILE] [--runs N]
@@ -41,6 +41,8 @@ run flags:
   --trace FILE          write the trace as JSON Lines
   --report DIR          write DIR/index.md and timeline pictures (PNG, SVG, Mermaid)
   --check-determinism   run twice and report the first record where the runs differ
+  --mutant M[,M]        switch known ZooKeeper bugs back on, as a mutant line would
+  --fix F[,F]           switch proposed fixes on (README "Findings"), as a fix line would
 
 explore flags:
   --seeds N             how many schedules (default 1000), seeds --first.. (default 1)
@@ -142,6 +144,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	traceFile := fs.String("trace", "", "")
 	determinism := fs.Bool("check-determinism", false, "")
 	reportDir := fs.String("report", "", "")
+	mutants := fs.String("mutant", "", "")
+	fixes := fs.String("fix", "", "")
 	flags, pos := splitFlags(args, map[string]bool{"json": true, "check-determinism": true})
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"run: " + err.Error()}
@@ -158,7 +162,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if script.HasSeed && !explicit {
 		*seed = script.Seed // the file's own `seed N` line
 	}
-	opt := scenarios.Options{Seed: *seed, Progress: progress(stderr, script.Name)}
+	opt := scenarios.Options{Seed: *seed, Progress: progress(stderr, script.Name),
+		Mutants: splitList(*mutants), Fixes: splitList(*fixes)}
 	res, err := scenarios.Run(script, opt)
 	if err != nil {
 		return 2, err
@@ -168,7 +173,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		code = 1
 	}
 	if *determinism {
-		second, err := scenarios.Run(script, scenarios.Options{Seed: *seed})
+		second, err := scenarios.Run(script, scenarios.Options{Seed: *seed, Mutants: opt.Mutants, Fixes: opt.Fixes})
 		if err != nil {
 			return 2, err
 		}
@@ -248,4 +253,12 @@ func progress(stderr io.Writer, name string) func(sim.Time) {
 			fmt.Fprintf(stderr, "zabsim: %s: %s virtual after %s\n", name, v, now.Sub(start).Round(time.Second))
 		}
 	}
+}
+
+// splitList splits a comma-separated flag value ("" is none).
+func splitList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
 }

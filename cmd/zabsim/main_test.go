@@ -381,3 +381,21 @@ func TestBench(t *testing.T) {
 		t.Errorf("exit %d %q", code, errs)
 	}
 }
+
+// run --fix and --mutant act as the scenario's own lines would; unknown names exit 2.
+func TestRunFixAndMutantFlags(t *testing.T) {
+	if code, out, _ := runCLI("run", "stale-ack-trunc"); code != 0 || !strings.Contains(out, "LeaderLogCompleteness (expected)") {
+		t.Fatalf("stale-ack-trunc: exit %d\n%s", code, out)
+	}
+	code, out, _ := runCLI("run", "stale-ack-trunc", "--fix", "stale-ack")
+	if code != 1 || !strings.Contains(out, "violations:\n  none") {
+		t.Errorf("with --fix stale-ack: exit %d (want 1: the expected violation is gone)\n%s", code, out)
+	}
+	code, out, _ = runCLI("run", "leader-crash-trunc", "--mutant", "ZK-1156")
+	if code != 1 || !strings.Contains(out, "CommittedLogDurability") {
+		t.Errorf("with --mutant ZK-1156: exit %d\n%s", code, out)
+	}
+	if code, _, errs := runCLI("run", "leader-crash-trunc", "--fix", "nope"); code != 2 || !strings.Contains(errs, `unknown fix "nope"`) {
+		t.Errorf("unknown fix: exit %d %q", code, errs)
+	}
+}
