@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"zabsim/reports"
@@ -21,13 +23,15 @@ import (
 
 // exploreReport is the --json output of zabsim explore.
 type exploreReport struct {
-	First     uint64           `json:"first_seed"`
-	Schedules int              `json:"schedules"`
-	Failing   int              `json:"failing"`
-	Events    uint64           `json:"events"`
-	VirtualNs int64            `json:"virtual_ns"`
-	Seconds   float64          `json:"wall_seconds"`
-	Failures  []exploreFailure `json:"failures"`
+	First     uint64  `json:"first_seed"`
+	Schedules int     `json:"schedules"`
+	Failing   int     `json:"failing"`
+	Events    uint64  `json:"events"`
+	VirtualNs int64   `json:"virtual_ns"`
+	Seconds   float64 `json:"wall_seconds"`
+	// Interrupted: Ctrl-C stopped the exploration; Schedules counts those that ran.
+	Interrupted bool             `json:"interrupted,omitempty"`
+	Failures    []exploreFailure `json:"failures"`
 }
 
 type exploreFailure struct {
@@ -47,6 +51,15 @@ type outcome struct {
 	events  uint64
 	virtual sim.Time
 	err     error
+	skipped bool // not run: the exploration was interrupted
+}
+
+// interrupts delivers the process's interrupts (Ctrl-C) until release is called; a test
+// replaces it.
+var interrupts = func() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	return ch, func() { signal.Stop(ch); close(ch) }
 }
 
 func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
@@ -112,11 +125,21 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 
 	// Workers take seeds in order; the printer reports them in seed order as they complete.
+	// An interrupt (Ctrl-C) stops the workers taking new seeds: the summary covers the
+	// schedules that ran.
 	results := make([]outcome, len(list))
 	done := make([]bool, len(list))
 	var mu sync.Mutex
 	cond := sync.NewCond(&mu)
 	next := 0
+	var stop atomic.Bool
+	sigs, release := interrupts()
+	defer release()
+	go func() {
+		if _, ok := <-sigs; ok {
+			stop.Store(true)
+		}
+	}()
 	var wg sync.WaitGroup
 	for j := 0; j < min(*jobs, len(list)); j++ {
 		wg.Add(1)
@@ -130,9 +153,13 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 				if k >= len(list) {
 					return
 				}
-				f, ev, vt, err := scenarios.Explore(list[k], cfg, *shrinkRuns)
+				o := outcome{skipped: true}
+				if !stop.Load() {
+					f, ev, vt, err := scenarios.Explore(list[k], cfg, *shrinkRuns)
+					o = outcome{f: f, events: ev, virtual: vt, err: err}
+				}
 				mu.Lock()
-				results[k], done[k] = outcome{f, ev, vt, err}, true
+				results[k], done[k] = o, true
 				cond.Broadcast()
 				mu.Unlock()
 			}
@@ -150,6 +177,10 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		o := results[k]
 		mu.Unlock()
+		if o.skipped {
+			rep.Interrupted = true
+			continue
+		}
 		if o.err != nil && firstErr == nil {
 			firstErr = o.err
 		}
@@ -183,8 +214,11 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	code := 0
-	if rep.Failing > 0 {
+	switch {
+	case rep.Failing > 0:
 		code = 1
+	case rep.Interrupted:
+		code = 130 // the shell's code for a command stopped by SIGINT
 	}
 	if *asJSON {
 		return code, json.NewEncoder(stdout).Encode(rep)
@@ -198,6 +232,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		time.Duration(rep.VirtualNs).Round(time.Second), rep.Events, rep.Failing)
 	if rep.Failing > 1 {
 		fmt.Fprintf(stdout, "by check: %s\n", byCheck(rep.Failures))
+	}
+	if rep.Interrupted {
+		fmt.Fprintf(stdout, "interrupted: %d of %d schedules ran\n", rep.Schedules, len(list))
 	}
 	return code, nil
 }

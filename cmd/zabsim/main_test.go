@@ -399,3 +399,18 @@ func TestRunFixAndMutantFlags(t *testing.T) {
 		t.Errorf("unknown fix: exit %d %q", code, errs)
 	}
 }
+
+// An interrupt stops the exploration: the schedules that ran are summed up, exit 130.
+func TestExploreInterrupted(t *testing.T) {
+	saved := interrupts
+	defer func() { interrupts = saved }()
+	interrupts = func() (<-chan os.Signal, func()) {
+		ch := make(chan os.Signal, 1)
+		ch <- os.Interrupt
+		return ch, func() {}
+	}
+	code, out, errs := runCLI("explore", "--seeds", "200", "--servers", "3", "--jobs", "1", "--out", t.TempDir())
+	if code != 130 || !strings.Contains(out, "interrupted: ") || !strings.Contains(out, " of 200 schedules ran") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+}
