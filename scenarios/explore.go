@@ -17,11 +17,17 @@ import (
 // and every failing one shrunk to the few lines that still fail the same check.
 //
 // A schedule is a plain scenario (so that `zabsim run` replays it exactly): an ensemble, its
-// seed, a client workload, then fault lines (crash, restart, pause, resume, partition, clog,
-// heal, write bursts) each after a random `run`, and an epilogue that heals every link,
-// restarts and resumes every server, stops the workload and runs past the liveness bound,
-// so that the liveness check judges every schedule. The generator tracks which servers are
-// up and paused, so every line is valid when it runs.
+// seed, sometimes a small snapCount or another disk policy, a client workload, then fault
+// lines (crash, restart, a bounce - restart and crash again within 40ms, inside the sync -,
+// pause, resume, partition, clog, heal, write bursts) each after a random `run`, and an
+// epilogue that heals every link, restarts and resumes every server, stops the workload and
+// runs past the liveness bound, so that the liveness check judges every schedule. The
+// generator tracks which servers are up and paused, so every line is valid when it runs
+// (unless a server exits on its own: see CheckRunError).
+//
+// Shrinking keeps the failing check (the first unexpected violation's): delta debugging over
+// the fault and setting lines, each crash, pause, partition or clog with the line that undoes
+// it, then fewer workload clients and halved waits. Every candidate is a full run.
 
 // ExploreConfig describes the schedules Generate writes. Zero fields take the defaults.
 type ExploreConfig struct {
