@@ -252,7 +252,7 @@ func writeFinding(f *scenarios.Finding, dir string, report bool) (exploreFailure
 	if err := os.WriteFile(ef.File, []byte(text), 0o644); err != nil {
 		return ef, &exitError{"--out: " + err.Error()}
 	}
-	if report {
+	if report && f.Check != scenarios.CheckRunError { // a run that stops on an error draws nothing
 		script, err := scenarios.Parse(ef.File, text)
 		if err != nil {
 			return ef, err
