@@ -27,7 +27,7 @@ func init() {
 		"mutant":      {check: checkMutant},
 		"fix":         {check: checkFix},
 		"start":       {opts: []string{"stagger"}, check: checkStart},
-		"crash":       {check: checkServers},
+		"crash":       {opts: []string{"at", "within"}, check: checkCrash},
 		"restart":     {check: checkServers},
 		"pause":       {check: checkServers},
 		"resume":      {check: checkServers},
@@ -347,6 +347,27 @@ func checkServers(s *Script, c *Command, names map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// checkCrash: `crash S [S...]`, or `crash S at=EVENT [within=10s]` for one server.
+func checkCrash(s *Script, c *Command, names map[string]bool) error {
+	if err := checkServers(s, c, names); err != nil {
+		return err
+	}
+	at, ok := c.Opt("at")
+	if !ok {
+		if _, w := c.Opt("within"); w {
+			return fmt.Errorf("crash: within= goes with at=EVENT")
+		}
+		return nil
+	}
+	if len(c.Args) != 1 {
+		return fmt.Errorf("crash ... at=%s takes one server", at)
+	}
+	if !contains(crashPoints, at) {
+		return fmt.Errorf("crash at=%s: want one of %s", at, strings.Join(crashPoints, " "))
+	}
+	return checkWithin(c)
 }
 
 func checkStart(s *Script, c *Command, names map[string]bool) error {

@@ -165,7 +165,12 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 		switch k := rng.IntN(100); {
 		case k < 18:
 			if s := pick(func(s int) bool { return up[s] }); s > 0 {
-				fmt.Fprintf(&b, "crash %d\n", s)
+				if !paused[s] && rng.IntN(4) == 0 {
+					// at a crash point: right after its next log append or snapshot
+					fmt.Fprintf(&b, "crash %d at=%s within=2s\n", s, []string{"log", "snapshot"}[rng.IntN(2)])
+				} else {
+					fmt.Fprintf(&b, "crash %d\n", s)
+				}
 				up[s], paused[s] = false, false
 				continue
 			}
@@ -173,9 +178,15 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 			if s := pick(func(s int) bool { return !up[s] }); s > 0 {
 				fmt.Fprintf(&b, "restart %d\n", s)
 				up[s] = true
-				if rng.IntN(3) == 0 {
+				switch rng.IntN(6) {
+				case 0, 1:
 					// a bounce: down again while it may still be syncing with the leader
 					fmt.Fprintf(&b, "run %s\ncrash %d\n", sim.Time(1+rng.IntN(40))*sim.Millisecond, s)
+					up[s] = false
+				case 2:
+					// down again at a crash point of its sync
+					at := []string{"acceptedEpoch", "currentEpoch", "truncate", "snapshot", "log"}[rng.IntN(5)]
+					fmt.Fprintf(&b, "crash %d at=%s within=2s\n", s, at)
 					up[s] = false
 				}
 				continue

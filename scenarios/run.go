@@ -102,7 +102,7 @@ type runner struct {
 	clientOrder []string
 	expected    []expectedViolation // expect violation lines, judged at the end
 	workload    *model.Workload
-	truncations map[int64]int // Truncated records per server so far
+	events      map[eventKey]int // crash points reached so far, per server (see crashPoints)
 	stopped     bool
 	lastProg    sim.Time
 }
@@ -121,8 +121,8 @@ type stop struct{ why string }
 // failed expectations are in the Result, which is then not OK.
 func Run(s *Script, opt Options) (*Result, error) {
 	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
-		truncations: map[int64]int{},
-		res:         &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
+		events: map[eventKey]int{},
+		res:    &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		if err := r.exec(c); err != nil {
@@ -175,7 +175,13 @@ func (r *runner) build() error {
 		case *model.LeaderEstablished:
 			r.res.Leaders = append(r.res.Leaders, LeaderInfo{Epoch: d.Epoch, Sid: d.Sid, AtNs: int64(rec.At)})
 		case *model.Truncated:
-			r.truncations[d.Sid]++
+			r.events[eventKey{d.Sid, "truncate"}]++
+		case *model.EpochWritten:
+			r.events[eventKey{d.Sid, d.File}]++
+		case *model.SnapshotTaken:
+			r.events[eventKey{d.Sid, "snapshot"}]++
+		case *model.Logged:
+			r.events[eventKey{d.Sid, "log"}]++
 		case *model.SyncDecided:
 			r.res.Syncs = append(r.res.Syncs, SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
 				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
@@ -442,6 +448,13 @@ func (r *runner) execProcess(c *Command) error {
 	if err != nil {
 		return err
 	}
+	if at, ok := c.Opt("at"); ok && c.Name == "crash" {
+		sid, err := r.one(c.Args[0])
+		if err != nil {
+			return err
+		}
+		return r.crashAt(c, sid, at)
+	}
 	for _, sid := range sids {
 		id := sim.NodeID(sid)
 		switch c.Name {
@@ -508,8 +521,9 @@ func (r *runner) execAwait(c *Command) error {
 		if err != nil {
 			return err
 		}
-		n := r.truncations[sid]
-		ok = r.runUntil(func() bool { return r.truncations[sid] > n }, limit)
+		k := eventKey{sid, "truncate"}
+		n := r.events[k]
+		ok = r.runUntil(func() bool { return r.events[k] > n }, limit)
 	case "held":
 		ok = r.runUntil(r.recipes[c.Args[1]].lock.Held, limit)
 	case "connected":
@@ -911,4 +925,32 @@ func (r *runner) stateOf(sid int64) string {
 		return "DOWN"
 	}
 	return s.State().String()
+}
+
+// eventKey names a crash point reached by a server: one of crashPoints.
+type eventKey struct {
+	sid   int64
+	event string
+}
+
+// crashPoints are the events `crash S at=EVENT` can wait for: right after S writes its
+// currentEpoch or acceptedEpoch file, truncates its log, takes a snapshot or logs a txn.
+var crashPoints = []string{"currentEpoch", "acceptedEpoch", "truncate", "snapshot", "log"}
+
+// crashAt runs until server sid next reaches event, then crashes it at once, before
+// anything else happens: the step that reached the event is done (a message it sent is on
+// the wire, an fsync it started is not finished). If the event does not come within the
+// limit (default 10s), the server crashes then: either way it is down afterwards.
+func (r *runner) crashAt(c *Command, sid int64, event string) error {
+	id := sim.NodeID(sid)
+	if !r.w.IsUp(id) {
+		return fmt.Errorf("crash %d: server %d is not running", sid, sid)
+	}
+	k := eventKey{sid, event}
+	n := r.events[k]
+	r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.w.Now()+r.within(c, 10*sim.Second))
+	if !r.w.IsUp(id) {
+		return nil // it went down on its own meanwhile
+	}
+	return r.w.Crash(id)
 }

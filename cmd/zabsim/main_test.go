@@ -251,12 +251,12 @@ func TestExplore(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "explored 6 schedules (seeds 1-6, shard 1/1)") || !strings.Contains(out, ": 0 failing") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errs)
 	}
-	code, out, errs = runCLI("explore", "--seeds", "4", "--mutant", "ZK-2845", "--out", dir, "--json", "--report")
+	code, out, errs = runCLI("explore", "--seeds", "8", "--mutant", "ZK-2845", "--out", dir, "--json", "--report")
 	var rep exploreReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
 		t.Fatalf("exit %d, %v:\n%s%s", code, err, out, errs)
 	}
-	if rep.Schedules != 4 || rep.Failing == 0 || len(rep.Failures) != rep.Failing {
+	if rep.Schedules != 8 || rep.Failing == 0 || len(rep.Failures) != rep.Failing {
 		t.Fatalf("report %+v", rep)
 	}
 	f := rep.Failures[0]
