@@ -181,10 +181,13 @@ type Mutants struct {
 	// TruncOffByOne (ZK-1156, before 3.3.4): FileTxnLog.truncate(z) cuts one txn too many,
 	// z itself (a byte count that skipped 0x00 bytes).
 	TruncOffByOne bool
+	// KeepPartialSnap (ZK-3642, before 3.5.10/3.6.3): a learner that loses its leader in the
+	// middle of a SNAP sync keeps the snapshot it has only in memory (no full shutdown).
+	KeepPartialSnap bool
 }
 
 // MutantNames lists the mutants by the ZooKeeper issue that fixed them.
-var MutantNames = []string{"ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156"}
+var MutantNames = []string{"ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156", "ZK-3642"}
 
 // Set switches the mutant called name (a ZooKeeper issue, "ZK-4643") on.
 func (m *Mutants) Set(name string) error {
@@ -197,6 +200,8 @@ func (m *Mutants) Set(name string) error {
 		m.NoTruncInsideCacheRange = true
 	case "ZK-1156", "TruncOffByOne":
 		m.TruncOffByOne = true
+	case "ZK-3642", "KeepPartialSnap":
+		m.KeepPartialSnap = true
 	default:
 		return fmt.Errorf("unknown mutant %q (known: %v)", name, MutantNames)
 	}

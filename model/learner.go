@@ -130,7 +130,7 @@ func (s *Server) learnerShutdown(reason string) {
 	if ls == nil {
 		return
 	}
-	s.leaveRole(reason, ls.syncMode == syncModeSNAP)
+	s.leaveRole(reason, ls.syncMode == syncModeSNAP && !s.cfg.Mutants.KeepPartialSnap)
 }
 
 // learnerForward sends a client request to the leader (FollowerRequestProcessor).

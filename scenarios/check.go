@@ -403,11 +403,12 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		if len(c.Args) != 1 {
 			return fmt.Errorf("await leader takes no server")
 		}
-	case "truncated":
-		// await truncated S: until S truncates its log (a TRUNC from its leader); the run
-		// stops right after that event, before anything else happens at that instant
+	case "truncated", "snapped":
+		// await truncated S: until S truncates its log (a TRUNC from its leader); await
+		// snapped S: until S loads a SNAP into memory. The run stops right after that event,
+		// before anything else happens
 		if len(c.Args) != 2 {
-			return fmt.Errorf("await truncated takes one server: await truncated 4")
+			return fmt.Errorf("await %s takes one server: await %s 4", c.Args[0], c.Args[0])
 		}
 		return checkSelector(s, c.Args[1], names)
 	case "state":
@@ -445,7 +446,7 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		}
 		return checkSelector(s, c.Args[1], names)
 	default:
-		return fmt.Errorf("await %q: want leader, synced, state, truncated, epoch, held or connected", c.Args[0])
+		return fmt.Errorf("await %q: want leader, synced, state, truncated, snapped, epoch, held or connected", c.Args[0])
 	}
 	return nil
 }

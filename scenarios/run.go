@@ -182,6 +182,10 @@ func (r *runner) build() error {
 			r.events[eventKey{d.Sid, "snapshot"}]++
 		case *model.Logged:
 			r.events[eventKey{d.Sid, "log"}]++
+		case *model.Loaded:
+			if d.From == "snap" {
+				r.events[eventKey{d.Sid, "snap"}]++
+			}
 		case *model.SyncDecided:
 			r.res.Syncs = append(r.res.Syncs, SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
 				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
@@ -516,12 +520,12 @@ func (r *runner) execAwait(c *Command) error {
 			return err
 		}
 		ok = r.runUntil(func() bool { return r.stateOf(sid) == c.Args[2] }, limit)
-	case "truncated":
+	case "truncated", "snapped":
 		sid, err := r.one(c.Args[1])
 		if err != nil {
 			return err
 		}
-		k := eventKey{sid, "truncate"}
+		k := eventKey{sid, map[string]string{"truncated": "truncate", "snapped": "snap"}[c.Args[0]]}
 		n := r.events[k]
 		ok = r.runUntil(func() bool { return r.events[k] > n }, limit)
 	case "held":

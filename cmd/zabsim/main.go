@@ -50,7 +50,7 @@ explore flags:
                         healed and the run stays quiet past the liveness bound
   --servers N           voting servers (default 5), --observers K observers after them (default 0)
   --clients N           workload clients (default 3, 0 for none), --rate R calls/s each (default 10)
-  --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845, ZK-1154, ZK-1156)
+  --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845, ZK-1154, ZK-1156, ZK-3642)
   --fix F[,F]           switch proposed fixes on (ZK-1549, stale-ack, ZK-2846: README "Findings")
   --jobs J              schedules run in parallel (default: the CPUs)
   --shard i/n           run only the i-th of n interleaved slices of the seeds
