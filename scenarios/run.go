@@ -46,10 +46,12 @@ type Result struct {
 	// Header is the scenario's leading comment: what it teaches and its source.
 	Header string `json:"-"`
 
-	LinOps   int             `json:"-"` // operations and paths porcupine checked
-	LinPaths int             `json:"-"`
-	World    *sim.World      `json:"-"`
-	Ensemble *model.Ensemble `json:"-"`
+	LinOps   int `json:"-"` // operations and paths checked for linearizability
+	LinPaths int `json:"-"`
+	// LinWitnessed of them were decided by their zxid order, the rest by porcupine's search.
+	LinWitnessed int             `json:"-"`
+	World        *sim.World      `json:"-"`
+	Ensemble     *model.Ensemble `json:"-"`
 }
 
 // LeaderInfo is an established leader: a quorum acknowledged its epoch.
@@ -788,7 +790,7 @@ func (r *runner) finish() {
 		case porcupine.Unknown:
 			res.Linearizability = "unknown"
 		}
-		res.LinOps, res.LinPaths = lin.Operations, lin.Paths
+		res.LinOps, res.LinPaths, res.LinWitnessed = lin.Operations, lin.Paths, lin.Witnessed
 	}
 	for _, x := range r.expected {
 		got := "no such violation"
@@ -874,7 +876,15 @@ func (res *Result) Summary() string {
 		fmt.Fprintf(&b, "  %9s  %s%s: %s\n", fmtTime(sim.Time(v.AtNs)), v.Check, mark, v.Detail)
 	}
 	if res.Linearizability != "" {
-		fmt.Fprintf(&b, "linearizability: %s (%d client operations on %d paths, porcupine)\n", res.Linearizability, res.LinOps, res.LinPaths)
+		how := "porcupine"
+		switch res.LinWitnessed {
+		case res.LinPaths:
+			how = "each path by its zxid order"
+		case 0:
+		default:
+			how = fmt.Sprintf("%d by their zxid order, the rest by porcupine", res.LinWitnessed)
+		}
+		fmt.Fprintf(&b, "linearizability: %s (%d client operations on %d paths, %s)\n", res.Linearizability, res.LinOps, res.LinPaths, how)
 	}
 	if res.Stopped != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", res.Stopped)
