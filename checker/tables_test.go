@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"zabsim/model"
+	"zabsim/sim"
 )
 
 // propTable must answer like a map whatever the zxids: dense counters, a counter far past
@@ -81,5 +82,37 @@ func TestTxnQueue(t *testing.T) {
 	}
 	if tx := q.take(model.MakeZxid(1, 4), 1); tx != nil || q.len() != 1 {
 		t.Errorf("take(4) = %v with %d left, want nil and 1", tx, q.len())
+	}
+}
+
+// byID is a table by node id: near ids in a slice, negative or huge ones in a map, and each
+// visits them all in ascending id order.
+func TestByID(t *testing.T) {
+	var b byID[int]
+	vals := map[int64]int{3: 30, 1000: 100, -2: -20, sim.MaxNodeID + 5: 50, 0: 1}
+	for _, id := range []int64{3, 1000, -2, sim.MaxNodeID + 5, 0} {
+		v := vals[id]
+		b.put(id, &v)
+	}
+	for id, v := range vals {
+		if got := b.get(id); got == nil || *got != v {
+			t.Errorf("get(%d) = %v, want %d", id, got, v)
+		}
+	}
+	for _, id := range []int64{2, 999, -1, sim.MaxNodeID + 6, sim.MaxNodeID - 1} {
+		if got := b.get(id); got != nil {
+			t.Errorf("get(%d) = %d, never put", id, *got)
+		}
+	}
+	var order []int64
+	b.each(func(id int64, _ *int) { order = append(order, id) })
+	want := []int64{-2, 0, 3, 1000, sim.MaxNodeID + 5}
+	if len(order) != len(want) {
+		t.Fatalf("each visited %v, want %v", order, want)
+	}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("each visited %v, want %v", order, want)
+		}
 	}
 }
