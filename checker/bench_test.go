@@ -15,6 +15,11 @@ import (
 // benchEnsemble starts a stable 5-server ensemble on a world that keeps no records, with
 // the checker attached online when checked (nil otherwise).
 func benchEnsemble(tb testing.TB, checked bool) (*sim.World, *model.Ensemble, *Checker) {
+	return benchEnsembleWith(tb, checked, nil)
+}
+
+// benchEnsembleWith is benchEnsemble with the checker's options adjusted by opt (if set).
+func benchEnsembleWith(tb testing.TB, checked bool, opt func(*Options)) (*sim.World, *model.Ensemble, *Checker) {
 	w := sim.MustWorld(sim.Config{Seed: 1, NoTrace: true})
 	e, err := model.NewEnsemble(w, model.Config{Servers: 5})
 	if err != nil {
@@ -22,7 +27,11 @@ func benchEnsemble(tb testing.TB, checked bool) (*sim.World, *model.Ensemble, *C
 	}
 	var c *Checker
 	if checked {
-		c = New(OptionsFor(*e.Cfg))
+		o := OptionsFor(*e.Cfg)
+		if opt != nil {
+			opt(&o)
+		}
+		c = New(o)
 		c.Attach(w.Trace())
 	}
 	e.StartAll()
@@ -69,7 +78,13 @@ func steadyRun(tb testing.TB, checked bool) (int, []Violation) {
 // checker, its verdict includes the client checks and the porcupine linearizability check
 // (run by Finish, and timed with the run).
 func clientRun(tb testing.TB, checked bool) (int, []Violation) {
-	w, e, c := benchEnsemble(tb, checked)
+	return clientRunReads(tb, checked, false)
+}
+
+// clientRunReads is clientRun, with the reads in porcupine's history too when reads is set
+// (Options.LinearizabilityReads).
+func clientRunReads(tb testing.TB, checked, reads bool) (int, []Violation) {
+	w, e, c := benchEnsembleWith(tb, checked, func(o *Options) { o.LinearizabilityReads = reads })
 	wl, err := model.NewWorkload(e, model.WorkloadConfig{Clients: 10})
 	if err != nil {
 		tb.Fatal(err)
@@ -87,7 +102,8 @@ func clientRun(tb testing.TB, checked bool) (int, []Violation) {
 		return w.Trace().Len(), nil
 	}
 	vs := c.Finish(w.Now())
-	if lin := c.Linearizability(); lin.Outcome != porcupine.Ok || lin.Operations < 3000 || lin.Reads != 0 || lin.Witnessed != lin.Paths {
+	lin := c.Linearizability()
+	if lin.Outcome != porcupine.Ok || lin.Operations < 3000 || (lin.Reads != 0) != reads || lin.Witnessed != lin.Paths {
 		tb.Fatalf("linearizability %+v", lin)
 	}
 	return w.Trace().Len(), vs
@@ -100,10 +116,14 @@ func clientRun(tb testing.TB, checked bool) (int, []Violation) {
 // pair are a fraction of a second apart and share the machine's weather, so on a shared
 // machine the median ratio is steadier than the ratio of the sums. "writes" is a steady
 // write load through the servers (no clients); "clients=10" the client workload of
-// clientRun, whose checked time includes the client checks and porcupine.
+// clientRun, whose checked time includes the client checks and the linearizability check;
+// "clients=10,reads" the same with the reads in the linearizability history too.
 func BenchmarkCheckedRun(b *testing.B) {
 	b.Run("writes", func(b *testing.B) { benchChecked(b, steadyRun) })
 	b.Run("clients=10", func(b *testing.B) { benchChecked(b, clientRun) })
+	b.Run("clients=10,reads", func(b *testing.B) {
+		benchChecked(b, func(tb testing.TB, checked bool) (int, []Violation) { return clientRunReads(tb, checked, true) })
+	})
 }
 
 func benchChecked(b *testing.B, runOnce func(testing.TB, bool) (int, []Violation)) {
