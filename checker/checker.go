@@ -41,7 +41,7 @@
 //	SyncRead                ClientReturn after a sync: at or after what the leader had when it processed the sync
 //	WatchOrder              ClientReturn of a read: the watch's event came before a read showing the change
 //	WatchOnce               WatchDelivered: one event per registration
-//	Linearizability         at the end: porcupine on the clients' operations, per path (Checker.Linearizability)
+//	Linearizability         at the end: per path, the zxid order as a witness, else porcupine (Checker.Linearizability)
 package checker
 
 import (
