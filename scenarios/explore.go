@@ -523,14 +523,25 @@ type Finding struct {
 	VirtualTime sim.Time
 }
 
+// Explored is what exploring one seed showed.
+type Explored struct {
+	Finding *Finding // nil: every check held
+	Events  uint64   // of the schedule's run
+	Virtual sim.Time
+	Leaders int    // epochs established
+	Syncs   [4]int // sync decisions by mode, in SyncModes order
+}
+
+// SyncModes orders Explored.Syncs.
+var SyncModes = [4]string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
+
 // Explore runs the schedule of seed and, if it fails, shrinks it with at most shrinkRuns
-// more runs (0: no shrinking). A nil Finding is a run that passed every check; events and
-// virtual time are then those of the run.
-func Explore(seed uint64, cfg ExploreConfig, shrinkRuns int) (*Finding, uint64, sim.Time, error) {
+// more runs (0: no shrinking). The counts are those of the schedule's own run.
+func Explore(seed uint64, cfg ExploreConfig, shrinkRuns int) (Explored, error) {
 	return exploreSource(seed, Generate(seed, cfg), shrinkRuns)
 }
 
-func exploreSource(seed uint64, src string, shrinkRuns int) (*Finding, uint64, sim.Time, error) {
+func exploreSource(seed uint64, src string, shrinkRuns int) (Explored, error) {
 	res, err := RunSource(fmt.Sprintf("seed-%d.zab", seed), src)
 	if err != nil {
 		// The generator keeps every line valid for the servers it stopped itself, so a line
@@ -540,11 +551,17 @@ func exploreSource(seed uint64, src string, shrinkRuns int) (*Finding, uint64, s
 		f := &Finding{Seed: seed, Check: CheckRunError, Original: src, Shrunk: src,
 			Detail: err.Error() + " (did a server exit on its own? the trace's notes say why)"}
 		f.Faults = [2]int{countFaults(src), countFaults(src)}
-		return f, 0, 0, nil
+		return Explored{Finding: f}, nil
+	}
+	out := Explored{Events: res.Events, Virtual: sim.Time(res.VirtualNs), Leaders: len(res.Leaders)}
+	for _, sy := range res.Syncs {
+		if k := slices.Index(SyncModes[:], sy.Mode); k >= 0 {
+			out.Syncs[k]++
+		}
 	}
 	check, detail := Failure(res)
 	if check == "" {
-		return nil, res.Events, sim.Time(res.VirtualNs), nil
+		return out, nil
 	}
 	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src,
 		Events: res.Events, VirtualTime: sim.Time(res.VirtualNs)}
@@ -557,7 +574,8 @@ func exploreSource(seed uint64, src string, shrinkRuns int) (*Finding, uint64, s
 		}
 	}
 	f.Faults = [2]int{countFaults(src), countFaults(f.Shrunk)}
-	return f, res.Events, sim.Time(res.VirtualNs), nil
+	out.Finding = f
+	return out, nil
 }
 
 // countFaults counts the removable lines before the recovery.

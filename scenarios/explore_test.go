@@ -69,9 +69,11 @@ func TestExploreFindsAndShrinksAMutant(t *testing.T) {
 	var f *Finding
 	for seed := uint64(1); seed <= 10 && f == nil; seed++ {
 		var err error
-		if f, _, _, err = Explore(seed, cfg, 300); err != nil {
+		x, err := Explore(seed, cfg, 300)
+		if err != nil {
 			t.Fatal(err)
 		}
+		f = x.Finding
 	}
 	if f == nil {
 		t.Fatal("no failure in 10 schedules with ZK-2845")
@@ -101,9 +103,9 @@ func TestExploreFindsAndShrinksAMutant(t *testing.T) {
 
 // A passing schedule is no Finding; bad configs name the field and the value.
 func TestExploreConfig(t *testing.T) {
-	f, events, virtual, err := Explore(3, ExploreConfig{Servers: 3, Duration: 5 * sim.Second}, 100)
-	if err != nil || f != nil || events == 0 || virtual < 5*sim.Second {
-		t.Fatalf("finding %v, %d events, %s virtual, err %v", f, events, virtual, err)
+	x, err := Explore(3, ExploreConfig{Servers: 3, Duration: 5 * sim.Second}, 100)
+	if err != nil || x.Finding != nil || x.Events == 0 || x.Virtual < 5*sim.Second || x.Leaders == 0 || x.Syncs[0] == 0 {
+		t.Fatalf("explored %+v, err %v", x, err)
 	}
 	for _, tc := range []struct {
 		cfg  ExploreConfig
@@ -127,11 +129,11 @@ func BenchmarkExplore(b *testing.B) {
 	var events uint64
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		_, ev, _, err := Explore(uint64(i%200)+1, ExploreConfig{}, 0)
+		x, err := Explore(uint64(i%200)+1, ExploreConfig{}, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
-		events += ev
+		events += x.Events
 	}
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
@@ -141,7 +143,8 @@ func BenchmarkExplore(b *testing.B) {
 // A schedule whose line is refused at run time (a server went down on its own) is a
 // finding of its own, reported unshrunk, not the end of the exploration.
 func TestExploreRunError(t *testing.T) {
-	f, _, _, err := exploreSource(9, "ensemble 3\nseed 9\nstart all\nawait leader\ncrash 1\ncrash 1\n", 10)
+	x, err := exploreSource(9, "ensemble 3\nseed 9\nstart all\nawait leader\ncrash 1\ncrash 1\n", 10)
+	f := x.Finding
 	if err != nil || f == nil || f.Check != CheckRunError || f.Shrunk != f.Original ||
 		!strings.Contains(f.Detail, "seed-9.zab:6: crash 1: server 1 is not running") {
 		t.Fatalf("finding %+v, err %v", f, err)
@@ -154,11 +157,11 @@ func TestExploreWithFixesPasses(t *testing.T) {
 	fixes := []string{"ZK-1549", "stale-ack", "ZK-2846"}
 	for _, cfg := range []ExploreConfig{{Servers: 3, Fixes: fixes}, {Servers: 5, Fixes: fixes}, {Servers: 3, Observers: 1, Fixes: fixes}} {
 		for seed := uint64(1); seed <= 50; seed++ {
-			f, _, _, err := Explore(seed, cfg, 0)
+			x, err := Explore(seed, cfg, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f != nil {
+			if f := x.Finding; f != nil {
 				t.Errorf("%+v seed %d: %s: %s\n%s", cfg, seed, f.Check, f.Detail, f.Original)
 			}
 		}
@@ -171,16 +174,17 @@ func TestExploreIsDeterministic(t *testing.T) {
 	cfg := ExploreConfig{Servers: 3, Mutants: []string{"ZK-2845"}}
 	var first *Finding
 	for seed := uint64(1); seed <= 20 && first == nil; seed++ {
-		f, _, _, err := Explore(seed, cfg, 60)
+		x, err := Explore(seed, cfg, 60)
 		if err != nil {
 			t.Fatal(err)
 		}
-		first = f
+		first = x.Finding
 	}
 	if first == nil {
 		t.Fatal("no failure in 20 schedules with ZK-2845")
 	}
-	again, _, _, err := Explore(first.Seed, cfg, 60)
+	x, err := Explore(first.Seed, cfg, 60)
+	again := x.Finding
 	if err != nil || again == nil || *again != *first {
 		t.Fatalf("seed %d explored twice differs:\n%+v\n%+v (err %v)", first.Seed, first, again, err)
 	}

@@ -66,7 +66,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
 				seed := next.Add(1)
-				_, ev, _, err := scenarios.Explore(seed, scenarios.ExploreConfig{}, 0)
+				x, err := scenarios.Explore(seed, scenarios.ExploreConfig{}, 0)
 				if err != nil {
 					mu.Lock()
 					firstErr = err
@@ -74,7 +74,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 					return
 				}
 				done.Add(1)
-				evs.Add(ev)
+				evs.Add(x.Events)
 			}
 		}()
 	}

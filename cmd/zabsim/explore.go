@@ -30,8 +30,12 @@ type exploreReport struct {
 	VirtualNs int64   `json:"virtual_ns"`
 	Seconds   float64 `json:"wall_seconds"`
 	// Interrupted: Ctrl-C stopped the exploration; Schedules counts those that ran.
-	Interrupted bool             `json:"interrupted,omitempty"`
-	Failures    []exploreFailure `json:"failures"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Leaders and Syncs say what the schedules exercised: epochs established, and sync
+	// decisions by mode.
+	Leaders  int              `json:"leaders"`
+	Syncs    map[string]int   `json:"syncs"`
+	Failures []exploreFailure `json:"failures"`
 }
 
 type exploreFailure struct {
@@ -47,9 +51,7 @@ type exploreFailure struct {
 
 // outcome is one seed's result, handed from a worker to the printer.
 type outcome struct {
-	f       *scenarios.Finding
-	events  uint64
-	virtual sim.Time
+	scenarios.Explored
 	err     error
 	skipped bool // not run: the exploration was interrupted
 }
@@ -155,8 +157,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 				}
 				o := outcome{skipped: true}
 				if !stop.Load() {
-					f, ev, vt, err := scenarios.Explore(list[k], cfg, *shrinkRuns)
-					o = outcome{f: f, events: ev, virtual: vt, err: err}
+					x, err := scenarios.Explore(list[k], cfg, *shrinkRuns)
+					o = outcome{Explored: x, err: err}
 				}
 				mu.Lock()
 				results[k], done[k] = o, true
@@ -168,7 +170,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 
 	start := time.Now()
 	lastProgress := start
-	rep := exploreReport{First: *first, Failures: []exploreFailure{}}
+	rep := exploreReport{First: *first, Failures: []exploreFailure{}, Syncs: map[string]int{}}
 	var firstErr error
 	for k := range list {
 		mu.Lock()
@@ -185,11 +187,15 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 			firstErr = o.err
 		}
 		rep.Schedules++
-		rep.Events += o.events
-		rep.VirtualNs += int64(o.virtual)
-		if o.f != nil {
+		rep.Events += o.Events
+		rep.VirtualNs += int64(o.Virtual)
+		rep.Leaders += o.Leaders
+		for m, n := range o.Syncs {
+			rep.Syncs[scenarios.SyncModes[m]] += n
+		}
+		if o.Finding != nil {
 			rep.Failing++
-			ef, err := writeFinding(o.f, *out, *withReport)
+			ef, err := writeFinding(o.Finding, *out, *withReport)
 			if err != nil {
 				return 2, err
 			}
@@ -230,6 +236,11 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stdout, "explored %d %s (seeds %d-%d, shard %s) in %.1fs, %.0f/s, %s virtual, %d events: %d failing\n",
 		rep.Schedules, noun, *first, *first+uint64(*seeds)-1, *shard, rep.Seconds, float64(rep.Schedules)/max(rep.Seconds, 1e-9),
 		time.Duration(rep.VirtualNs).Round(time.Second), rep.Events, rep.Failing)
+	fmt.Fprintf(stdout, "exercised: %d epochs established; syncs", rep.Leaders)
+	for _, m := range scenarios.SyncModes {
+		fmt.Fprintf(stdout, " %s %d", m, rep.Syncs[m])
+	}
+	fmt.Fprintln(stdout)
 	if rep.Failing > 1 {
 		fmt.Fprintf(stdout, "by check: %s\n", byCheck(rep.Failures))
 	}

@@ -248,7 +248,8 @@ func TestReportFromTraceKeepsClientHistory(t *testing.T) {
 func TestExplore(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errs := runCLI("explore", "--seeds", "6", "--duration", "5s", "--servers", "3", "--out", dir)
-	if code != 0 || !strings.HasPrefix(out, "explored 6 schedules (seeds 1-6, shard 1/1)") || !strings.Contains(out, ": 0 failing") {
+	if code != 0 || !strings.HasPrefix(out, "explored 6 schedules (seeds 1-6, shard 1/1)") || !strings.Contains(out, ": 0 failing") ||
+		!strings.Contains(out, "\nexercised: ") || !strings.Contains(out, " syncs DIFF ") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errs)
 	}
 	code, out, errs = runCLI("explore", "--seeds", "8", "--mutant", "ZK-2845", "--out", dir, "--json", "--report")
@@ -256,7 +257,7 @@ func TestExplore(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
 		t.Fatalf("exit %d, %v:\n%s%s", code, err, out, errs)
 	}
-	if rep.Schedules != 8 || rep.Failing == 0 || len(rep.Failures) != rep.Failing {
+	if rep.Schedules != 8 || rep.Failing == 0 || len(rep.Failures) != rep.Failing || rep.Leaders < 8 || rep.Syncs["DIFF"] == 0 {
 		t.Fatalf("report %+v", rep)
 	}
 	f := rep.Failures[0]
