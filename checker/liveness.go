@@ -192,6 +192,14 @@ func (l *liveness) evaluate(t sim.Time) {
 	l.satisfied, l.at = true, t
 }
 
+// LivenessHeld reports whether, since the last fault, a leader has been active with every
+// running server following it and holding the whole committed log (the liveness check's
+// condition; false without Options.Liveness). It checks the records held back first.
+func (c *Checker) LivenessHeld() bool {
+	c.flush()
+	return c.live.on && c.live.satisfied
+}
+
 // finish judges the last quiet period of a run that ended at end.
 func (l *liveness) finish(end sim.Time) {
 	if !l.on {

@@ -403,6 +403,10 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		if len(c.Args) != 1 {
 			return fmt.Errorf("await leader takes no server")
 		}
+	case "live":
+		if len(c.Args) != 1 {
+			return fmt.Errorf("await live takes nothing more")
+		}
 	case "truncated", "snapped":
 		// await truncated S: until S truncates its log (a TRUNC from its leader); await
 		// snapped S: until S loads a SNAP into memory. The run stops right after that event,
@@ -446,7 +450,7 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		}
 		return checkSelector(s, c.Args[1], names)
 	default:
-		return fmt.Errorf("await %q: want leader, synced, state, truncated, snapped, epoch, held or connected", c.Args[0])
+		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, epoch, held or connected", c.Args[0])
 	}
 	return nil
 }

@@ -257,7 +257,10 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 	if cfg.Clients > 0 {
 		b.WriteString("workload stop\n")
 	}
-	fmt.Fprintf(&b, "run %s\n", quiet)
+	// Until the liveness check's condition holds (a leader active, every running server
+	// following it with the whole committed log), at the latest past its bound: then the
+	// await fails and the check has its verdict.
+	fmt.Fprintf(&b, "await live within=%s\nrun 1s\n", quiet)
 	return b.String()
 }
 

@@ -522,6 +522,13 @@ func (r *runner) execAwait(c *Command) error {
 			return err
 		}
 		ok = r.runUntil(func() bool { return r.stateOf(sid) == c.Args[2] }, limit)
+	case "live":
+		// The checker's liveness condition, looked at every 100ms of virtual time (it
+		// judges records in batches).
+		for !r.chk.LivenessHeld() && r.w.Now() < limit {
+			r.w.RunUntil(min(limit, r.w.Now()+100*sim.Millisecond))
+		}
+		ok = r.chk.LivenessHeld()
 	case "truncated", "snapped":
 		sid, err := r.one(c.Args[1])
 		if err != nil {

@@ -107,7 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\ncrash", "x.zab:2: crash needs a server: crash 2"},
 		{"ensemble 3\nawait", "x.zab:2: await what?"},
 		{"ensemble 3\nawait leader within=soon", "x.zab:2: within=soon: not a duration like 60s"},
-		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader, synced, state, truncated, snapped, epoch, held or connected`},
+		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader, live, synced, state, truncated, snapped, epoch, held or connected`},
 		{"ensemble 3\nawait state 1 NAPPING", "x.zab:2: await state S STATE, STATE one of LOOKING"},
 		{"ensemble 3\nawait epoch 1", "x.zab:2: await epoch needs exactly one of current=N, accepted=N"},
 		{"ensemble 3\nlet = leader", "x.zab:2: let takes NAME = leader | NAME = <server> | NAME = server CLIENT"},
@@ -444,5 +444,28 @@ func TestCrashAtEvent(t *testing.T) {
 	}
 	if d := res.VirtualNs - int64(res.Leaders[0].AtNs); d < int64(1500*sim.Millisecond) {
 		t.Errorf("crashed %dns after the leader, want at the 1.5s deadline", d)
+	}
+}
+
+// await live waits for the liveness check's own condition: quickly on a healthy ensemble,
+// not at all while a link is cut (the check then has no quiet period to judge).
+func TestAwaitLive(t *testing.T) {
+	run := func(src string) *Result {
+		s, err := Parse("l.zab", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := run("ensemble 3\nstart all\nawait live within=30s\n"); !res.OK || res.VirtualNs > int64(5*sim.Second) {
+		t.Errorf("healthy: ok %v at %dns:\n%s", res.OK, res.VirtualNs, res.Summary())
+	}
+	res := run("ensemble 3\nstart all\nawait leader\npartition 1 {2,3}\nawait live within=3s\n")
+	if res.OK || !strings.Contains(res.Stopped, "await live within=3s timed out") {
+		t.Errorf("cut: ok %v, stopped %q", res.OK, res.Stopped)
 	}
 }
