@@ -47,7 +47,7 @@ run flags:
 explore flags:
   --seeds N             how many schedules (default 1000), seeds --first.. (default 1)
   --duration D          the fault window of each schedule (default 20s); then every fault is
-                        healed and the run stays quiet past the liveness bound
+                        healed and the run waits for liveness, at most past its bound
   --servers N           voting servers (default 5), --observers K observers after them (default 0)
   --clients N           workload clients (default 3, 0 for none), --rate R calls/s each (default 10)
   --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845, ZK-1154, ZK-1156, ZK-3642)
@@ -64,6 +64,7 @@ shrink flags:
   --runs N              runs the shrinker may spend (default 500)
 
 exit status: 0 all expectations and checks held, 1 one failed, 2 bad input
+(explore: 1 if a schedule failed, 130 if interrupted before any did)
 `
 
 func main() {
