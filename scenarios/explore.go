@@ -515,15 +515,13 @@ const CheckRunError = "run-error"
 
 // Finding is an explored schedule that failed, and its shrunk form.
 type Finding struct {
-	Seed        uint64
-	Check       string // the check it fails (see Failure)
-	Detail      string // the first such violation, in the shrunk run
-	Original    string // the generated scenario
-	Shrunk      string // the smallest scenario found that still fails Check
-	Faults      [2]int // fault and setting lines (the removable ones) before and after shrinking
-	ShrinkRuns  int
-	Events      uint64 // of the original run
-	VirtualTime sim.Time
+	Seed       uint64
+	Check      string // the check it fails (see Failure)
+	Detail     string // the first such violation, in the shrunk run
+	Original   string // the generated scenario
+	Shrunk     string // the smallest scenario found that still fails Check
+	Faults     [2]int // fault and setting lines (the removable ones) before and after shrinking
+	ShrinkRuns int
 }
 
 // Explored is what exploring one seed showed.
@@ -566,8 +564,7 @@ func exploreSource(seed uint64, src string, shrinkRuns int) (Explored, error) {
 	if check == "" {
 		return out, nil
 	}
-	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src,
-		Events: res.Events, VirtualTime: sim.Time(res.VirtualNs)}
+	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src}
 	if shrinkRuns > 0 {
 		f.Shrunk, f.ShrinkRuns = Shrink(src, check, shrinkRuns)
 		if r, err := RunSource("shrunk.zab", f.Shrunk); err == nil {
