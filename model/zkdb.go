@@ -113,7 +113,7 @@ func (db *zkDatabase) append(txn *Txn) {
 	if db.curLog == "" {
 		db.curLog = zxidFileName(logPrefix, txn.Zxid)
 	}
-	db.disk.Append(db.curLog, txn)
+	db.disk.AppendBuffered(db.curLog, txn) // BufferedOutputStream: in the kernel at the next commit
 	db.sinceSnap++
 }
 

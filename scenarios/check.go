@@ -141,7 +141,7 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 // configKeys are the ZooKeeper option names config accepts.
 var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
 	"snapshotSizeFactor", "snapCount", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
-	"latencyMin", "latencyMean", "fsyncLatency", "crashCloseDelay"}
+	"latencyMin", "latencyMean", "fsyncLatency"}
 
 func checkConfig(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.Args) > 0 {
@@ -235,7 +235,7 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 	case "fsyncLatency":
 		return dur(&wc.FsyncLatency)
 	case "crashCloseDelay":
-		return dur(&wc.CrashCloseDelay)
+		return fmt.Errorf("crashCloseDelay is gone: `crash S` is a process kill (its peers read end-of-stream at once), `crash S host` a host loss (they notice through their own timeouts)")
 	default:
 		return fmt.Errorf("unknown config option %q (known: %s)", kv.Key, strings.Join(configKeys, " "))
 	}
@@ -349,12 +349,26 @@ func checkServers(s *Script, c *Command, names map[string]bool) error {
 	return nil
 }
 
-// checkCrash: `crash S [S...]`, or `crash S at=EVENT [within=10s]` for one server.
+// crashArgs splits off a crash's trailing "host" word: a host loss, not a process kill.
+func crashArgs(c *Command) (args []string, host bool) {
+	if len(c.Args) > 1 && c.Args[len(c.Args)-1] == "host" {
+		return c.Args[:len(c.Args)-1], true
+	}
+	return c.Args, false
+}
+
+// checkCrash: `crash S [S...] [host]`, or `crash S at=EVENT [within=10s]` for one server.
 func checkCrash(s *Script, c *Command, names map[string]bool) error {
-	if err := checkServers(s, c, names); err != nil {
+	args, host := crashArgs(c)
+	sc := *c
+	sc.Args = args
+	if err := checkServers(s, &sc, names); err != nil {
 		return err
 	}
 	at, ok := c.Opt("at")
+	if ok && host {
+		return fmt.Errorf("crash ... at=%s is a process that exits on a disk error: it takes no 'host'", at)
+	}
 	if !ok {
 		if _, w := c.Opt("within"); w {
 			return fmt.Errorf("crash: within= goes with at=EVENT")
@@ -505,8 +519,18 @@ func splitLink(args []string) (from, to string, oneWay bool, err error) {
 	return "", "", false, fmt.Errorf("want 'A -> B' (one-way) or 'A B' (both ways), e.g. partition {1,2} {3}")
 }
 
+// partitionArgs splits off a partition's trailing "resets" word: a cut that also loses
+// the connections' state (sim.PartitionResetting).
+func partitionArgs(c *Command) (args []string, resets bool) {
+	if c.Name == "partition" && len(c.Args) > 0 && c.Args[len(c.Args)-1] == "resets" {
+		return c.Args[:len(c.Args)-1], true
+	}
+	return c.Args, false
+}
+
 func checkLinks(s *Script, c *Command, names map[string]bool) error {
-	from, to, _, err := splitLink(c.Args)
+	args, _ := partitionArgs(c)
+	from, to, _, err := splitLink(args)
 	if err != nil {
 		return fmt.Errorf("%s: %v", c.Name, err)
 	}

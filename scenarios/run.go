@@ -450,7 +450,11 @@ func (r *runner) execStart(c *Command) error {
 }
 
 func (r *runner) execProcess(c *Command) error {
-	sids, err := r.argServers(c.Args)
+	args, host := c.Args, false
+	if c.Name == "crash" {
+		args, host = crashArgs(c)
+	}
+	sids, err := r.argServers(args)
 	if err != nil {
 		return err
 	}
@@ -468,7 +472,11 @@ func (r *runner) execProcess(c *Command) error {
 			if !r.w.IsUp(id) {
 				return fmt.Errorf("crash %d: server %d is not running", sid, sid)
 			}
-			err = r.w.Crash(id)
+			kind := sim.ProcessKill
+			if host {
+				kind = sim.HostLoss
+			}
+			err = r.w.CrashAs(id, kind)
 		case "restart":
 			if r.w.IsUp(id) {
 				return fmt.Errorf("restart %d: server %d is running (crash it first)", sid, sid)
@@ -624,7 +632,8 @@ func (r *runner) execLinks(c *Command) error {
 		r.w.HealAll()
 		return nil
 	}
-	fromSel, toSel, oneWay, _ := splitLink(c.Args)
+	args, resets := partitionArgs(c)
+	fromSel, toSel, oneWay, _ := splitLink(args)
 	from, err := r.servers(fromSel)
 	if err != nil {
 		return err
@@ -636,6 +645,9 @@ func (r *runner) execLinks(c *Command) error {
 	f, t := toNodes(from), toNodes(to)
 	switch c.Name {
 	case "partition":
+		if resets {
+			return r.w.PartitionResetting(f, t, oneWay)
+		}
 		return r.w.Partition(f, t, oneWay)
 	case "heal":
 		return r.w.Heal(f, t, oneWay)
@@ -973,5 +985,5 @@ func (r *runner) crashAt(c *Command, sid int64, event string) error {
 	if !r.w.IsUp(id) {
 		return nil // it went down on its own meanwhile
 	}
-	return r.w.Crash(id)
+	return r.w.CrashAs(id, sim.DiskError)
 }

@@ -37,9 +37,13 @@ func ParseDiskPolicy(s string) (DiskPolicy, error) {
 	return 0, &SettingError{Setting: "disk policy", Value: s, Reason: "want lose-unsynced, keep-all or tear-last"}
 }
 
-// File is a named append-only file of records on a node's disk.
+// File is a named append-only file of records on a node's disk. A record goes through
+// three places: the process's own buffer (AppendBuffered: lost when the process dies), the
+// kernel's page cache (Append, or a buffered record once an fsync starts: it survives the
+// process, not the host), and the disk (once an fsync completes: it survives anything).
 type File struct {
 	recs    []any
+	written int  // records [0, written) reached the kernel
 	durable int  // records [0, durable) survive any crash
 	torn    bool // the last record was torn by a crash
 }
@@ -83,8 +87,18 @@ func (d *Disk) file(name string) *File {
 	return f
 }
 
-// Append adds rec at the end of file name. It is volatile until an fsync completes.
+// Append writes rec at the end of file name, as write(2) does: it survives a process
+// kill (the kernel has it) but not a host loss until an fsync completes.
 func (d *Disk) Append(name string, rec any) {
+	f := d.file(name)
+	f.recs = append(f.recs, rec)
+	f.written = len(f.recs)
+}
+
+// AppendBuffered adds rec at the end of file name in the process's own buffer (a Java
+// BufferedOutputStream): a process kill loses it until the next Fsync, which flushes every
+// buffer first (FileTxnLog.commit: logStream.flush, then force).
+func (d *Disk) AppendBuffered(name string, rec any) {
 	f := d.file(name)
 	f.recs = append(f.recs, rec)
 }
@@ -124,9 +138,8 @@ func (d *Disk) Truncate(name string, n int) {
 		f.recs = f.recs[:n]
 		f.torn = false
 	}
-	if f.durable > n {
-		f.durable = n
-	}
+	f.durable = min(f.durable, n)
+	f.written = min(f.written, n)
 	for _, p := range d.pending {
 		if m, ok := p.marks[name]; ok && m > n {
 			p.marks[name] = n
@@ -140,7 +153,7 @@ func (d *Disk) WriteAtomic(name string, rec any) {
 	f := d.file(name)
 	clear(f.recs)
 	f.recs = append(f.recs[:0], rec)
-	f.durable = 1
+	f.durable, f.written = 1, 1
 	f.torn = false
 	for _, p := range d.pending { // an fsync in flight covers at most the new record
 		if m, ok := p.marks[name]; ok && m > 1 {
@@ -167,7 +180,8 @@ func (w *World) Fsync(id NodeID) uint64 {
 	d := s.disk
 	d.token++
 	marks := make(map[string]int, len(d.files))
-	for name, f := range d.files {
+	for name, f := range d.files { // each file is independent: order does not matter
+		f.written = len(f.recs) // the buffers are flushed to the kernel first
 		marks[name] = len(f.recs)
 	}
 	d.pending = append(d.pending, fsyncReq{token: d.token, incarnation: s.incarnation, marks: marks})
@@ -177,30 +191,45 @@ func (w *World) Fsync(id NodeID) uint64 {
 	return d.token
 }
 
-// fsyncDue completes the fsync with this token if it belongs to the current incarnation.
+// fsyncDue completes the fsyncs up to this token and reports whether the node should hear
+// of it: the fsync is its current incarnation's. An fsync that a killed process started
+// still completes (the kernel finishes it); a host loss cancelled it (see crash).
 func (d *Disk) fsyncDue(token, incarnation uint64) bool {
 	for len(d.pending) > 0 && d.pending[0].token <= token {
 		p := d.pending[0]
 		d.pending = d.pending[1:]
-		if p.token != token || p.incarnation != incarnation {
-			continue
-		}
 		for name, m := range p.marks { // order does not matter: each file is independent
 			if f := d.files[name]; f != nil && m > f.durable {
 				f.durable = min(m, len(f.recs))
 			}
 		}
-		return true
+		if p.token == token {
+			return p.incarnation == incarnation
+		}
 	}
 	return false
 }
 
-// crash applies policy to every file and cancels fsyncs in progress.
+// kill is what a process kill does to the disk: what the process still buffered is lost;
+// what reached the kernel stays, and fsyncs in progress complete.
+func (d *Disk) kill() {
+	for _, f := range d.files { // each file is independent: order does not matter
+		if len(f.recs) > f.written {
+			clear(f.recs[f.written:])
+			f.recs = f.recs[:f.written]
+		}
+	}
+}
+
+// crash applies policy to every file and cancels fsyncs in progress: a host loss (or a
+// disk error) loses the page cache. Buffered records are lost whatever the policy.
 func (d *Disk) crash(policy DiskPolicy) {
+	d.kill()
 	d.pending = nil
 	// The cancelled fsyncs do not hold up the next incarnation's.
 	d.busy = 0
 	for _, f := range d.files { // each file is independent: order does not matter
+		f.written = len(f.recs)
 		switch policy {
 		case KeepAll:
 			f.durable = len(f.recs)
@@ -228,6 +257,7 @@ func (d *Disk) RemoveTorn(name string) bool {
 	f.recs[len(f.recs)-1] = nil
 	f.recs = f.recs[:len(f.recs)-1]
 	f.durable = min(f.durable, len(f.recs))
+	f.written = min(f.written, len(f.recs))
 	f.torn = false
 	return true
 }

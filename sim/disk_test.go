@@ -78,7 +78,7 @@ func crashWith(t *testing.T, policy DiskPolicy) (*Disk, []any, bool) {
 	d.Append("log", "c")
 	d.Append("log", "d")
 	d.Append("other", "x")
-	require.NoError(t, w.Crash(1))
+	require.NoError(t, w.CrashAs(1, HostLoss))
 	recs, torn := d.Records("log")
 	return d, recs, torn
 }
@@ -120,7 +120,7 @@ func TestCrashPolicies(t *testing.T) {
 		w, _ := newTestWorld(t, cfg, 1)
 		d := w.Disk(1)
 		d.WriteAtomic("epoch", 3)
-		require.NoError(t, w.Crash(1))
+		require.NoError(t, w.CrashAs(1, HostLoss))
 		recs, torn := d.Records("epoch")
 		require.Equal(t, []any{3}, recs)
 		require.False(t, torn)
@@ -143,7 +143,7 @@ func TestTruncateAndWriteAtomicAreDurableAtOnce(t *testing.T) {
 	d.WriteAtomic("currentEpoch", 7)
 	d.WriteAtomic("currentEpoch", 8)
 	require.Equal(t, 1, d.Durable("currentEpoch"))
-	require.NoError(t, w.Crash(1))
+	require.NoError(t, w.CrashAs(1, HostLoss))
 	recs, _ := d.Records("log")
 	require.Equal(t, []any{0, 1, 2}, recs, "the truncation survives; the unsynced append does not")
 	recs, _ = d.Records("currentEpoch")
@@ -184,7 +184,7 @@ func TestWriteAtomicAndRemoveWithAnFsyncInFlight(t *testing.T) {
 	w.RunFor(Second)
 	require.Equal(t, 1, d.Durable("snap"))
 	require.Equal(t, 0, d.Durable("log"))
-	require.NoError(t, w.Crash(1))
+	require.NoError(t, w.CrashAs(1, HostLoss))
 	recs, _ := d.Records("snap")
 	require.Equal(t, []any{"s"}, recs)
 	require.Equal(t, 0, d.Len("log"))
@@ -199,7 +199,7 @@ func TestCrashCancelsFsyncInProgress(t *testing.T) {
 	w.Fsync(1) // due at 10ms
 	w.Fsync(1) // due at 20ms
 	w.RunFor(5 * Millisecond)
-	require.NoError(t, w.Crash(1))
+	require.NoError(t, w.CrashAs(1, HostLoss))
 	require.Equal(t, 0, d.Len("log"))
 	w.RunFor(Millisecond)
 	require.NoError(t, w.Restart(1))

@@ -26,6 +26,11 @@ type inflight struct {
 }
 
 // direction is one half of a connection: a FIFO of items in flight.
+//
+// It is TCP's send queue as well: when the head is lost (a cut link, or a receiver whose
+// host is down) it stays at the head and the direction stalls; the evDeliver in the queue is
+// then the retransmission timer. Each expiry sends it again (with everything behind it) if
+// the way is clear, or doubles the timeout; after too many the sender gives up (see due).
 type direction struct {
 	q         []inflight
 	head      int
@@ -33,9 +38,26 @@ type direction struct {
 	scheduled bool   // an evDeliver for the head is in the queue
 	schedAt   Time   // when that evDeliver is due
 	epoch     uint32 // evDeliver events of an older epoch are stale (see reschedule)
-	broken    bool   // an item was lost in a partition: TCP cannot deliver past the hole
+	stalled   bool   // the head was lost: the evDeliver is the retransmission timer
+	rto       Time   // the retransmission timeout in force while stalled
+	retries   int    // retransmissions of the head so far
+	broken    bool   // an item was lost in a resetting partition: nothing passes the hole
 	link      *link  // the link this direction travels (links are never removed)
 }
+
+// TCP's retransmission timer as Linux runs it (net/ipv4/tcp_timer.c): the first RTO is
+// TCP_RTO_MIN (a LAN's round trip is far below it), 1 s for a SYN (TCP_TIMEOUT_INIT); each
+// expiry doubles it up to TCP_RTO_MAX. A connection gives up after tcp_retries2 (15)
+// retransmissions, about 924.6 s; a SYN after tcp_syn_retries (6), 127 s; a socket its
+// process already closed after tcp_orphan_retries (0, which means 8), about 102 s.
+const (
+	rtoMin        = 200 * Millisecond
+	rtoSYN        = Second
+	rtoMax        = 120 * Second
+	retries2      = 15
+	synRetries    = 6
+	orphanRetries = 8
+)
 
 func (d *direction) empty() bool { return d.head == len(d.q) }
 
@@ -68,6 +90,7 @@ type conn struct {
 	ends  [2]NodeID
 	open  [2]bool // whether each end can still send and receive
 	reset [2]bool // whether each end was closed by a reset (RST or refused dial)
+	dead  bool    // reset by ResetConn: only its RSTs still travel
 	dirs  [2]direction
 }
 
@@ -75,6 +98,7 @@ type conn struct {
 type link struct {
 	min, mean   Time
 	partitioned bool
+	resets      bool // the cut forgets connections (see PartitionResetting)
 	clogUntil   Time
 	rng         *rand.Rand
 }
@@ -135,9 +159,11 @@ func (w *World) SetUnsafe(u Unsafe) error {
 }
 
 // Dial opens a connection from node from to node to. The acceptor hears of it (Accept)
-// after one link delay, if it is up and reachable; if it is down, the dialer sees the
-// connection close instead (connection refused). Across a partition nothing arrives:
-// the dialer must time out.
+// after one link delay, if it is up and reachable. If its process is down but its host is
+// up, its kernel refuses: the dialer sees the connection close (reset). Across a partition,
+// or to a host that is down, the SYN is lost and retransmitted (1 s, then doubling): the
+// connection opens late if the way clears within 127 s, else the dialer sees it reset;
+// ZooKeeper's own connect timeouts usually close it first.
 func (w *World) Dial(from, to NodeID) ConnID {
 	n := &w.net
 	id := ConnID(len(n.conns))
@@ -194,10 +220,11 @@ func (w *World) IsOpen(c ConnID, self NodeID) bool {
 	return false
 }
 
-// WasReset reports whether self's end of connection c was closed by a reset (an RST, or a
-// dial refused because the other node was down or refused it) rather than by the peer's
-// orderly close or crash. A node may ask from its Closed callback: a connect that was
-// refused can be retried, a connection the peer accepted and then closed cannot.
+// WasReset reports whether self's end of connection c was closed by a reset (an RST, a
+// dial refused because the other node was down or refused it, or its kernel giving up on
+// retransmissions) rather than by the peer's orderly close or exit. A node may ask from its
+// Closed callback: a connect that was refused can be retried, a connection the peer
+// accepted and then closed cannot.
 func (w *World) WasReset(c ConnID, self NodeID) bool {
 	if c < 0 || int(c) >= len(w.net.conns) {
 		return false
@@ -212,15 +239,16 @@ func (w *World) WasReset(c ConnID, self NodeID) bool {
 }
 
 // Close closes self's end of connection c, as a node does with close(2): nothing more is
-// delivered to it; what it sent before still arrives, followed by an end-of-stream.
+// delivered to it; what it sent before still arrives (retransmitted as needed), followed
+// by an end-of-stream. A dialer that closes before its SYN got through abandons the
+// connection: the acceptor never hears of it.
 func (w *World) Close(c ConnID, self NodeID) {
-	w.net.closeEnd(c, self, 0)
+	w.net.closeEnd(c, self)
 }
 
 // ResetConn resets connection c as an RST does: everything in flight both ways is lost and
-// both ends see the connection close after one link delay. That holds for a connection
-// that went silent after losing a message in a partition since healed; across a link
-// that is cut when the RST arrives, the RST is lost like anything else.
+// both ends see the connection close after one link delay. Across a link that is cut when
+// the RST arrives, the RST is lost like anything else (RSTs are not retransmitted).
 func (w *World) ResetConn(c ConnID) error {
 	n := &w.net
 	if c < 0 || int(c) >= len(n.conns) {
@@ -228,15 +256,9 @@ func (w *World) ResetConn(c ConnID) error {
 	}
 	cn := &n.conns[c]
 	w.record(RecReset, cn.ends[0], cn.ends[1], c, nil)
+	cn.dead = true
 	for e := 0; e < 2; e++ {
-		d := &cn.dirs[e]
-		for i := d.head; i < len(d.q); i++ {
-			if d.q[i].kind == itemData {
-				w.record(RecDrop, cn.ends[e], cn.ends[1-e], c, d.q[i].msg)
-			}
-		}
-		d.clear()
-		d.broken = false  // the stream is gone: the RST does not wait behind a hole
+		n.clearDir(c, e)
 		if cn.open[1-e] { // every end still open hears of it, even if the other is gone
 			n.enqueue(c, e, inflight{kind: itemReset}, 0)
 		}
@@ -258,39 +280,98 @@ func (w *World) ResetAll(id NodeID) error {
 	return nil
 }
 
-// closeEnd closes end self of c. The peer sees end-of-stream after what was sent, no
-// sooner than extra from now.
-func (n *network) closeEnd(c ConnID, self NodeID, extra Time) {
-	cn := &n.conns[c]
-	e := 0
-	if cn.ends[1] == self {
-		e = 1
+// end is the index of node self's end of c, or -1.
+func (cn *conn) end(self NodeID) int {
+	for e := 0; e < 2; e++ {
+		if cn.ends[e] == self {
+			return e
+		}
 	}
-	if cn.ends[e] != self || !cn.open[e] {
+	return -1
+}
+
+// closeEnd closes end self of c (close(2), or the kernel closing the sockets of a process
+// that died). The peer sees end-of-stream after what was sent.
+func (n *network) closeEnd(c ConnID, self NodeID) {
+	cn := &n.conns[c]
+	e := cn.end(self)
+	if e < 0 || !cn.open[e] {
 		return
 	}
 	cn.open[e] = false
 	n.w.record(RecClose, self, cn.ends[1-e], c, nil)
 	n.dropPending(c, e) // nothing more reaches the closed end; what it sent still goes
-	if cn.open[1-e] {
-		n.enqueue(c, e, inflight{kind: itemClose}, extra)
+	if d := &cn.dirs[0]; e == 0 && !d.empty() && d.q[d.head].kind == itemOpen {
+		n.clearDir(c, 0) // SYN_SENT: the connection never was
+		return
 	}
+	if cn.open[1-e] {
+		n.enqueue(c, e, inflight{kind: itemClose}, 0)
+	}
+}
+
+// abortEnd closes end self of c with an RST, as Linux's tcp_close does when the process
+// left data unread: what it had queued is thrown away and the peer sees a reset.
+func (n *network) abortEnd(c ConnID, self NodeID) {
+	cn := &n.conns[c]
+	e := cn.end(self)
+	if e < 0 || !cn.open[e] {
+		return
+	}
+	cn.open[e] = false
+	n.w.record(RecClose, self, cn.ends[1-e], c, nil)
+	n.dropPending(c, e)
+	n.clearDir(c, e)
+	if cn.open[1-e] {
+		n.enqueue(c, e, inflight{kind: itemReset}, 0)
+	}
+}
+
+// vanishEnd is what a host loss does to end self of c: the end is gone without a word, and
+// what its kernel still held for retransmission never leaves. Segments already on the wire
+// arrive; what the peer sends is lost until the host is back, and then answered with RST.
+func (n *network) vanishEnd(c ConnID, self NodeID) {
+	cn := &n.conns[c]
+	e := cn.end(self)
+	if e < 0 || !cn.open[e] {
+		return
+	}
+	cn.open[e] = false
+	if cn.dirs[e].stalled {
+		n.clearDir(c, e)
+	}
+}
+
+// clearDir throws away everything queued on direction e of c and stops its timer. If that
+// takes a SYN that never arrived, the acceptor never hears of the connection: its end is
+// closed (what reaches it later is answered with RST).
+func (n *network) clearDir(c ConnID, e int) {
+	cn := &n.conns[c]
+	d := &cn.dirs[e]
+	if e == 0 && !d.empty() && d.q[d.head].kind == itemOpen {
+		cn.open[1] = false
+	}
+	for i := d.head; i < len(d.q); i++ {
+		if d.q[i].kind == itemData {
+			n.w.record(RecDrop, cn.ends[e], cn.ends[1-e], c, d.q[i].msg)
+		}
+	}
+	d.clear()
+	if d.scheduled {
+		d.epoch++ // the evDeliver in the queue is stale
+		d.scheduled = false
+	}
+	d.stalled, d.retries = false, 0
+	d.broken = false // the stream is gone: an RST does not wait behind a hole
 }
 
 // dropPending throws away what is in flight towards end e (which closed).
 func (n *network) dropPending(c ConnID, e int) {
-	cn := &n.conns[c]
-	d := &cn.dirs[1-e]
-	for i := d.head; i < len(d.q); i++ {
-		if d.q[i].kind == itemData {
-			n.w.record(RecDrop, cn.ends[1-e], cn.ends[e], c, d.q[i].msg)
-		}
-	}
-	d.clear()
+	n.clearDir(c, 1-e)
 }
 
-// enqueue puts it on direction e of c (sent by end e), due after one link delay and no
-// sooner than extra from now, and never before what was queued earlier.
+// enqueue puts it on direction e of c (sent by end e), due after one link delay, and never
+// before what was queued earlier.
 func (n *network) enqueue(c ConnID, e int, it inflight, extra Time) {
 	w := n.w
 	cn := &n.conns[c]
@@ -306,8 +387,18 @@ func (n *network) enqueue(c ConnID, e int, it inflight, extra Time) {
 	d.floor = at
 	it.at = at
 	d.pushItem(it)
-	if !d.scheduled {
+	switch {
+	case !d.scheduled:
 		n.schedule(c, e, at)
+	case d.stalled && it.kind != itemReset && !n.blocked(c, e):
+		// A new segment on a stalled connection gets through now: the receiver answers with
+		// duplicate ACKs that show the hole, and the sender retransmits at once (fast
+		// retransmit) instead of waiting out its backed-off timer: about one round trip.
+		back := cn.dirs[1-e].link.delay(w, to, from)
+		if rt := at.add(back); rt < d.schedAt {
+			d.epoch++
+			n.schedule(c, e, rt)
+		}
 	}
 }
 
@@ -320,14 +411,15 @@ func (n *network) schedule(c ConnID, e int, at Time) {
 }
 
 // reschedule brings forward the evDeliver of every direction whose head waits for a clog
-// that was lifted or shortened: the event already in the queue becomes stale.
+// that was lifted or shortened: the event already in the queue becomes stale. A stalled
+// direction keeps its retransmission timer.
 func (n *network) reschedule() {
 	now := n.w.now
 	for c := range n.conns {
 		cn := &n.conns[c]
 		for e := 0; e < 2; e++ {
 			d := &cn.dirs[e]
-			if !d.scheduled || d.empty() || d.schedAt <= now {
+			if !d.scheduled || d.stalled || d.empty() || d.schedAt <= now {
 				continue
 			}
 			at := max(now, d.q[d.head].at)
@@ -365,8 +457,27 @@ func (n *network) sendUnsafe(c ConnID, e int, m Message) bool {
 	return true
 }
 
+// receiver is the slot of node id, or nil if there is none.
+func (n *network) receiver(id NodeID) *slot {
+	if int(id) < len(n.w.nodes) {
+		return n.w.nodes[id]
+	}
+	return nil
+}
+
+// blocked reports whether a segment on direction e of c would be lost now: its link is
+// cut, or the receiver's host is down.
+func (n *network) blocked(c ConnID, e int) bool {
+	cn := &n.conns[c]
+	if cn.dirs[e].link.partitioned {
+		return true
+	}
+	s := n.receiver(cn.ends[1-e])
+	return s != nil && s.hostDown
+}
+
 // due handles the evDeliver event gen of connection c: the head of its direction
-// reaching the receiver.
+// reaching the receiver, or its retransmission timer expiring.
 func (n *network) due(c ConnID, gen uint64) {
 	w := n.w
 	cn := &n.conns[c]
@@ -377,6 +488,11 @@ func (n *network) due(c ConnID, gen uint64) {
 	}
 	d.scheduled = false
 	if d.empty() {
+		d.stalled = false
+		return
+	}
+	if d.stalled {
+		n.retransmit(c, e)
 		return
 	}
 	from, to := cn.ends[e], cn.ends[1-e]
@@ -386,40 +502,136 @@ func (n *network) due(c ConnID, gen uint64) {
 		return
 	}
 	l := d.link
+	rs := n.receiver(to)
 	switch {
-	case !cn.open[1-e]:
-		d.popItem()
+	case cn.dead && it.kind != itemReset:
+		d.popItem() // sent on a reset connection before its end heard of it
 		if it.kind == itemData {
 			w.record(RecDrop, from, to, c, it.msg)
 		}
-	case l.partitioned || d.broken:
-		// Lost in the partition. TCP cannot deliver anything after a hole, so the
-		// connection stays silent for good; the peers find out through their timeouts.
+	case l.partitioned && l.resets || d.broken:
+		// Lost in a partition that forgets connections: nothing passes the hole; the ends
+		// find out through their timeouts, or by the reset when the links heal.
 		d.popItem()
 		d.broken = true
 		if it.kind == itemData {
 			w.record(RecDrop, from, to, c, it.msg)
 		}
+	case n.blocked(c, e):
+		n.lose(c, e)
+		return
 	case l.clogUntil > w.now:
 		n.schedule(c, e, l.clogUntil)
 		return
+	case !cn.open[1-e]:
+		// The receiving end is closed: its kernel answers with an RST (never to an RST).
+		d.popItem()
+		if it.kind == itemData {
+			w.record(RecDrop, from, to, c, it.msg)
+		}
+		if it.kind != itemReset && cn.open[e] && rs != nil {
+			n.enqueue(c, 1-e, inflight{kind: itemReset}, 0)
+		}
 	default:
 		d.popItem()
-		var s *slot
-		if int(to) < len(w.nodes) {
-			s = w.nodes[to]
-		}
-		if s == nil || !s.up && it.kind == itemOpen {
+		if rs == nil || !rs.up && it.kind == itemOpen {
 			n.refuse(c) // down, or no such node: connection refused
-		} else if s.paused {
-			s.held = append(s.held, heldItem{kind: evDeliver, conn: c, item: it})
+		} else if rs.paused {
+			rs.held = append(rs.held, heldItem{kind: evDeliver, conn: c, item: it})
 		} else {
-			n.hand(s, c, it)
+			n.hand(rs, c, it)
 		}
 	}
 	if !d.empty() && !d.scheduled {
 		n.schedule(c, e, max(d.q[d.head].at, w.now))
 	}
+}
+
+// lose handles the loss of the head of direction e of c: TCP keeps it and retransmits it
+// when its timer expires. An RST is not retransmitted: it is simply gone.
+func (n *network) lose(c ConnID, e int) {
+	w := n.w
+	cn := &n.conns[c]
+	d := &cn.dirs[e]
+	it := d.q[d.head]
+	if it.kind == itemReset {
+		d.popItem()
+		if !d.empty() {
+			n.schedule(c, e, max(d.q[d.head].at, w.now))
+		}
+		return
+	}
+	d.stalled, d.retries, d.rto = true, 0, rtoMin
+	if it.kind == itemOpen {
+		d.rto = rtoSYN
+	}
+	w.record(RecLost, cn.ends[e], cn.ends[1-e], c, it.msg)
+	n.schedule(c, e, w.now.add(d.rto))
+}
+
+// retransmit handles the expiry of the retransmission timer of direction e of c: if the
+// way is clear, everything queued goes again, in order; if not, the timeout doubles, and
+// after too many expiries the sender gives up.
+func (n *network) retransmit(c ConnID, e int) {
+	w := n.w
+	cn := &n.conns[c]
+	d := &cn.dirs[e]
+	from, to := cn.ends[e], cn.ends[1-e]
+	if n.blocked(c, e) {
+		d.retries++
+		limit := retries2
+		if d.q[d.head].kind == itemOpen {
+			limit = synRetries
+		} else if !cn.open[e] {
+			limit = orphanRetries
+		}
+		if d.retries > limit {
+			n.giveUp(c, e)
+			return
+		}
+		d.rto = min(2*d.rto, rtoMax)
+		n.schedule(c, e, w.now.add(d.rto))
+		return
+	}
+	d.stalled = false
+	w.record(RecRetransmit, from, to, c, retransmitText(d.retries+1))
+	at := w.now
+	for i := d.head; i < len(d.q); i++ {
+		at = max(at, w.now.add(d.link.delay(w, from, to)))
+		d.q[i].at = at
+	}
+	d.floor = at
+	d.retries = 0
+	n.schedule(c, e, d.q[d.head].at)
+}
+
+// giveUp is the sender's kernel abandoning direction e of c after its last retransmission
+// (ETIMEDOUT): the queue is thrown away, and the sender's end, if still open, sees the
+// connection reset. The receiver is not told.
+func (n *network) giveUp(c ConnID, e int) {
+	w := n.w
+	cn := &n.conns[c]
+	w.record(RecAbort, cn.ends[e], cn.ends[1-e], c, nil)
+	n.clearDir(c, e)
+	if !cn.open[e] {
+		return
+	}
+	s := n.receiver(cn.ends[e])
+	switch {
+	case s == nil || !s.up:
+		cn.open[e] = false
+	case s.paused:
+		s.held = append(s.held, heldItem{kind: evDeliver, conn: c, item: inflight{kind: itemReset}})
+	default:
+		n.hand(s, c, inflight{kind: itemReset})
+	}
+}
+
+// retransmitText is the trace payload of a retransmission: how many it was.
+type retransmitText int
+
+func (t retransmitText) AppendTo(b []byte) []byte {
+	return strconv.AppendInt(append(b, "retransmission "...), int64(t), 10)
 }
 
 // refuse answers a dial to a node that is down: the dialer sees the connection close.
@@ -492,18 +704,27 @@ func (t latencyText) AppendTo(b []byte) []byte {
 }
 
 // Partition cuts every link from a node of from to a node of to; with oneWay false, the
-// links back too. Messages on a cut link are lost silently, and the connection they were
-// on stays silent afterwards (see due). Nodes may appear on both sides: links from a node
-// to itself are never cut.
+// links back too, as a firewall rule that drops packets does. Segments on a cut link are
+// lost, not the connections: TCP retransmits them on its backoff timer (see due), so after
+// a heal what was queued arrives over the same connection, in order, unless an application
+// timeout closed it first. Nodes may appear on both sides: links from a node to itself are
+// never cut.
 func (w *World) Partition(from, to []NodeID, oneWay bool) error {
-	return w.setPartition(from, to, oneWay, true)
+	return w.setPartition(from, to, oneWay, true, false)
 }
 
-// Heal restores the links that Partition cut. A connection that lost a message while they
-// were cut stays silent until then (its ends notice only through their own timeouts), and
-// is reset when the heal makes both of its links whole (see resetBroken).
+// PartitionResetting is Partition through a middlebox that forgets the connections it
+// carries (a NAT or stateful firewall losing its state): a connection that loses a segment
+// in it goes silent for good, and is reset once its links heal (its ends see it close).
+func (w *World) PartitionResetting(from, to []NodeID, oneWay bool) error {
+	return w.setPartition(from, to, oneWay, true, true)
+}
+
+// Heal restores the links that Partition cut. Stalled connections resume at their next
+// retransmission (or at once, when their sender has something new to send); those that
+// lost data in a resetting partition are reset when both of their links are whole.
 func (w *World) Heal(from, to []NodeID, oneWay bool) error {
-	return w.setPartition(from, to, oneWay, false)
+	return w.setPartition(from, to, oneWay, false, false)
 }
 
 // HealAll restores every link and lifts every clog.
@@ -511,7 +732,7 @@ func (w *World) HealAll() {
 	for _, a := range w.order {
 		for _, b := range w.order {
 			if l, ok := w.net.links[[2]NodeID{a, b}]; ok {
-				l.partitioned = false
+				l.partitioned, l.resets = false, false
 				l.clogUntil = 0
 			}
 		}
@@ -521,10 +742,9 @@ func (w *World) HealAll() {
 	w.net.resetBroken()
 }
 
-// resetBroken resets every open connection that lost data in a partition and whose links
-// are now whole again: its stream has a hole that TCP can never fill, so once segments flow
-// again the ends find the stream broken (an RST) and see the connection close. Without
-// this, such a connection would stay silent forever.
+// resetBroken resets every open connection that lost data in a resetting partition and
+// whose links are now whole again: the middlebox no longer knows it, so once segments flow
+// again the ends get an RST and see the connection close.
 func (n *network) resetBroken() {
 	for c := range n.conns {
 		cn := &n.conns[c]
@@ -550,7 +770,7 @@ func (n *network) resetBroken() {
 // checkGroups validates the two sides of a partition, heal or clog.
 func (w *World) checkGroups(setting string, from, to []NodeID, oneWay bool) error {
 	if len(from) == 0 || len(to) == 0 {
-		return &SettingError{Setting: setting, Value: groupsText{from, to, oneWay}.String(), Reason: "each side must name at least one node"}
+		return &SettingError{Setting: setting, Value: groupsText{from: from, to: to, oneWay: oneWay}.String(), Reason: "each side must name at least one node"}
 	}
 	for _, side := range [][]NodeID{from, to} {
 		for _, id := range side {
@@ -562,7 +782,7 @@ func (w *World) checkGroups(setting string, from, to []NodeID, oneWay bool) erro
 	return nil
 }
 
-func (w *World) setPartition(from, to []NodeID, oneWay, cut bool) error {
+func (w *World) setPartition(from, to []NodeID, oneWay, cut, resets bool) error {
 	setting := "partition"
 	if !cut {
 		setting = "heal"
@@ -575,9 +795,11 @@ func (w *World) setPartition(from, to []NodeID, oneWay, cut bool) error {
 			if a == b {
 				continue
 			}
-			w.net.link(a, b).partitioned = cut
-			if !oneWay {
-				w.net.link(b, a).partitioned = cut
+			for _, l := range []*link{w.net.link(a, b), w.net.link(b, a)} {
+				l.partitioned, l.resets = cut, resets
+				if oneWay {
+					break
+				}
 			}
 		}
 	}
@@ -585,7 +807,7 @@ func (w *World) setPartition(from, to []NodeID, oneWay, cut bool) error {
 	if !cut {
 		kind = RecHeal
 	}
-	w.record(kind, -1, -1, -1, groupsText{from, to, oneWay})
+	w.record(kind, -1, -1, -1, groupsText{from, to, oneWay, resets})
 	if !cut {
 		w.net.resetBroken()
 	}
@@ -613,7 +835,7 @@ func (w *World) Clog(from, to []NodeID, oneWay bool, until Time) error {
 			}
 		}
 	}
-	w.record(RecClog, -1, -1, -1, groupsText{from, to, oneWay})
+	w.record(RecClog, -1, -1, -1, groupsText{from: from, to: to, oneWay: oneWay})
 	w.net.reschedule() // a shorter clog releases sooner
 	return nil
 }
@@ -627,6 +849,7 @@ func (w *World) Partitioned(from, to NodeID) bool {
 type groupsText struct {
 	from, to []NodeID
 	oneWay   bool
+	resets   bool
 }
 
 func (g groupsText) AppendTo(b []byte) []byte {
@@ -636,7 +859,11 @@ func (g groupsText) AppendTo(b []byte) []byte {
 	} else {
 		b = append(b, " | "...)
 	}
-	return appendGroup(b, g.to)
+	b = appendGroup(b, g.to)
+	if g.resets {
+		b = append(b, " resetting"...)
+	}
+	return b
 }
 
 func (g groupsText) String() string { return string(g.AppendTo(nil)) }

@@ -103,11 +103,11 @@ func TestSetLatencyPerLink(t *testing.T) {
 	require.Greater(t, len(distinct), 40)
 }
 
-func TestOneWayPartition(t *testing.T) {
+func TestOneWayResettingPartition(t *testing.T) {
 	w, rs, c := established(t, fixed(1, Millisecond), 2)
 	w.Send(c, 1, msg(0)) // sent before the partition, due after it starts: lost
 	w.RunFor(Millisecond / 2)
-	require.NoError(t, w.Partition([]NodeID{1}, []NodeID{2}, true))
+	require.NoError(t, w.PartitionResetting([]NodeID{1}, []NodeID{2}, true))
 	require.True(t, w.Partitioned(1, 2))
 	require.False(t, w.Partitioned(2, 1))
 	w.Send(c, 1, msg(1))
@@ -144,15 +144,15 @@ func TestOneWayPartition(t *testing.T) {
 	w.RunFor(Second)
 	require.Equal(t, []msg{5}, rs[2].got, "a new connection after heal works")
 	require.Len(t, records(w, RecPartition), 1)
-	require.Equal(t, "100500000 partition -1 -1 -1 {1} -> {2}", records(w, RecPartition)[0].String())
+	require.Equal(t, "100500000 partition -1 -1 -1 {1} -> {2} resetting", records(w, RecPartition)[0].String())
 	require.Equal(t, "1100500000 heal -1 -1 -1 {1} -> {2}", records(w, RecHeal)[0].String())
 }
 
-func TestSymmetricPartition(t *testing.T) {
+func TestSymmetricResettingPartition(t *testing.T) {
 	w, rs, c := established(t, fixed(1, Millisecond), 3)
 	c23 := w.Dial(2, 3)
 	w.RunFor(Second)
-	require.NoError(t, w.Partition([]NodeID{1}, []NodeID{2, 3}, false))
+	require.NoError(t, w.PartitionResetting([]NodeID{1}, []NodeID{2, 3}, false))
 	for _, p := range [][2]NodeID{{1, 2}, {2, 1}, {1, 3}, {3, 1}} {
 		require.True(t, w.Partitioned(p[0], p[1]), "%v", p)
 	}
@@ -190,7 +190,7 @@ func TestSymmetricPartition(t *testing.T) {
 	w.RunFor(Second)
 	require.Equal(t, []msg{7}, rs[1].got)
 	// Partitioning a node from itself cuts nothing.
-	require.NoError(t, w.Partition([]NodeID{1, 2}, []NodeID{1, 2}, false))
+	require.NoError(t, w.PartitionResetting([]NodeID{1, 2}, []NodeID{1, 2}, false))
 	require.False(t, w.Partitioned(1, 1))
 	require.True(t, w.Partitioned(1, 2))
 	require.True(t, w.Partitioned(2, 1))
@@ -404,9 +404,9 @@ func TestUnsafeReorder(t *testing.T) {
 	require.Empty(t, records(w, RecDrop))
 }
 
-func TestResetConnAfterAPartition(t *testing.T) {
+func TestResetConnAfterAResettingPartition(t *testing.T) {
 	w, rs, c := established(t, fixed(1, Millisecond), 2)
-	require.NoError(t, w.Partition([]NodeID{1}, []NodeID{2}, false))
+	require.NoError(t, w.PartitionResetting([]NodeID{1}, []NodeID{2}, false))
 	w.Send(c, 1, msg(1)) // lost: the connection goes silent
 	w.RunFor(10 * Millisecond)
 	// While the link is cut, the RST is lost too: nobody hears of the reset.
@@ -416,7 +416,7 @@ func TestResetConnAfterAPartition(t *testing.T) {
 	require.Empty(t, rs[2].closed)
 
 	c2 := w.Dial(1, 2)
-	require.NoError(t, w.Partition([]NodeID{2}, []NodeID{1}, true))
+	require.NoError(t, w.PartitionResetting([]NodeID{2}, []NodeID{1}, true))
 	w.RunFor(10 * Millisecond)
 	w.Send(c2, 2, msg(2)) // 2 -> 1 loses a message; 1 -> 2 is cut too
 	w.RunFor(10 * Millisecond)
@@ -437,7 +437,7 @@ func TestResetConnAfterAPartition(t *testing.T) {
 // reach both ends. The full heal does.
 func TestHealResetsBrokenConnectionsOnlyWhenWhole(t *testing.T) {
 	w, rs, c := established(t, fixed(1, Millisecond), 2)
-	require.NoError(t, w.Partition([]NodeID{1}, []NodeID{2}, false))
+	require.NoError(t, w.PartitionResetting([]NodeID{1}, []NodeID{2}, false))
 	w.Send(c, 1, msg(1))
 	w.RunFor(10 * Millisecond)
 	require.NoError(t, w.Heal([]NodeID{1}, []NodeID{2}, true)) // 1 -> 2 whole, 2 -> 1 still cut
@@ -453,9 +453,9 @@ func TestHealResetsBrokenConnectionsOnlyWhenWhole(t *testing.T) {
 
 // A node that crashed while its link to a peer was cut never got its end-of-stream
 // through; the heal resets the connection and the survivor sees it close.
-func TestHealResetsConnectionOfNodeCrashedDuringPartition(t *testing.T) {
+func TestHealResetsConnectionOfNodeCrashedDuringResettingPartition(t *testing.T) {
 	w, rs, c := established(t, fixed(1, Millisecond), 2)
-	require.NoError(t, w.Partition([]NodeID{2}, []NodeID{1}, true))
+	require.NoError(t, w.PartitionResetting([]NodeID{2}, []NodeID{1}, true))
 	require.NoError(t, w.Crash(2))
 	w.RunFor(5 * Second)
 	require.Empty(t, rs[1].only("closed"), "the EOF was lost in the partition")

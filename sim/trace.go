@@ -13,25 +13,28 @@ import (
 type RecordKind uint8
 
 const (
-	RecStart     RecordKind = iota + 1 // node started for the first time
-	RecRestart                         // node restarted after a crash
-	RecCrash                           // node crashed
-	RecPause                           // node paused (SIGSTOP)
-	RecResume                          // node resumed
-	RecTimer                           // a node's timer fired
-	RecDial                            // Node dialed Peer: connection Conn
-	RecAccept                          // Node accepted connection Conn from Peer
-	RecSend                            // Node sent Data to Peer on Conn
-	RecDeliver                         // Node received Data from Peer on Conn
-	RecDrop                            // Data from Node to Peer on Conn was lost
-	RecClose                           // Node closed its end of Conn
-	RecClosed                          // Node saw Conn (to Peer) close
-	RecReset                           // Conn between Node and Peer was reset
-	RecPartition                       // links cut (Data says which)
-	RecHeal                            // links restored
-	RecClog                            // links clogged
-	RecLatency                         // link Node -> Peer got a new latency
-	RecModel                           // a record added by an upper layer (Data says what)
+	RecStart      RecordKind = iota + 1 // node started for the first time
+	RecRestart                          // node restarted after a crash
+	RecCrash                            // node crashed
+	RecPause                            // node paused (SIGSTOP)
+	RecResume                           // node resumed
+	RecTimer                            // a node's timer fired
+	RecDial                             // Node dialed Peer: connection Conn
+	RecAccept                           // Node accepted connection Conn from Peer
+	RecSend                             // Node sent Data to Peer on Conn
+	RecDeliver                          // Node received Data from Peer on Conn
+	RecDrop                             // Data from Node to Peer on Conn was lost
+	RecClose                            // Node closed its end of Conn
+	RecClosed                           // Node saw Conn (to Peer) close
+	RecReset                            // Conn between Node and Peer was reset
+	RecPartition                        // links cut (Data says which)
+	RecHeal                             // links restored
+	RecClog                             // links clogged
+	RecLatency                          // link Node -> Peer got a new latency
+	RecModel                            // a record added by an upper layer (Data says what)
+	RecLost                             // Data from Node to Peer on Conn was lost: TCP will retransmit it
+	RecRetransmit                       // Node retransmits what it queued to Peer on Conn
+	RecAbort                            // Node's kernel gave up retransmitting to Peer on Conn
 )
 
 var recordKindNames = [...]string{
@@ -39,6 +42,7 @@ var recordKindNames = [...]string{
 	RecTimer: "timer", RecDial: "dial", RecAccept: "accept", RecSend: "send", RecDeliver: "deliver",
 	RecDrop: "drop", RecClose: "close", RecClosed: "closed", RecReset: "reset", RecPartition: "partition",
 	RecHeal: "heal", RecClog: "clog", RecLatency: "latency", RecModel: "model",
+	RecLost: "lost", RecRetransmit: "retransmit", RecAbort: "abort",
 }
 
 func (k RecordKind) String() string {

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 )
 
@@ -51,9 +52,6 @@ type Config struct {
 	// LatencyMean is the mean of the exponential delay added to LatencyMin (default 1ms).
 	// Use ZeroLatencyMean for none.
 	LatencyMean Time
-	// CrashCloseDelay is how long after a crash its peers see its connections close
-	// (default 1s; a kernel that answers with RST is faster, a dead machine slower).
-	CrashCloseDelay Time
 	// FsyncLatency is how long one fsync takes (default 2ms). Fsyncs on one disk queue.
 	FsyncLatency Time
 	// CrashDisk says what a crash does to writes that were not fsynced (default LoseUnsynced).
@@ -93,6 +91,7 @@ type slot struct {
 	up          bool
 	started     bool
 	paused      bool
+	hostDown    bool // a host loss: its kernel is gone too, until Restart
 	incarnation uint64
 	timers      []uint64 // serial of the armed timer per kind; 0 = not armed
 	timerSerial uint64
@@ -120,16 +119,13 @@ func NewWorld(cfg Config) (*World, error) {
 	} else if cfg.LatencyMean == ZeroLatencyMean {
 		cfg.LatencyMean = 0
 	}
-	if cfg.CrashCloseDelay == 0 {
-		cfg.CrashCloseDelay = Second
-	}
 	if cfg.FsyncLatency == 0 {
 		cfg.FsyncLatency = 2 * Millisecond
 	}
 	for _, c := range []struct {
 		name string
 		v    Time
-	}{{"LatencyMin", cfg.LatencyMin}, {"LatencyMean", cfg.LatencyMean}, {"CrashCloseDelay", cfg.CrashCloseDelay}, {"FsyncLatency", cfg.FsyncLatency}} {
+	}{{"LatencyMin", cfg.LatencyMin}, {"LatencyMean", cfg.LatencyMean}, {"FsyncLatency", cfg.FsyncLatency}} {
 		if c.v < 0 {
 			return nil, &SettingError{Setting: c.name, Value: c.v.String(), Reason: "must not be negative"}
 		}
@@ -224,7 +220,7 @@ func (w *World) Start(id NodeID) error {
 		return &SettingError{Setting: "start", Value: strconv.Itoa(int(id)), Reason: "node is already running"}
 	}
 	first := !s.started
-	s.up, s.started = true, true
+	s.up, s.started, s.hostDown = true, true, false
 	s.incarnation++
 	if first {
 		w.record(RecStart, id, -1, -1, nil)
@@ -239,9 +235,45 @@ func (w *World) Start(id NodeID) error {
 // Restart boots a crashed node from its disk. Restarting a node that never ran starts it.
 func (w *World) Restart(id NodeID) error { return w.Start(id) }
 
-// Crash kills node id: timers cancelled, volatile state gone, connections closed (its peers
-// see them close after CrashCloseDelay), unsynced disk writes handled by the crash policy.
-func (w *World) Crash(id NodeID) error {
+// CrashKind is what ends a node's process.
+type CrashKind uint8
+
+const (
+	// ProcessKill is SIGKILL, or a process that exits: its host's kernel lives on. What the
+	// process wrote to its sockets is still delivered (retransmitted across a partition)
+	// and followed by an end-of-stream, so its peers notice at once; a socket with data it
+	// never read is reset instead, as Linux's tcp_close does. What it wrote to files reached
+	// the kernel and survives, except what it still buffered itself; fsyncs in progress
+	// complete.
+	ProcessKill CrashKind = iota
+	// HostLoss is a machine that stops (power, kernel panic): nothing more leaves it, not
+	// even what its kernel was retransmitting; its peers notice only through their own
+	// timeouts, or by an RST to what they send once it is back. Its disk keeps what the
+	// crash policy (Config.CrashDisk) says.
+	HostLoss
+	// DiskError is a process that exits because a write failed: the network sees a process
+	// exit, the disk keeps what the crash policy says (the failing fsync never completes).
+	DiskError
+)
+
+var crashKindNames = [...]string{ProcessKill: "kill", HostLoss: "host", DiskError: "disk-error"}
+
+func (k CrashKind) String() string {
+	if int(k) < len(crashKindNames) {
+		return crashKindNames[k]
+	}
+	return "CrashKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// AppendTo is the trace payload of a crash that is not a plain process kill.
+func (k CrashKind) AppendTo(b []byte) []byte { return append(b, k.String()...) }
+
+// Crash kills node id's process (ProcessKill).
+func (w *World) Crash(id NodeID) error { return w.CrashAs(id, ProcessKill) }
+
+// CrashAs ends node id's process as kind says: timers cancelled, volatile state gone,
+// connections and disk as the kind says.
+func (w *World) CrashAs(id NodeID, kind CrashKind) error {
 	s, err := w.slot(id)
 	if err != nil {
 		return err
@@ -249,31 +281,56 @@ func (w *World) Crash(id NodeID) error {
 	if !s.up {
 		return &SettingError{Setting: "crash", Value: strconv.Itoa(int(id)), Reason: "node is not running"}
 	}
+	if kind > DiskError {
+		return &SettingError{Setting: "crash kind", Value: kind.String(), Reason: "unknown"}
+	}
 	s.up, s.paused = false, false
+	s.hostDown = kind == HostLoss
 	s.incarnation++
 	for i := range s.timers {
 		s.timers[i] = 0
 	}
 	held := s.held
 	s.held = nil
-	w.record(RecCrash, id, -1, -1, nil)
+	var data Message
+	if kind != ProcessKill {
+		data = kind
+	}
+	w.record(RecCrash, id, -1, -1, data)
+	var unread []ConnID // connections it had data waiting on (it was paused)
 	for _, h := range held {
 		if h.kind != evDeliver {
 			continue
 		}
 		switch h.item.kind {
 		case itemOpen:
-			w.net.refuse(h.conn) // a connection it never accepted is refused
+			if kind == HostLoss {
+				w.net.conns[h.conn].open[1] = false // a half-open connection the peer must time out
+			} else {
+				w.net.refuse(h.conn) // a connection it never accepted is refused
+			}
 		case itemData:
 			w.record(RecDrop, w.Peer(h.conn, id), id, h.conn, h.item.msg) // it never read it
+			unread = append(unread, h.conn)
 		}
 	}
 	conns := s.conns
 	s.conns = nil
 	for _, c := range conns {
-		w.net.closeEnd(c, id, w.cfg.CrashCloseDelay)
+		switch {
+		case kind == HostLoss:
+			w.net.vanishEnd(c, id)
+		case slices.Contains(unread, c):
+			w.net.abortEnd(c, id)
+		default:
+			w.net.closeEnd(c, id)
+		}
 	}
-	s.disk.crash(w.cfg.CrashDisk)
+	if kind == ProcessKill {
+		s.disk.kill()
+	} else {
+		s.disk.crash(w.cfg.CrashDisk)
+	}
 	s.node.Crash()
 	return nil
 }

@@ -264,9 +264,7 @@ func TestAddingANodeLeavesOtherLinksUnchanged(t *testing.T) {
 // ---- nodes: crash, restart, pause ----
 
 func TestCrashCancelsTimersAndClosesConnections(t *testing.T) {
-	cfg := fixed(1, 2*Millisecond)
-	cfg.CrashCloseDelay = 500 * Millisecond
-	w, rs := newTestWorld(t, cfg, 1, 2)
+	w, rs := newTestWorld(t, fixed(1, 2*Millisecond), 1, 2)
 	c := w.Dial(1, 2)
 	w.RunFor(10 * Millisecond)
 	require.Equal(t, []ConnID{c}, rs[2].accepted)
@@ -285,12 +283,13 @@ func TestCrashCancelsTimersAndClosesConnections(t *testing.T) {
 
 	require.Empty(t, rs[1].timers, "a crashed node's timer fired")
 	require.Empty(t, rs[1].only("recv"))
-	// The peer gets what was in flight, then Closed after CrashCloseDelay.
+	// A process kill: the peer gets what was in flight, then the end-of-stream at once.
 	require.Equal(t, []entry{
 		{At: 12 * Millisecond, What: "recv", Conn: c, M: 1},
 		{At: 13 * Millisecond, What: "recv", Conn: c, M: 2},
-		{At: 511 * Millisecond, What: "closed", Conn: c},
+		{At: 13 * Millisecond, What: "closed", Conn: c},
 	}, rs[2].log[2:])
+	require.False(t, w.WasReset(c, 2), "an orderly end-of-stream (FIN)")
 	require.False(t, w.IsOpen(c, 2))
 	drops := records(w, RecDrop)
 	require.Len(t, drops, 1)
@@ -298,10 +297,8 @@ func TestCrashCancelsTimersAndClosesConnections(t *testing.T) {
 }
 
 func TestCrashCloseComesAfterSlowData(t *testing.T) {
-	// Data in flight longer than CrashCloseDelay still arrives before the end of stream.
-	cfg := fixed(1, 300*Millisecond)
-	cfg.CrashCloseDelay = 100 * Millisecond
-	w, rs := newTestWorld(t, cfg, 1, 2)
+	// Data in flight still arrives before the end of stream.
+	w, rs := newTestWorld(t, fixed(1, 300*Millisecond), 1, 2)
 	c := w.Dial(1, 2)
 	w.RunFor(time300)
 	w.Send(c, 1, msg(1))
@@ -324,7 +321,7 @@ func TestRestartKeepsOnlyDurableRecords(t *testing.T) {
 	w.RunFor(10 * Millisecond)
 	require.Equal(t, []uint64{tok}, rs[1].fsyncs)
 	d.Append("log", "c")
-	require.NoError(t, w.Crash(1))
+	require.NoError(t, w.CrashAs(1, HostLoss))
 	recs, torn := d.Records("log")
 	require.Equal(t, []any{"a", "b"}, recs)
 	require.False(t, torn)
@@ -453,8 +450,6 @@ func TestBadInputIsRefusedWithANamedError(t *testing.T) {
 			`invalid LatencyMin "-5ms": must not be negative`},
 		{"LatencyMean", func() error { _, err := NewWorld(Config{LatencyMean: -2}); return err },
 			`invalid LatencyMean "-2ns": must not be negative`},
-		{"CrashCloseDelay", func() error { _, err := NewWorld(Config{CrashCloseDelay: -Second}); return err },
-			`invalid CrashCloseDelay "-1s": must not be negative`},
 		{"FsyncLatency", func() error { _, err := NewWorld(Config{FsyncLatency: -Millisecond}); return err },
 			`invalid FsyncLatency "-1ms": must not be negative`},
 		{"CrashDisk", func() error { _, err := NewWorld(Config{CrashDisk: 9}); return err },
@@ -552,7 +547,6 @@ func TestConfigDefaults(t *testing.T) {
 	cfg := w.Config()
 	require.Equal(t, Millisecond, cfg.LatencyMin)
 	require.Equal(t, Millisecond, cfg.LatencyMean)
-	require.Equal(t, Second, cfg.CrashCloseDelay)
 	require.Equal(t, 2*Millisecond, cfg.FsyncLatency)
 	require.Equal(t, LoseUnsynced, cfg.CrashDisk)
 	require.Equal(t, uint64(9), w.Seed())
