@@ -83,9 +83,18 @@ func (r *run) mustStable(within sim.Time) *model.Server {
 	return r.e.Leader()
 }
 
+// crash kills server sid's process.
 func (r *run) crash(sid int64) {
 	r.t.Helper()
 	if err := r.w.Crash(sim.NodeID(sid)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// crashHost stops server sid's host: its unsynced writes are lost, and nothing more leaves it.
+func (r *run) crashHost(sid int64) {
+	r.t.Helper()
+	if err := r.w.CrashAs(sim.NodeID(sid), sim.HostLoss); err != nil {
 		r.t.Fatal(err)
 	}
 }

@@ -298,7 +298,7 @@ func TestMutantZK4643(t *testing.T) {
 		}) {
 			t.Fatal("server 1 never wrote currentEpoch 2")
 		}
-		r.crash(1) // @NEWLEADER:after-cE-write
+		r.crashHost(1) // @NEWLEADER:after-cE-write; a power loss: the unsynced txn is gone
 		r.crash(3)
 		r.restart(1)
 		r.restart(2)
@@ -338,7 +338,7 @@ func TestMutantZK2845(t *testing.T) {
 		}) {
 			t.Fatal("server 1 never logged 0x100000004")
 		}
-		r.crash(3)
+		r.crashHost(3)                    // a host loss: its kernel does not retransmit (1,4) after the heal
 		r.w.RunFor(100 * sim.Millisecond) // (1,4) to 2 is lost in the partition
 		r.w.HealAll()
 		r.mustStable(60 * sim.Second)
@@ -351,8 +351,9 @@ func TestMutantZK2845(t *testing.T) {
 		return r
 	}
 	vs := runIt(true).finish()
-	mustFind(t, vs, CheckProcessConsistency, "server 1", "0x100000004")
+	mustFind(t, vs, CheckProcessConsistency, "0x200000001", "0x100000004")
 	mustFind(t, vs, CheckPrefixConsistency, "server 1", "0x100000004")
+	mustFind(t, vs, CheckLeaderLogCompleteness, "server 1", "0x100000004")
 	t.Logf("with the mutant:\n%s", vsText(vs))
 	runIt(false).mustPass()
 }

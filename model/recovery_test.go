@@ -112,11 +112,14 @@ func TestFollowerMissing600WritesLargeSnapshotTxnLogDiff(t *testing.T) {
 // appends that were not fsynced (the default disk policy), and the vote then carries the
 // last zxid that survived. snapCount=4 makes every server snapshot every 2-4 txns.
 func TestRestartLoadsSnapshotAndLogAndLosesUnsynced(t *testing.T) {
+	// A host loss applies the disk policy; a process kill keeps what reached the kernel:
+	// the proposal's fsync had started, so it is in the page cache.
 	for _, tc := range []struct {
 		policy sim.DiskPolicy
+		kind   sim.CrashKind
 		keeps  bool
-	}{{sim.LoseUnsynced, false}, {sim.KeepAll, true}} {
-		t.Run(tc.policy.String(), func(t *testing.T) {
+	}{{sim.LoseUnsynced, sim.HostLoss, false}, {sim.KeepAll, sim.HostLoss, true}, {sim.LoseUnsynced, sim.ProcessKill, true}} {
+		t.Run(tc.policy.String()+"/"+tc.kind.String(), func(t *testing.T) {
 			w := sim.MustWorld(sim.Config{Seed: 31, CrashDisk: tc.policy})
 			e, err := NewEnsemble(w, Config{Servers: 3, SnapCount: 4})
 			if err != nil {
@@ -141,7 +144,9 @@ func TestRestartLoadsSnapshotAndLogAndLosesUnsynced(t *testing.T) {
 			if z == 0 {
 				t.Fatal("follower never logged the proposal")
 			}
-			crash(t, e, 1)
+			if err := e.W.CrashAs(1, tc.kind); err != nil {
+				t.Fatal(err)
+			}
 			restart(t, e, 1)
 			loads := recordsOf[*Loaded](e)
 			ld := loads[len(loads)-1]

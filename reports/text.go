@@ -113,6 +113,10 @@ func (s *story) text(w io.Writer, f Filter) error {
 			}
 			ev, verb := processWord(r.Kind)
 			setMark(node, ev)
+			if r.Kind == sim.RecCrash && r.Data != nil { // not a plain process kill
+				buf = r.Data.AppendTo(buf[:0])
+				verb += " (" + string(buf) + ")"
+			}
 			line(r.At, fmt.Sprintf("%d %s", node, verb))
 		case sim.RecPartition, sim.RecHeal, sim.RecClog, sim.RecLatency:
 			allMark('~')
@@ -127,6 +131,17 @@ func (s *story) text(w io.Writer, f Filter) error {
 				what += " all links"
 			}
 			line(r.At, what)
+		case sim.RecLost, sim.RecRetransmit, sim.RecAbort:
+			if _, ok := s.row[node]; !ok {
+				continue
+			}
+			setMark(node, '~')
+			what := map[sim.RecordKind]string{
+				sim.RecLost:       "%d > %d  segment lost on connection %d: TCP will retransmit it",
+				sim.RecRetransmit: "%d > %d  TCP retransmits what connection %d queued",
+				sim.RecAbort:      "%d > %d  TCP gives up on connection %d (ETIMEDOUT)",
+			}[r.Kind]
+			line(r.At, fmt.Sprintf(what, r.Node, r.Peer, r.Conn))
 		case sim.RecReset:
 			setMark(node, '~')
 			setMark(int64(r.Peer), '~')

@@ -18,8 +18,10 @@ import (
 //
 // A schedule is a plain scenario (so that `zabsim run` replays it exactly): an ensemble, its
 // seed, sometimes a small snapCount or another disk policy, a client workload, then fault
-// lines (crash, restart, a bounce - restart and crash again within 40ms, inside the sync -,
-// pause, resume, partition, clog, heal, write bursts) each after a random `run`, and an
+// lines (crash - a process kill, a host loss or a disk-error exit at a crash point -,
+// restart, a bounce - restart and crash again within 40ms, inside the sync -, pause, resume,
+// partition - now and then one that forgets its connections -, clog, heal, write bursts)
+// each after a random `run`, and an
 // epilogue that heals every link, restarts and resumes every server, stops the workload and
 // runs past the liveness bound, so that the liveness check judges every schedule. The
 // generator tracks which servers are up and paused, so every line is valid when it runs
@@ -169,7 +171,7 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 					// at a crash point: right after its next log append or snapshot
 					fmt.Fprintf(&b, "crash %d at=%s within=2s\n", s, []string{"log", "snapshot"}[rng.IntN(2)])
 				} else {
-					fmt.Fprintf(&b, "crash %d\n", s)
+					fmt.Fprintf(&b, "crash %d%s\n", s, crashKind(rng))
 				}
 				up[s], paused[s] = false, false
 				continue
@@ -181,7 +183,7 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 				switch rng.IntN(6) {
 				case 0, 1:
 					// a bounce: down again while it may still be syncing with the leader
-					fmt.Fprintf(&b, "run %s\ncrash %d\n", sim.Time(1+rng.IntN(40))*sim.Millisecond, s)
+					fmt.Fprintf(&b, "run %s\ncrash %d%s\n", sim.Time(1+rng.IntN(40))*sim.Millisecond, s, crashKind(rng))
 					up[s] = false
 				case 2:
 					// down again at a crash point of its sync
@@ -205,10 +207,14 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 			}
 		case k < 60:
 			s := 1 + rng.IntN(n)
+			resets := ""
+			if rng.IntN(8) == 0 {
+				resets = " resets" // a middlebox that forgets the connections it cuts
+			}
 			if rng.IntN(2) == 0 {
-				fmt.Fprintf(&b, "partition %d %s\n", s, others(s))
+				fmt.Fprintf(&b, "partition %d %s%s\n", s, others(s), resets)
 			} else {
-				fmt.Fprintf(&b, "partition %d -> *\n", s)
+				fmt.Fprintf(&b, "partition %d -> *%s\n", s, resets)
 			}
 			cut = true
 			continue
@@ -262,6 +268,14 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 	// await fails and the check has its verdict.
 	fmt.Fprintf(&b, "await live within=%s\nrun 1s\n", quiet)
 	return b.String()
+}
+
+// crashKind is the tail of a crash line: a process kill (SIGKILL) or, as often, a host loss.
+func crashKind(rng *rand.Rand) string {
+	if rng.IntN(2) == 0 {
+		return " host"
+	}
+	return ""
 }
 
 // recoveryMark starts a schedule's epilogue, which the shrinker leaves alone.

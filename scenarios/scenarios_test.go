@@ -422,7 +422,7 @@ func TestCheckerJudgesTheOwnProposalsFix(t *testing.T) {
 // an event that does not come crashes it at the deadline.
 func TestCrashAtEvent(t *testing.T) {
 	src, _ := library.ReadFile("library/zk-4643-mutant.zab")
-	text := strings.Replace(string(src), "await epoch 1 current=2\ncrash 1\n", "crash 1 at=currentEpoch\n", 1)
+	text := strings.Replace(string(src), "await epoch 1 current=2\ncrash 1 host\n", "crash 1 at=currentEpoch\n", 1)
 	if text == string(src) {
 		t.Fatal("zk-4643-mutant changed: update this test")
 	}
