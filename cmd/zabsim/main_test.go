@@ -252,12 +252,12 @@ func TestExplore(t *testing.T) {
 		!strings.Contains(out, "\nexercised: ") || !strings.Contains(out, " syncs DIFF ") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errs)
 	}
-	code, out, errs = runCLI("explore", "--seeds", "8", "--mutant", "ZK-2845", "--out", dir, "--json", "--report")
+	code, out, errs = runCLI("explore", "--seeds", "10", "--mutant", "ZK-2845", "--out", dir, "--json", "--report")
 	var rep exploreReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
 		t.Fatalf("exit %d, %v:\n%s%s", code, err, out, errs)
 	}
-	if rep.Schedules != 8 || rep.Failing == 0 || len(rep.Failures) != rep.Failing || rep.Leaders < 8 || rep.Syncs["DIFF"] == 0 {
+	if rep.Schedules != 10 || rep.Failing == 0 || len(rep.Failures) != rep.Failing || rep.Leaders < 8 || rep.Syncs["DIFF"] == 0 {
 		t.Fatalf("report %+v", rep)
 	}
 	f := rep.Failures[0]
