@@ -361,7 +361,7 @@ func (c *Client) connectTo(sid int64) {
 		return
 	}
 	now := c.w.Now()
-	c.conn = c.w.Dial(c.id, sim.NodeID(sid))
+	c.conn = c.w.DialPort(c.id, sim.NodeID(sid), PortClient)
 	c.server = sid
 	c.initialized = false
 	c.lastSend, c.lastHeard = now, now
@@ -389,6 +389,9 @@ func (c *Client) onConnected(r *ConnectResponse) {
 	c.negotiated = r.TimeOut
 	c.readTimeout = r.TimeOut * 2 / 3
 	c.connectTimeout = r.TimeOut / sim.Time(len(c.hosts))
+	// SendThread.run computes its wait from the read timeout from now on: the timer armed
+	// with the connect timeout would fire too late when that is the longer one.
+	c.w.SetTimer(c.id, ctRecv, c.lastHeard+c.readTimeout-c.w.Now())
 	c.lastIndex = c.currentIndex // hostProvider.onConnected()
 	c.sessionID = r.SessionID
 	c.state = ClientConnected

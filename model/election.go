@@ -82,7 +82,7 @@ func (s *Server) connectOne(sid int64) {
 	if c := s.elConn[sid]; c >= 0 && s.w.IsOpen(c, s.nid) {
 		return
 	}
-	c := s.w.Dial(s.nid, sim.NodeID(sid))
+	c := s.w.DialPort(s.nid, sim.NodeID(sid), PortElection)
 	s.connKind[c] = connElection
 	s.elConn[sid] = c
 	s.w.Send(c, s.nid, &electionHello{Sid: s.sid})

@@ -282,14 +282,6 @@ func (s *Server) leaderTick() {
 	if l == nil || l.stage != stageRunning {
 		return
 	}
-	now := s.w.Now()
-	// A learner socket that heard nothing for its read timeout dies (LearnerHandler's
-	// SocketTimeoutException).
-	for _, h := range slices.Clone(l.handlers) {
-		if now-h.lastHeard > h.readTimeout {
-			s.handlerShutdown(h, "read timeout")
-		}
-	}
 	if !l.tickSkip {
 		l.tick++
 		synced := []int64{s.sid}
@@ -308,6 +300,33 @@ func (s *Server) leaderTick() {
 		s.ping(h)
 	}
 	s.w.SetTimer(s.nid, tmLeaderTick, s.cfg.TickTime/2)
+}
+
+// armHandlerRead sets h's socket read timeout to expire readTimeout after the last packet
+// it read (LearnerHandler's sock.setSoTimeout). The timer is looked at when it fires, not
+// re-armed on every packet.
+func (s *Server) armHandlerRead(h *learnerHandler) {
+	s.w.SetTimer(s.nid, tmHandlerRead+int(h.sid), h.lastHeard+h.readTimeout-s.w.Now())
+}
+
+// handlerReadTimeout: the read timeout of the handler for sid expired, or was moved by a
+// packet read since it was armed. A socket that read nothing for its timeout throws
+// SocketTimeoutException, and the LearnerHandler shuts down (at that very moment, not at
+// the leader's next tick).
+func (s *Server) handlerReadTimeout(sid int64) {
+	l := s.leader
+	if l == nil {
+		return
+	}
+	h := l.handlerBySid(sid)
+	if h == nil {
+		return
+	}
+	if s.w.Now() < h.lastHeard+h.readTimeout {
+		s.armHandlerRead(h)
+		return
+	}
+	s.handlerShutdown(h, "read timeout: SocketTimeoutException")
 }
 
 // ping mirrors LearnerHandler.ping with its SyncLimitCheck.
@@ -339,6 +358,7 @@ func (s *Server) leaderAcceptLearner(c sim.ConnID, p *QuorumPacket) {
 		s.handlerShutdown(old, "replaced by a new connection")
 	}
 	l.handlers = append(l.handlers, h)
+	s.armHandlerRead(h)
 	h.stage = lhWaitEpoch
 	s.getEpochToPropose(h.sid, h.acceptedEpoch)
 }
@@ -393,6 +413,7 @@ func (s *Server) leaderReceive(c sim.ConnID, p *QuorumPacket) {
 		if l.quorumFormed && h.stage == lhWaitNLQuorum {
 			h.limitStarted = true // syncLimitCheck.start()
 			h.readTimeout = s.cfg.SyncLimitTime()
+			s.armHandlerRead(h)
 			h.stage = lhWaitStartup
 			if l.stage == stageRunning {
 				s.sendUptodate(h)
@@ -431,6 +452,7 @@ func (s *Server) sendUptodate(h *learnerHandler) {
 	h.stage = lhRunning
 	h.limitStarted = true
 	h.readTimeout = s.cfg.SyncLimitTime()
+	s.armHandlerRead(h)
 	s.sendToLearner(h, &QuorumPacket{Type: UPTODATE, Zxid: -1})
 	for len(h.buffered) > 0 && s.leader != nil && h.stage == lhRunning {
 		p := h.buffered[0]
@@ -659,16 +681,31 @@ func (s *Server) leaderCommit(p *proposal) {
 
 // syncProcessor is SyncRequestProcessor: append to the log, fsync in groups, then ACK.
 type syncProcessor struct {
-	toFlush  []*Txn
-	inFlight []*Txn // covered by the fsync in progress
+	toFlush  []loggedTxn
+	inFlight []loggedTxn // covered by the fsync in progress
 	token    uint64
+}
+
+// loggedTxn is a txn waiting for its fsync, with the role (*leaderState or *learnerState)
+// that logged it: a ZooKeeperServer's SendAckRequestProcessor writes to its own Follower's
+// socket, so an ACK never outlives the role. A new connection to a leader is a new
+// Follower with a new pipeline: it never carries the old one's ACKs.
+type loggedTxn struct {
+	txn  *Txn
+	role any
 }
 
 // log mirrors SyncRequestProcessor.processRequest for a txn.
 func (sp *syncProcessor) log(s *Server, txn *Txn) {
 	s.db.append(txn)
 	s.record(&Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()})
-	sp.toFlush = append(sp.toFlush, txn)
+	var role any
+	if s.leader != nil {
+		role = s.leader
+	} else if s.learner != nil {
+		role = s.learner
+	}
+	sp.toFlush = append(sp.toFlush, loggedTxn{txn, role})
 	s.maybeSnapshot()
 	if sp.token == 0 {
 		sp.flush(s)
@@ -688,8 +725,8 @@ func (sp *syncProcessor) done(s *Server, token uint64) {
 	sp.token = 0
 	acked := sp.inFlight
 	sp.inFlight = nil
-	for _, txn := range acked {
-		s.ackLogged(txn)
+	for _, lt := range acked {
+		s.ackLogged(lt)
 	}
 	if len(sp.toFlush) > 0 {
 		sp.flush(s)
@@ -697,13 +734,14 @@ func (sp *syncProcessor) done(s *Server, token uint64) {
 }
 
 // ackLogged is the processor after SyncRequestProcessor: the leader's AckRequestProcessor
-// or a follower's SendAckRequestProcessor.
-func (s *Server) ackLogged(txn *Txn) {
+// or a follower's SendAckRequestProcessor, if the role that logged the txn is still the one
+// in force.
+func (s *Server) ackLogged(lt loggedTxn) {
 	switch {
-	case s.state == LEADING && s.leader != nil:
-		s.processAck(s.sid, txn.Zxid)
-	case s.state == FOLLOWING && s.learner != nil && s.learner.c >= 0:
-		s.w.Send(s.learner.c, s.nid, &QuorumPacket{Type: ACK, Zxid: txn.Zxid})
+	case s.state == LEADING && s.leader != nil && lt.role == any(s.leader):
+		s.processAck(s.sid, lt.txn.Zxid)
+	case s.state == FOLLOWING && s.learner != nil && s.learner.c >= 0 && lt.role == any(s.learner):
+		s.w.Send(s.learner.c, s.nid, &QuorumPacket{Type: ACK, Zxid: lt.txn.Zxid})
 	}
 }
 

@@ -67,7 +67,7 @@ func (s *Server) learnerConnect() {
 	}
 	ls.attempts++
 	ls.heard = false
-	ls.c = s.w.Dial(s.nid, sim.NodeID(ls.leader))
+	ls.c = s.w.DialPort(s.nid, sim.NodeID(ls.leader), PortQuorum)
 	s.connKind[ls.c] = connLeader
 	typ := FOLLOWERINFO
 	if s.observer {

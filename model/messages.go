@@ -33,6 +33,10 @@ func (n *Notification) AppendTo(b []byte) []byte {
 
 func (n *Notification) TypeName() string { return "Notification" }
 
+// WireSize is a 3.8 notification on the election connection: its length, then state,
+// leader, zxid, electionEpoch, peerEpoch, version and an empty config.
+func (n *Notification) WireSize() int { return 4 + 4 + 8 + 8 + 8 + 8 + 4 + 4 }
+
 // vote is the Vote this notification carries.
 func (n *Notification) vote() Vote {
 	return Vote{Version: n.Version, Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch, State: n.State}

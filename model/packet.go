@@ -74,5 +74,37 @@ type QuorumPacket struct {
 	Valid   bool
 }
 
+// The ports a server listens on, as zoo.cfg names them (server.N=host:2888:3888;2181): a
+// partition can cut one class of connection only, as a firewall rule on that port does.
+const (
+	PortClient   sim.Port = 1 // clientPort (2181)
+	PortQuorum   sim.Port = 2 // the quorum port (2888): learners to their leader
+	PortElection sim.Port = 3 // the election port (3888): QuorumCnxManager
+)
+
+// PortNames maps the scenario names of the ports to them.
+var PortNames = map[string]sim.Port{"client": PortClient, "quorum": PortQuorum, "election": PortElection}
+
+// WireSize is the packet's size as LearnerHandler writes it (jute QuorumPacket: int type,
+// long zxid, buffer data, vector authinfo), with its data serialised as ZooKeeper does.
+func (p *QuorumPacket) WireSize() int {
+	n := 4 + 8 + 4 + 4
+	switch {
+	case p.Txn != nil:
+		n += int(p.Txn.size())
+	case p.Snap != nil:
+		n += int(p.Snap.size()) // the snapshot follows SNAP on the stream
+	case p.Req != nil:
+		n += 8 + 4 + 4 + len(p.Req.Path) + len(p.Req.Data) + 16
+	case p.Type == FOLLOWERINFO || p.Type == OBSERVERINFO:
+		n += 8 + 4 + 8 // LearnerInfo: serverid, protocolVersion, configVersion
+	case p.Type == ACKEPOCH:
+		n += 4
+	case p.Type == REVALIDATE:
+		n += 8 + 4
+	}
+	return n + 12*len(p.Touches)
+}
+
 // String gives the stable one-line form used in traces and test vectors: "PROPOSAL 0x100000003".
 func (p QuorumPacket) String() string { return p.Type.String() + " " + p.Zxid.String() }

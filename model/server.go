@@ -21,6 +21,9 @@ const (
 	tmObserverDelay         // Observer: random delay before looking again
 	tmStartLooking          // QuorumPeer.run: go back to lookForLeader
 	tmSessionExpiry         // the leader's SessionTrackerImpl: wake at the next expiration time
+
+	// tmHandlerRead + sid is the socket read timeout of the leader's LearnerHandler for sid.
+	tmHandlerRead = 32
 )
 
 // Request is a client request as the server pipeline carries it (server/Request.java).
@@ -370,6 +373,10 @@ func (s *Server) Timer(kind int) {
 		s.startLooking()
 	case tmSessionExpiry:
 		s.sessionExpiryRun()
+	default:
+		if kind >= tmHandlerRead {
+			s.handlerReadTimeout(int64(kind - tmHandlerRead))
+		}
 	}
 }
 

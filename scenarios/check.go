@@ -34,8 +34,8 @@ func init() {
 		"await":       {opts: []string{"within", "current", "accepted"}, check: checkAwait},
 		"let":         {check: checkLet},
 		"write":       {opts: []string{"via"}, check: checkWrite},
-		"partition":   {check: checkLinks},
-		"heal":        {check: checkHeal},
+		"partition":   {opts: []string{"port"}, check: checkLinks},
+		"heal":        {opts: []string{"port"}, check: checkHeal},
 		"clog":        {opts: []string{"for"}, check: checkClog},
 		"latency":     {opts: []string{"min", "mean"}, check: checkLatency},
 		"run":         {check: checkRun},
@@ -47,7 +47,7 @@ func init() {
 		"discover":    {check: checkDiscover},
 		"watchconfig": {check: checkWatchConfig},
 		"seed":        {check: checkSeed},
-		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding"}, check: checkWorkload},
+		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout"}, check: checkWorkload},
 	}
 }
 
@@ -141,7 +141,7 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 // configKeys are the ZooKeeper option names config accepts.
 var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
 	"snapshotSizeFactor", "snapCount", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
-	"latencyMin", "latencyMean", "fsyncLatency"}
+	"latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
 
 func checkConfig(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.Args) > 0 {
@@ -234,12 +234,39 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		}
 	case "fsyncLatency":
 		return dur(&wc.FsyncLatency)
+	case "recvBuffer", "sendBuffer":
+		n, err := parseSize(kv.Value)
+		if err != nil || n < 1 || n > 1<<30 {
+			return fmt.Errorf("%s=%s: want a size from 1B to 1GiB, like 128KiB (Linux's defaults: recvBuffer=128KiB, sendBuffer=16KiB)", kv.Key, kv.Value)
+		}
+		if kv.Key == "recvBuffer" {
+			wc.RecvBuffer = n
+		} else {
+			wc.SendBuffer = n
+		}
 	case "crashCloseDelay":
 		return fmt.Errorf("crashCloseDelay is gone: `crash S` is a process kill (its peers read end-of-stream at once), `crash S host` a host loss (they notice through their own timeouts)")
 	default:
 		return fmt.Errorf("unknown config option %q (known: %s)", kv.Key, strings.Join(configKeys, " "))
 	}
 	return nil
+}
+
+// parseSize reads a size in bytes with its unit: 512B, 16KiB, 1MiB.
+func parseSize(v string) (int64, error) {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			n, err := strconv.ParseInt(num, 10, 64)
+			if err != nil || n < 0 || n > (1<<40)/u.mult {
+				return 0, fmt.Errorf("%q is not a size", v)
+			}
+			return n * u.mult, nil
+		}
+	}
+	return 0, fmt.Errorf("%q: a size needs its unit: B, KiB, MiB or GiB", v)
 }
 
 // parseSidSet reads a literal set of voting sids {1,2,3}, each in 1..n.
@@ -528,11 +555,32 @@ func partitionArgs(c *Command) (args []string, resets bool) {
 	return c.Args, false
 }
 
+// linkPorts reads a partition's or heal's port=quorum|election|client (several with
+// commas): the connections it cuts; 0 (every port) without it.
+func linkPorts(c *Command) (sim.Ports, error) {
+	v, ok := c.Opt("port")
+	if !ok {
+		return 0, nil
+	}
+	var ps sim.Ports
+	for _, name := range strings.Split(v, ",") {
+		p, ok := model.PortNames[name]
+		if !ok {
+			return 0, fmt.Errorf("port=%s: want quorum (learners to the leader, 2888), election (3888) or client (2181), or several with commas", v)
+		}
+		ps |= sim.PortSet(p)
+	}
+	return ps, nil
+}
+
 func checkLinks(s *Script, c *Command, names map[string]bool) error {
 	args, _ := partitionArgs(c)
 	from, to, _, err := splitLink(args)
 	if err != nil {
 		return fmt.Errorf("%s: %v", c.Name, err)
+	}
+	if _, err := linkPorts(c); err != nil {
+		return err
 	}
 	if err := checkSelector(s, from, names); err != nil {
 		return err
@@ -542,6 +590,9 @@ func checkLinks(s *Script, c *Command, names map[string]bool) error {
 
 func checkHeal(s *Script, c *Command, names map[string]bool) error {
 	if len(c.Args) == 0 {
+		if _, ok := c.Opt("port"); ok {
+			return fmt.Errorf("heal port=...: name the links too (heal A B port=quorum)")
+		}
 		return nil
 	}
 	return checkLinks(s, c, names)
@@ -603,7 +654,7 @@ var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
 
 func checkExpect(s *Script, c *Command, names map[string]bool) error {
 	if len(c.Args) == 0 {
-		return fmt.Errorf("expect what? sync | leader | value | state | synced")
+		return fmt.Errorf("expect what? sync | syncs | leader | value | state | synced | ...")
 	}
 	a := c.Args
 	switch a[0] {
@@ -613,6 +664,14 @@ func checkExpect(s *Script, c *Command, names map[string]bool) error {
 		}
 		if !contains(syncModes, a[2]) {
 			return fmt.Errorf("sync mode %q: want one of %s", a[2], strings.Join(syncModes, " "))
+		}
+		return checkSelector(s, a[1], names)
+	case "syncs":
+		if len(a) != 3 {
+			return fmt.Errorf("expect syncs S N: S has been synced N times in all")
+		}
+		if n, err := strconv.Atoi(a[2]); err != nil || n < 0 {
+			return fmt.Errorf("expect syncs %s %s: want a count like 1", a[1], a[2])
 		}
 		return checkSelector(s, a[1], names)
 	case "leader":
@@ -673,7 +732,7 @@ func checkSeed(s *Script, c *Command, _ map[string]bool) error {
 
 // checkWorkload: `workload clients=N rate=R reads=F keys=K outstanding=M` starts the model's
 // random client workload; `workload stop` stops it issuing calls.
-func checkWorkload(s *Script, c *Command, _ map[string]bool) error {
+func checkWorkload(s *Script, c *Command, names map[string]bool) error {
 	if len(c.Args) == 1 && c.Args[0] == "stop" {
 		if len(c.KV) > 0 {
 			return fmt.Errorf("workload stop takes no options")
@@ -706,6 +765,14 @@ func checkWorkload(s *Script, c *Command, _ map[string]bool) error {
 			f, err := strconv.ParseFloat(kv.Value, 64)
 			if err != nil || f < 0 || f > 1 {
 				return fmt.Errorf("reads=%s: want the share of reads, from 0 to 1", kv.Value)
+			}
+		case "servers":
+			if err := checkSelector(s, kv.Value, names); err != nil {
+				return err
+			}
+		case "timeout":
+			if _, err := sim.ParseTime(kv.Value); err != nil {
+				return fmt.Errorf("timeout=%s: not a duration like 10s (the session timeout the clients ask for)", kv.Value)
 			}
 		}
 	}

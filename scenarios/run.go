@@ -643,14 +643,12 @@ func (r *runner) execLinks(c *Command) error {
 		return err
 	}
 	f, t := toNodes(from), toNodes(to)
+	ports, _ := linkPorts(c)
 	switch c.Name {
 	case "partition":
-		if resets {
-			return r.w.PartitionResetting(f, t, oneWay)
-		}
-		return r.w.Partition(f, t, oneWay)
+		return r.w.Cut(sim.Cut{From: f, To: t, OneWay: oneWay, Ports: ports, Resets: resets})
 	case "heal":
-		return r.w.Heal(f, t, oneWay)
+		return r.w.Mend(sim.Cut{From: f, To: t, OneWay: oneWay, Ports: ports})
 	case "clog":
 		v, _ := c.Opt("for")
 		d, _ := sim.ParseTime(v)
@@ -700,6 +698,19 @@ func (r *runner) execExpect(c *Command) error {
 				got = d.Mode
 			}
 		}
+		ok = got == a[2]
+	case "syncs":
+		sid, err := r.one(a[1])
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, d := range r.res.Syncs {
+			if d.Learner == sid {
+				n++
+			}
+		}
+		got = strconv.Itoa(n)
 		ok = got == a[2]
 	case "leader":
 		sid, err := r.one(a[1])
@@ -941,6 +952,14 @@ func (r *runner) execWorkload(c *Command) error {
 			cfg.Keys = n
 		case "outstanding":
 			cfg.MaxOutstanding = n
+		case "servers":
+			sids, err := r.servers(kv.Value)
+			if err != nil {
+				return err
+			}
+			cfg.Client.Servers = sids
+		case "timeout":
+			cfg.Client.SessionTimeout, _ = sim.ParseTime(kv.Value)
 		}
 	}
 	wl, err := model.NewWorkload(r.e, cfg)

@@ -8,6 +8,43 @@ import (
 // ConnID names a connection. IDs are handed out in order from 0 and never reused.
 type ConnID int32
 
+// Port is the class of a connection, as the port it was opened to: a partition can cut
+// some classes only, as a firewall rule on one port does. The sim gives no meaning to the
+// numbers (the model names its ports); 0 is a connection of no particular port.
+type Port uint8
+
+// Ports is a set of Ports; AllPorts holds every one.
+type Ports uint8
+
+// AllPorts is every port: what a partition cuts unless told otherwise.
+const AllPorts Ports = 0xFF
+
+// Has reports whether p is in the set.
+func (ps Ports) Has(p Port) bool { return ps&(1<<p) != 0 }
+
+// PortSet makes the set of the given ports.
+func PortSet(ports ...Port) Ports {
+	var ps Ports
+	for _, p := range ports {
+		ps |= 1 << p
+	}
+	return ps
+}
+
+// Sized is a Message that knows how many bytes it takes on the wire; for one that does not,
+// its trace text's length stands in. Sizes fill the bounded socket buffers.
+type Sized interface {
+	WireSize() int
+}
+
+func wireSize(m Message) int32 {
+	if s, ok := m.(Sized); ok {
+		return int32(s.WireSize())
+	}
+	var buf [128]byte
+	return int32(len(m.AppendTo(buf[:0])))
+}
+
 // itemKind is what travels in a connection's stream: data, or the markers TCP sends.
 type itemKind uint8
 
@@ -21,7 +58,8 @@ const (
 // inflight is one item on its way through one direction of a connection.
 type inflight struct {
 	msg  Message
-	at   Time // when it is due at the receiver
+	at   Time  // when it is due at the receiver
+	size int32 // bytes on the wire (data only)
 	kind itemKind
 }
 
@@ -43,6 +81,12 @@ type direction struct {
 	retries   int    // retransmissions of the head so far
 	broken    bool   // an item was lost in a resetting partition: nothing passes the hole
 	link      *link  // the link this direction travels (links are never removed)
+	// Flow control: unread is what reached the receiver's kernel while its process was
+	// paused (its receive buffer); when the next item does not fit in the buffer, the
+	// direction waits for the receiver to read (windowWait) and is due again one round trip
+	// after it resumes.
+	unread     int64
+	windowWait bool
 }
 
 // TCP's retransmission timer as Linux runs it (net/ipv4/tcp_timer.c): the first RTO is
@@ -91,17 +135,21 @@ type conn struct {
 	open  [2]bool // whether each end can still send and receive
 	reset [2]bool // whether each end was closed by a reset (RST or refused dial)
 	dead  bool    // reset by ResetConn: only its RSTs still travel
+	port  Port
 	dirs  [2]direction
 }
 
 // link holds the settings of one ordered pair of nodes.
 type link struct {
-	min, mean   Time
-	partitioned bool
-	resets      bool // the cut forgets connections (see PartitionResetting)
-	clogUntil   Time
-	rng         *rand.Rand
+	min, mean Time
+	cut       Ports // the ports a partition cuts on this link
+	resets    bool  // the cut forgets connections (see PartitionResetting)
+	clogUntil Time
+	rng       *rand.Rand
 }
+
+// cuts reports whether the link drops the segments of a connection to port p.
+func (l *link) cuts(p Port) bool { return l.cut.Has(p) }
 
 // network is the World's set of connections and links.
 type network struct {
@@ -164,10 +212,13 @@ func (w *World) SetUnsafe(u Unsafe) error {
 // or to a host that is down, the SYN is lost and retransmitted (1 s, then doubling): the
 // connection opens late if the way clears within 127 s, else the dialer sees it reset;
 // ZooKeeper's own connect timeouts usually close it first.
-func (w *World) Dial(from, to NodeID) ConnID {
+func (w *World) Dial(from, to NodeID) ConnID { return w.DialPort(from, to, 0) }
+
+// DialPort is Dial to a given port of to (a partition may cut that port only).
+func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	n := &w.net
 	id := ConnID(len(n.conns))
-	n.conns = append(n.conns, conn{ends: [2]NodeID{from, to}, open: [2]bool{true, true}})
+	n.conns = append(n.conns, conn{ends: [2]NodeID{from, to}, open: [2]bool{true, true}, port: port})
 	cn := &n.conns[id]
 	cn.dirs[0].link = n.link(from, to)
 	cn.dirs[1].link = n.link(to, from)
@@ -193,7 +244,7 @@ func (w *World) Send(c ConnID, from NodeID, m Message) bool {
 	if u := &w.unsafe; u.Drop > 0 || u.Duplicate > 0 || u.Reorder > 0 {
 		return n.sendUnsafe(c, e, m)
 	}
-	n.enqueue(c, e, inflight{msg: m}, 0)
+	n.enqueue(c, e, inflight{msg: m, size: wireSize(m)}, 0)
 	return true
 }
 
@@ -305,6 +356,7 @@ func (n *network) closeEnd(c ConnID, self NodeID) {
 		n.clearDir(c, 0) // SYN_SENT: the connection never was
 		return
 	}
+	n.dropUnsent(c, e)
 	if cn.open[1-e] {
 		n.enqueue(c, e, inflight{kind: itemClose}, 0)
 	}
@@ -339,6 +391,8 @@ func (n *network) vanishEnd(c ConnID, self NodeID) {
 	cn.open[e] = false
 	if cn.dirs[e].stalled {
 		n.clearDir(c, e)
+	} else {
+		n.dropUnsent(c, e)
 	}
 }
 
@@ -363,6 +417,35 @@ func (n *network) clearDir(c ConnID, e int) {
 	}
 	d.stalled, d.retries = false, 0
 	d.broken = false // the stream is gone: an RST does not wait behind a hole
+	d.unread, d.windowWait = 0, false
+}
+
+// dropUnsent throws away what direction e of c holds beyond what the kernels hold: the
+// receiver's buffer (less what already waits in it) and the sender's. That part was still in
+// the sending process's memory, which a close or a crash of that process discards.
+func (n *network) dropUnsent(c ConnID, e int) {
+	w := n.w
+	cn := &n.conns[c]
+	d := &cn.dirs[e]
+	room := w.cfg.RecvBuffer - d.unread + w.cfg.SendBuffer
+	var used int64
+	keep := d.head
+	for ; keep < len(d.q); keep++ {
+		if used += int64(d.q[keep].size); used > room {
+			break
+		}
+	}
+	for i := keep; i < len(d.q); i++ {
+		if d.q[i].kind == itemData {
+			w.record(RecDrop, cn.ends[e], cn.ends[1-e], c, d.q[i].msg)
+		}
+		d.q[i] = inflight{}
+	}
+	d.q = d.q[:keep]
+	if d.empty() && d.scheduled && !d.stalled {
+		d.epoch++
+		d.scheduled = false
+	}
 }
 
 // dropPending throws away what is in flight towards end e (which closed).
@@ -442,7 +525,7 @@ func (n *network) sendUnsafe(c ConnID, e int, m Message) bool {
 		w.record(RecDrop, cn.ends[e], cn.ends[1-e], c, m)
 		return true
 	}
-	n.enqueue(c, e, inflight{msg: m}, 0)
+	n.enqueue(c, e, inflight{msg: m, size: wireSize(m)}, 0)
 	d := &cn.dirs[e]
 	if rng.Float64() < w.unsafe.Reorder && len(d.q)-d.head >= 2 {
 		i := len(d.q) - 1
@@ -452,7 +535,7 @@ func (n *network) sendUnsafe(c ConnID, e int, m Message) bool {
 		}
 	}
 	if rng.Float64() < w.unsafe.Duplicate {
-		n.enqueue(c, e, inflight{msg: m}, 0)
+		n.enqueue(c, e, inflight{msg: m, size: wireSize(m)}, 0)
 	}
 	return true
 }
@@ -469,7 +552,7 @@ func (n *network) receiver(id NodeID) *slot {
 // cut, or the receiver's host is down.
 func (n *network) blocked(c ConnID, e int) bool {
 	cn := &n.conns[c]
-	if cn.dirs[e].link.partitioned {
+	if cn.dirs[e].link.cuts(cn.port) {
 		return true
 	}
 	s := n.receiver(cn.ends[1-e])
@@ -509,7 +592,7 @@ func (n *network) due(c ConnID, gen uint64) {
 		if it.kind == itemData {
 			w.record(RecDrop, from, to, c, it.msg)
 		}
-	case l.partitioned && l.resets || d.broken:
+	case l.cuts(cn.port) && l.resets || d.broken:
 		// Lost in a partition that forgets connections: nothing passes the hole; the ends
 		// find out through their timeouts, or by the reset when the links heal.
 		d.popItem()
@@ -532,11 +615,16 @@ func (n *network) due(c ConnID, gen uint64) {
 		if it.kind != itemReset && cn.open[e] && rs != nil {
 			n.enqueue(c, 1-e, inflight{kind: itemReset}, 0)
 		}
+	case rs != nil && rs.up && rs.paused && d.unread > 0 && d.unread+int64(it.size) > w.cfg.RecvBuffer:
+		// The paused receiver's buffer is full: the sender waits for it to read.
+		d.windowWait = true
+		return
 	default:
 		d.popItem()
 		if rs == nil || !rs.up && it.kind == itemOpen {
 			n.refuse(c) // down, or no such node: connection refused
 		} else if rs.paused {
+			d.unread += int64(it.size)
 			rs.held = append(rs.held, heldItem{kind: evDeliver, conn: c, item: it})
 		} else {
 			n.hand(rs, c, it)
@@ -641,6 +729,62 @@ func (n *network) refuse(c ConnID) {
 	n.enqueue(c, 1, inflight{kind: itemReset}, 0)
 }
 
+// read hands item it of connection c, which waited in s's receive buffer, to s.
+func (n *network) read(s *slot, c ConnID, it inflight) {
+	cn := &n.conns[c]
+	if e := cn.end(s.id); e >= 0 {
+		d := &cn.dirs[1-e]
+		d.unread = max(d.unread-int64(it.size), 0)
+	}
+	n.hand(s, c, it)
+}
+
+// reopenWindows lets every sender that waited for s to read go on: its next segment is
+// due one round trip from now (the window update, then the data).
+func (n *network) reopenWindows(s *slot) {
+	w := n.w
+	for _, c := range s.conns {
+		cn := &n.conns[c]
+		e := cn.end(s.id)
+		if e < 0 {
+			continue
+		}
+		d := &cn.dirs[1-e]
+		if !d.windowWait {
+			continue
+		}
+		d.windowWait = false
+		if !d.empty() && !d.scheduled {
+			rtt := cn.dirs[e].link.delay(w, s.id, cn.ends[1-e]) + d.link.delay(w, cn.ends[1-e], s.id)
+			for i := d.head; i < len(d.q); i++ {
+				d.q[i].at = max(d.q[i].at, w.now.add(rtt))
+			}
+			d.floor = max(d.floor, d.q[len(d.q)-1].at)
+			n.schedule(c, 1-e, d.q[d.head].at)
+		}
+	}
+}
+
+// releaseWindows forgets what waited in s's receive buffers (s's process is gone): every
+// sender that waited for it to read is due now, to meet whatever s's end has become.
+func (n *network) releaseWindows(s *slot) {
+	for _, c := range s.conns {
+		cn := &n.conns[c]
+		e := cn.end(s.id)
+		if e < 0 {
+			continue
+		}
+		d := &cn.dirs[1-e]
+		d.unread = 0
+		if d.windowWait {
+			d.windowWait = false
+			if !d.empty() && !d.scheduled {
+				n.schedule(c, 1-e, max(d.q[d.head].at, n.w.now))
+			}
+		}
+	}
+}
+
 // hand gives item it of connection c to the node in slot s.
 func (n *network) hand(s *slot, c ConnID, it inflight) {
 	w := n.w
@@ -710,29 +854,45 @@ func (t latencyText) AppendTo(b []byte) []byte {
 // timeout closed it first. Nodes may appear on both sides: links from a node to itself are
 // never cut.
 func (w *World) Partition(from, to []NodeID, oneWay bool) error {
-	return w.setPartition(from, to, oneWay, true, false)
+	return w.Cut(Cut{From: from, To: to, OneWay: oneWay})
 }
 
 // PartitionResetting is Partition through a middlebox that forgets the connections it
 // carries (a NAT or stateful firewall losing its state): a connection that loses a segment
 // in it goes silent for good, and is reset once its links heal (its ends see it close).
 func (w *World) PartitionResetting(from, to []NodeID, oneWay bool) error {
-	return w.setPartition(from, to, oneWay, true, true)
+	return w.Cut(Cut{From: from, To: to, OneWay: oneWay, Resets: true})
 }
 
 // Heal restores the links that Partition cut. Stalled connections resume at their next
 // retransmission (or at once, when their sender has something new to send); those that
 // lost data in a resetting partition are reset when both of their links are whole.
 func (w *World) Heal(from, to []NodeID, oneWay bool) error {
-	return w.setPartition(from, to, oneWay, false, false)
+	return w.Mend(Cut{From: from, To: to, OneWay: oneWay})
 }
+
+// Cut is a partition: the links from a node of From to a node of To (and back, unless
+// OneWay), for the connections to the given Ports only (0: every port), optionally one that
+// forgets the connections it carries (see PartitionResetting).
+type Cut struct {
+	From, To []NodeID
+	OneWay   bool
+	Ports    Ports
+	Resets   bool
+}
+
+// Cut applies a partition (see Partition).
+func (w *World) Cut(c Cut) error { return w.setPartition(c, true) }
+
+// Mend heals what a Cut of the same links and ports cut (see Heal).
+func (w *World) Mend(c Cut) error { return w.setPartition(c, false) }
 
 // HealAll restores every link and lifts every clog.
 func (w *World) HealAll() {
 	for _, a := range w.order {
 		for _, b := range w.order {
 			if l, ok := w.net.links[[2]NodeID{a, b}]; ok {
-				l.partitioned, l.resets = false, false
+				l.cut, l.resets = 0, false
 				l.clogUntil = 0
 			}
 		}
@@ -756,7 +916,7 @@ func (n *network) resetBroken() {
 			if cn.dirs[e].broken {
 				broken = true
 			}
-			if cn.dirs[e].link.partitioned {
+			if cn.dirs[e].link.cuts(cn.port) {
 				broken = false
 				break
 			}
@@ -782,22 +942,31 @@ func (w *World) checkGroups(setting string, from, to []NodeID, oneWay bool) erro
 	return nil
 }
 
-func (w *World) setPartition(from, to []NodeID, oneWay, cut, resets bool) error {
+func (w *World) setPartition(c Cut, cut bool) error {
 	setting := "partition"
 	if !cut {
 		setting = "heal"
 	}
-	if err := w.checkGroups(setting, from, to, oneWay); err != nil {
+	if err := w.checkGroups(setting, c.From, c.To, c.OneWay); err != nil {
 		return err
 	}
-	for _, a := range from {
-		for _, b := range to {
+	ports := c.Ports
+	if ports == 0 {
+		ports = AllPorts
+	}
+	for _, a := range c.From {
+		for _, b := range c.To {
 			if a == b {
 				continue
 			}
 			for _, l := range []*link{w.net.link(a, b), w.net.link(b, a)} {
-				l.partitioned, l.resets = cut, resets
-				if oneWay {
+				if cut {
+					l.cut |= ports
+					l.resets = c.Resets
+				} else if l.cut &^= ports; l.cut == 0 {
+					l.resets = false
+				}
+				if c.OneWay {
 					break
 				}
 			}
@@ -807,7 +976,7 @@ func (w *World) setPartition(from, to []NodeID, oneWay, cut, resets bool) error 
 	if !cut {
 		kind = RecHeal
 	}
-	w.record(kind, -1, -1, -1, groupsText{from, to, oneWay, resets})
+	w.record(kind, -1, -1, -1, groupsText{from: c.From, to: c.To, oneWay: c.OneWay, resets: c.Resets, ports: c.Ports})
 	if !cut {
 		w.net.resetBroken()
 	}
@@ -843,13 +1012,14 @@ func (w *World) Clog(from, to []NodeID, oneWay bool, until Time) error {
 // Partitioned reports whether the link from -> to is cut.
 func (w *World) Partitioned(from, to NodeID) bool {
 	l, ok := w.net.links[[2]NodeID{from, to}]
-	return ok && l.partitioned
+	return ok && l.cut != 0
 }
 
 type groupsText struct {
 	from, to []NodeID
 	oneWay   bool
 	resets   bool
+	ports    Ports // 0: every port
 }
 
 func (g groupsText) AppendTo(b []byte) []byte {
@@ -860,6 +1030,16 @@ func (g groupsText) AppendTo(b []byte) []byte {
 		b = append(b, " | "...)
 	}
 	b = appendGroup(b, g.to)
+	if g.ports != 0 && g.ports != AllPorts {
+		b = append(b, " ports="...)
+		var ids []NodeID
+		for p := 0; p < 8; p++ {
+			if g.ports.Has(Port(p)) {
+				ids = append(ids, NodeID(p))
+			}
+		}
+		b = appendGroup(b, ids)
+	}
 	if g.resets {
 		b = append(b, " resetting"...)
 	}

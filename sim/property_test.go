@@ -34,6 +34,7 @@ type propWorld struct {
 	got       map[pmsg][]int
 	accepted  map[ConnID]bool
 	closedAt  map[pmsg]bool // (conn, end) saw Closed
+	resuming  NodeID        // a node reading what its buffers held (it crossed before)
 	violation []string
 }
 
@@ -71,7 +72,7 @@ func (n *propNode) Receive(c ConnID, m Message) {
 	if pm.conn != c || pm.end != 1-me {
 		p.fail("node %d got %v on connection %d end %d", n.id, pm, c, me)
 	}
-	if p.cut[peer][n.id] || p.w.Partitioned(peer, n.id) {
+	if (p.cut[peer][n.id] || p.w.Partitioned(peer, n.id)) && p.resuming != n.id {
 		p.fail("%v delivered to %d across the partition %d -> %d", pm, n.id, peer, n.id)
 	}
 	if me == 1 && !p.accepted[c] {
@@ -107,11 +108,11 @@ func (o propOp) String() string {
 }
 
 // "advance" comes first: rapid shrinks towards it, and "advance 0s" does nothing.
-var propKinds = []string{"advance", "send", "send", "send", "send", "send", "advance", "advance", "dial", "dial", "reset", "partition", "heal", "healall", "clog", "close", "rpartition"}
+var propKinds = []string{"advance", "send", "send", "send", "send", "send", "advance", "advance", "dial", "dial", "reset", "partition", "heal", "healall", "clog", "close", "rpartition", "pause", "resume"}
 
 // tcpKinds leave out everything that loses data on purpose (resets, closes, resetting
 // partitions): what remains only delays it.
-var tcpKinds = []string{"advance", "send", "send", "send", "send", "send", "advance", "advance", "dial", "dial", "partition", "heal", "healall", "clog"}
+var tcpKinds = []string{"advance", "send", "send", "send", "send", "send", "advance", "advance", "dial", "dial", "partition", "heal", "healall", "clog", "pause", "resume"}
 
 func drawOp(n int, kinds []string) *rapid.Generator[propOp] {
 	return rapid.Custom(func(t *rapid.T) propOp {
@@ -158,6 +159,9 @@ func checkConnections(t *rapid.T, kinds []string) (w *World) {
 			Seed:        rapid.Uint64().Draw(t, "seed"),
 			LatencyMin:  Millisecond,
 			LatencyMean: rapid.SampledFrom([]Time{ZeroLatencyMean, Millisecond, 10 * Millisecond}).Draw(t, "mean"),
+			// small buffers, so that a paused receiver fills them
+			RecvBuffer: int64(rapid.IntRange(8, 200).Draw(t, "recvBuffer")),
+			SendBuffer: int64(rapid.IntRange(1, 100).Draw(t, "sendBuffer")),
 		}
 		ops := rapid.SliceOfN(drawOp(n, kinds), 16, 200).Draw(t, "ops")
 
@@ -231,6 +235,20 @@ func checkConnections(t *rapid.T, kinds []string) (w *World) {
 				if !o.OneWay {
 					p.cut[o.B][o.A] = false
 				}
+			case "pause":
+				if !w.IsPaused(NodeID(o.A)) {
+					if err := w.Pause(NodeID(o.A)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			case "resume":
+				if w.IsPaused(NodeID(o.A)) {
+					p.resuming = NodeID(o.A)
+					if err := w.Resume(NodeID(o.A)); err != nil {
+						t.Fatal(err)
+					}
+					p.resuming = 0
+				}
 			case "healall":
 				w.HealAll()
 				p.cut = [propMaxNodes + 1][propMaxNodes + 1]bool{}
@@ -251,6 +269,13 @@ func checkConnections(t *rapid.T, kinds []string) (w *World) {
 		// retransmits within its backed-off timeout: everything in flight resolves.
 		w.HealAll()
 		p.cut = [propMaxNodes + 1][propMaxNodes + 1]bool{}
+		for id := 1; id <= n; id++ {
+			if w.IsPaused(NodeID(id)) {
+				if err := w.Resume(NodeID(id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		w.RunFor(20 * Minute)
 		if w.Pending() != 0 {
 			t.Fatalf("%d events still pending after the run", w.Pending())

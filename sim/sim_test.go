@@ -53,8 +53,15 @@ func (r *recorder) Accept(c ConnID, peer NodeID) {
 	r.add(entry{What: "accept", Conn: c, Peer: peer})
 }
 func (r *recorder) Receive(c ConnID, m Message) {
-	r.got = append(r.got, m.(msg))
-	r.add(entry{What: "recv", Conn: c, M: m.(msg)})
+	var v msg
+	switch m := m.(type) {
+	case msg:
+		v = m
+	case big:
+		v = msg(m)
+	}
+	r.got = append(r.got, v)
+	r.add(entry{What: "recv", Conn: c, M: v})
 }
 func (r *recorder) Closed(c ConnID) {
 	r.closed = append(r.closed, c)

@@ -214,3 +214,57 @@ func TestResettingPartitionLosesAndResets(t *testing.T) {
 	require.Equal(t, []ConnID{c}, rs[2].closed)
 	require.Equal(t, []ConnID{c}, rs[1].closed)
 }
+
+// big is a test message of 100 bytes on the wire.
+type big int
+
+func (b big) AppendTo(x []byte) []byte { return msg(b).AppendTo(x) }
+func (b big) WireSize() int            { return 100 }
+
+// Bounded buffers: a paused receiver's kernel holds RecvBuffer bytes, the sender's
+// SendBuffer more; the rest waits in the sending process, which a close throws away. On
+// resume the receiver reads what was buffered, then what the sender's kernel held, then the
+// end-of-stream.
+func TestPausedReceiverReadsOnlyWhatTheBuffersHeld(t *testing.T) {
+	cfg := fixed(1, Millisecond)
+	cfg.RecvBuffer, cfg.SendBuffer = 1000, 500
+	w, rs, c := established(t, cfg, 2)
+	require.NoError(t, w.Pause(2))
+	for i := 0; i < 30; i++ {
+		w.Send(c, 1, big(i))
+	}
+	w.RunFor(Second)
+	w.Close(c, 1) // the sender gives up on its peer, as a LearnerHandler does at its timeout
+	drops := records(w, RecDrop)
+	require.Len(t, drops, 15, "10 in the receiver's buffer, 5 in the sender's kernel, 15 in its memory")
+	require.Equal(t, Message(big(15)), drops[0].Data)
+	w.RunFor(Second)
+	require.Empty(t, rs[2].got)
+	t0 := w.Now()
+	require.NoError(t, w.Resume(2))
+	w.RunFor(Second)
+	got := rs[2].only("recv")
+	require.Len(t, got, 15)
+	require.Equal(t, t0, got[9].At, "the buffered ten at once")
+	require.Equal(t, t0+2*Millisecond, got[10].At, "the rest one round trip later, when the window opens")
+	require.Equal(t, []entry{{At: t0 + 2*Millisecond, What: "closed", Conn: c}}, rs[2].only("closed"))
+	for i, m := range rs[2].got {
+		require.Equal(t, msg(i), m)
+	}
+}
+
+// Without a close, a paused receiver loses nothing: it reads everything once it resumes.
+func TestPausedReceiverGetsEverythingFromALiveSender(t *testing.T) {
+	cfg := fixed(1, Millisecond)
+	cfg.RecvBuffer, cfg.SendBuffer = 1000, 500
+	w, rs, c := established(t, cfg, 2)
+	require.NoError(t, w.Pause(2))
+	for i := 0; i < 30; i++ {
+		w.Send(c, 1, big(i))
+	}
+	w.RunFor(Second)
+	require.NoError(t, w.Resume(2))
+	w.RunFor(Second)
+	require.Len(t, rs[2].got, 30)
+	require.Empty(t, records(w, RecDrop))
+}

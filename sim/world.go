@@ -56,6 +56,11 @@ type Config struct {
 	FsyncLatency Time
 	// CrashDisk says what a crash does to writes that were not fsynced (default LoseUnsynced).
 	CrashDisk DiskPolicy
+	// RecvBuffer is how many bytes a connection's receiving kernel holds while its process
+	// does not read (default 131072, Linux's tcp_rmem default); SendBuffer how many more
+	// the sending kernel holds (default 16384, tcp_wmem's). Beyond both, the sender's writes
+	// wait in its own memory, which a close or a crash of the sender throws away.
+	RecvBuffer, SendBuffer int64
 	// NoTrace keeps only the trace hash and count, not the records (for long explorations).
 	NoTrace bool
 }
@@ -121,6 +126,15 @@ func NewWorld(cfg Config) (*World, error) {
 	}
 	if cfg.FsyncLatency == 0 {
 		cfg.FsyncLatency = 2 * Millisecond
+	}
+	if cfg.RecvBuffer == 0 {
+		cfg.RecvBuffer = 131072
+	}
+	if cfg.SendBuffer == 0 {
+		cfg.SendBuffer = 16384
+	}
+	if cfg.RecvBuffer < 0 || cfg.SendBuffer < 0 {
+		return nil, &SettingError{Setting: "socket buffer", Value: strconv.FormatInt(min(cfg.RecvBuffer, cfg.SendBuffer), 10), Reason: "must not be negative"}
 	}
 	for _, c := range []struct {
 		name string
@@ -314,6 +328,7 @@ func (w *World) CrashAs(id NodeID, kind CrashKind) error {
 			unread = append(unread, h.conn)
 		}
 	}
+	w.net.releaseWindows(s)
 	conns := s.conns
 	s.conns = nil
 	for _, c := range conns {
@@ -361,18 +376,39 @@ func (w *World) Resume(id NodeID) error {
 	}
 	s.paused = false
 	w.record(RecResume, id, -1, -1, nil)
+	// Every thread wakes at once: a socket read with data waiting returns it before a timer
+	// thread's deadline is looked at, so what the sockets and the disk hold goes first, then
+	// the timers that expired, each in the order it came.
+	held := s.held
+	s.held = nil
 	inc := s.incarnation
-	for len(s.held) > 0 && s.up && !s.paused && s.incarnation == inc {
-		h := s.held[0]
-		s.held = s.held[1:]
-		switch h.kind {
-		case evTimer:
-			w.fireTimer(s, h.timer)
-		case evFsync:
-			w.fireFsync(s, h.token)
-		case evDeliver:
-			w.net.hand(s, h.conn, h.item)
+	alive := func() bool { return s.up && !s.paused && s.incarnation == inc }
+	for _, h := range held {
+		if h.kind == evTimer {
+			continue
 		}
+		if !alive() {
+			s.held = append(s.held, h)
+			continue
+		}
+		if h.kind == evFsync {
+			w.fireFsync(s, h.token)
+		} else {
+			w.net.read(s, h.conn, h.item)
+		}
+	}
+	for _, h := range held {
+		if h.kind != evTimer {
+			continue
+		}
+		if !alive() {
+			s.held = append(s.held, h)
+			continue
+		}
+		w.fireTimer(s, h.timer)
+	}
+	if alive() {
+		w.net.reopenWindows(s)
 	}
 	return nil
 }

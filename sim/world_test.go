@@ -347,6 +347,8 @@ func TestRestartKeepsOnlyDurableRecords(t *testing.T) {
 	require.EqualError(t, err, `invalid start "1": node is already running`)
 }
 
+// Resuming hands over what the sockets and the disk held, in arrival order, then the timers
+// that expired: every thread wakes at once, and a read with data waiting returns it.
 func TestPauseHoldsAndResumeHandsOverInArrivalOrder(t *testing.T) {
 	w, rs := newTestWorld(t, fixed(1, 2*Millisecond), 1, 2)
 	r := rs[2]
@@ -372,9 +374,9 @@ func TestPauseHoldsAndResumeHandsOverInArrivalOrder(t *testing.T) {
 	resume := 21 * Millisecond
 	require.Equal(t, []entry{
 		{At: resume, What: "recv", Conn: c, M: 1},
-		{At: resume, What: "timer", N: 4},
 		{At: resume, What: "recv", Conn: c, M: 2},
 		{At: resume, What: "recv", Conn: c, M: 3},
+		{At: resume, What: "timer", N: 4},
 	}, r.log[2:])
 	w.RunFor(Second)
 	require.Equal(t, entry{At: 22 * Millisecond, What: "recv", Conn: c, M: 4}, r.log[6])
