@@ -131,6 +131,12 @@ type SyncDecided struct {
 	TxnLogFirst, TxnLogLast Zxid
 	ForceSnap               bool
 	TxnLogEnabled           bool
+	// TxnLogRead: getProposalsFromTxnLog opened the log, whose files after the one it reads
+	// first total TxnLogSize bytes (getStorageSize) against calculateTxnLogSizeLimit's
+	// TxnLogLimit (0: no limit); TxnLogTooBig: it refused them for that.
+	TxnLogRead              bool
+	TxnLogSize, TxnLogLimit int64
+	TxnLogTooBig            bool
 	Packets                 []string // the queued packets, or "SNAP <zxid>"
 }
 
@@ -148,6 +154,12 @@ func (r *SyncDecided) AppendTo(b []byte) []byte {
 	b = r.MaxCommitted.AppendTo(b)
 	b = append(b, " lastProcessed="...)
 	b = r.LastProcessedZxid.AppendTo(b)
+	if r.TxnLogRead {
+		b = append(b, " txnlog="...)
+		b = strconv.AppendInt(b, r.TxnLogSize, 10)
+		b = append(b, "/limit="...)
+		b = strconv.AppendInt(b, r.TxnLogLimit, 10)
+	}
 	b = append(b, " packets="...)
 	return strconv.AppendInt(b, int64(len(r.Packets)), 10)
 }
