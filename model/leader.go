@@ -482,7 +482,8 @@ func (s *Server) syncLearner(h *learnerHandler) {
 		rec.TxnLogFirst, rec.TxnLogLast = offered[0].Zxid, offered[len(offered)-1].Zxid
 	}
 	if read.Read {
-		rec.TxnLogRead, rec.TxnLogSize, rec.TxnLogLimit, rec.TxnLogTooBig = true, read.StorageSize, limit, read.TooBig
+		rec.TxnLogRead, rec.TxnLogSize, rec.TxnLogLimit = true, read.StorageSize, limit
+		rec.TxnLogAbove, rec.TxnLogTooBig = read.Above, read.TooBig
 	}
 	if d.NeedSnap {
 		rec.Packets = []string{"SNAP " + in.LastProcessedZxid.String()}

@@ -133,9 +133,11 @@ type SyncDecided struct {
 	TxnLogEnabled           bool
 	// TxnLogRead: getProposalsFromTxnLog opened the log, whose files after the one it reads
 	// first total TxnLogSize bytes (getStorageSize) against calculateTxnLogSizeLimit's
-	// TxnLogLimit (0: no limit); TxnLogTooBig: it refused them for that.
+	// TxnLogLimit (0: no limit). It refused the log when its first txn is above the peer's
+	// zxid (TxnLogAbove, checked first) or for the size (TxnLogTooBig).
 	TxnLogRead              bool
 	TxnLogSize, TxnLogLimit int64
+	TxnLogAbove             bool
 	TxnLogTooBig            bool
 	Packets                 []string // the queued packets, or "SNAP <zxid>"
 }
@@ -159,6 +161,9 @@ func (r *SyncDecided) AppendTo(b []byte) []byte {
 		b = strconv.AppendInt(b, r.TxnLogSize, 10)
 		b = append(b, "/limit="...)
 		b = strconv.AppendInt(b, r.TxnLogLimit, 10)
+		if r.TxnLogAbove {
+			b = append(b, " above"...)
+		}
 	}
 	b = append(b, " packets="...)
 	return strconv.AppendInt(b, int64(len(r.Packets)), 10)
