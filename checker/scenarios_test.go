@@ -183,7 +183,8 @@ func TestScenarioProposalLoggedByQuorumSurvives(t *testing.T) {
 }
 
 func TestScenarioFollowerMissing600Writes(t *testing.T) {
-	t.Run("defaults: SNAP", func(t *testing.T) {
+	// With the defaults the leader has one log file, whose size the rule does not count.
+	t.Run("defaults: txn-log DIFF", func(t *testing.T) {
 		r := newRun(t, 21, model.Config{Servers: 3})
 		r.e.StartAll()
 		l := r.mustStable(30 * sim.Second)
@@ -192,13 +193,28 @@ func TestScenarioFollowerMissing600Writes(t *testing.T) {
 		r.write(l.Sid(), 600)
 		r.restart(1)
 		r.settle()
-		if d, _ := lastOf(r.w, func(d *model.SyncDecided) bool { return d.Learner == 1 }); d == nil || d.Mode != "SNAP" || d.PeerLastZxid >= d.MinCommitted {
-			t.Fatalf("sync of 1 = %+v, want SNAP from below minCommittedLog", d)
+		if d, _ := lastOf(r.w, func(d *model.SyncDecided) bool { return d.Learner == 1 }); d == nil || d.Mode != "DIFF" || d.TxnLogFirst == 0 || d.TxnLogSize != 0 || d.PeerLastZxid >= d.MinCommitted {
+			t.Fatalf("sync of 1 = %+v, want DIFF through the txn log from below minCommittedLog", d)
 		}
 		r.mustPass()
 	})
-	t.Run("large snapshots: txn-log DIFF", func(t *testing.T) {
-		r := newRun(t, 22, model.Config{Servers: 3, SnapCount: 100})
+	// snapCount=100: several files preallocated to 64 MiB each, far over the limit.
+	t.Run("snapCount=100: SNAP", func(t *testing.T) {
+		r := newRun(t, 21, model.Config{Servers: 3, SnapCount: 100})
+		r.e.StartAll()
+		l := r.mustStable(30 * sim.Second)
+		r.write(l.Sid(), 3)
+		r.crash(1)
+		r.write(l.Sid(), 600)
+		r.restart(1)
+		r.settle()
+		if d, _ := lastOf(r.w, func(d *model.SyncDecided) bool { return d.Learner == 1 }); d == nil || d.Mode != "SNAP" || !d.TxnLogTooBig || d.PeerLastZxid >= d.MinCommitted {
+			t.Fatalf("sync of 1 = %+v, want SNAP from below minCommittedLog, the log too big", d)
+		}
+		r.mustPass()
+	})
+	t.Run("large snapshots, no preallocation: txn-log DIFF", func(t *testing.T) {
+		r := newRun(t, 22, model.Config{Servers: 3, SnapCount: 100, PreAllocSize: -1})
 		r.e.StartAll()
 		l := r.mustStable(30 * sim.Second)
 		r.write(l.Sid(), 1)
@@ -344,8 +360,10 @@ func TestScenarioMixedFaults(t *testing.T) {
 // hole: the peer loses committed txns. ZooKeeper 3.8's getProposalsFromTxnLog reads the same
 // files, so this may be ZooKeeper's behaviour too. The test holds whichever way the model
 // goes: if it sends that TRUNC, the checker must report it; if not, nothing may fire.
+// snapCount=100 and 16 KiB preallocation make leader 3 refuse its txn log for 1 (SNAP) and
+// leader 1 accept its own for 2 (with the defaults 3 would DIFF 1 from its single log file).
 func TestScenarioSnapSyncedLeaderSyncsFromItsTxnLog(t *testing.T) {
-	r := newRun(t, 21, model.Config{Servers: 3})
+	r := newRun(t, 21, model.Config{Servers: 3, SnapCount: 100, PreAllocSize: 16})
 	r.e.StartAll()
 	if l := r.mustStable(30 * sim.Second); l.Sid() != 3 {
 		t.Fatalf("leader %d, want 3", l.Sid())

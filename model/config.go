@@ -32,9 +32,15 @@ type Config struct {
 	// sync when its files total at most this fraction of the latest snapshot's size. Negative
 	// disables it; above 1 is reset to 0.33.
 	SnapshotSizeFactor float64
-	// SnapCount is zookeeper.snapCount: a snapshot (and a new log file) after between
-	// SnapCount/2 and SnapCount logged txns (SyncRequestProcessor randomises the roll).
+	// SnapCount is zookeeper.snapCount: a snapshot (and a new log file) once more than
+	// SnapCount/2 + randRoll txns were logged since the last one, randRoll drawn from
+	// [0, SnapCount/2) when the processor starts and after each snapshot
+	// (SyncRequestProcessor.shouldSnapshot).
 	SnapCount int
+	// PreAllocSize is zookeeper.preAllocSize in KiB: FilePadding grows a txn log file in
+	// blocks of this size, and the files' lengths are what snapshotSizeFactor compares.
+	// 0 is the default, 65536 (64 MiB); negative is ZooKeeper's 0: no padding.
+	PreAllocSize int64
 	// ForceSnapshotSync is zookeeper.forceSnapshotSync.
 	ForceSnapshotSync bool
 	// SeedsSyncRule is a teaching opt-out: the leader decides syncs by the seed notes'
@@ -121,6 +127,12 @@ func (c *Config) Normalize() error {
 		// SyncRequestProcessor.setSnapCount: values below 2 are raised to 2.
 		c.Warnings = append(c.Warnings, "snapCount="+strconv.Itoa(c.SnapCount)+" is less than 2, using 2")
 		c.SnapCount = 2
+	}
+	if c.PreAllocSize == 0 {
+		c.PreAllocSize = DefaultPreAllocSize
+	}
+	if c.PreAllocSize > 1<<40 {
+		return fmt.Errorf("preAllocSize=%d: at most %d KiB", c.PreAllocSize, int64(1)<<40)
 	}
 	if c.FinalizeWait == 0 {
 		c.FinalizeWait = 200 * sim.Millisecond

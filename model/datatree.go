@@ -103,7 +103,8 @@ type DataTree struct {
 }
 
 // NewDataTree is an empty tree with "/" and "/zookeeper", as DataTree's constructor makes.
-// (ZooKeeper also makes /zookeeper/quota and /zookeeper/config; the model leaves them out.)
+// (ZooKeeper also makes /zookeeper/quota and /zookeeper/config; the model leaves them out,
+// and snapshotSize counts them.)
 func NewDataTree() *DataTree {
 	t := &DataTree{nodes: map[string]*znode{}, sessions: map[int64]sim.Time{}, ephemerals: map[int64][]string{}}
 	t.nodes["/"] = &znode{children: map[string]struct{}{"zookeeper": {}}}
@@ -130,16 +131,6 @@ func (t *DataTree) Clone() *DataTree {
 
 // NodeCount is the number of znodes.
 func (t *DataTree) NodeCount() int { return len(t.nodes) }
-
-// size estimates the bytes a snapshot of the tree takes: per znode its path, data and a
-// serialised Stat (~60 bytes), plus the sessions. Only the snapshotSizeFactor rule reads it.
-func (t *DataTree) size() int64 {
-	n := int64(16 + 12*len(t.sessions))
-	for p, z := range t.nodes {
-		n += int64(len(p)+len(z.data)) + 60
-	}
-	return n
-}
 
 // GetData returns the data and stat of path.
 func (t *DataTree) GetData(path string) (string, Stat, bool) {

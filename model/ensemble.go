@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"zabsim/sim"
 )
@@ -136,12 +137,22 @@ type WriteResult struct {
 
 // Write issues a create of /zabsim/w<N> with a unique value through server via, as a client
 // connected to it would. The result fills in when via applies the txn (or fails).
-func (e *Ensemble) Write(via int64) *WriteResult {
+func (e *Ensemble) Write(via int64) *WriteResult { return e.WriteSized(via, -1) }
+
+// WriteSized is Write with a value of size bytes: "vK" cut or padded with '.' to that
+// length (size < 0: "vK" as it is).
+func (e *Ensemble) WriteSized(via int64, size int) *WriteResult {
 	s := e.Server(via)
 	e.writes++
 	res := &WriteResult{Path: "/zabsim/w" + strconv.Itoa(e.writes)}
+	value := "v" + strconv.Itoa(e.writes)
+	if size >= 0 && size <= len(value) {
+		value = value[:size]
+	} else if size > len(value) {
+		value += strings.Repeat(".", size-len(value))
+	}
 	write := func() {
-		e.submit(s, &Request{Op: OpCreate, Path: res.Path, Data: "v" + strconv.Itoa(e.writes)}, func(rc int32, z Zxid) {
+		e.submit(s, &Request{Op: OpCreate, Path: res.Path, Data: value}, func(rc int32, z Zxid) {
 			res.Rc, res.Zxid, res.Done = rc, z, true
 		})
 	}

@@ -146,12 +146,12 @@ func hsPreset(t *testing.T, e *Ensemble, sid int64, d hsDisk) {
 		for _, txn := range d.snapshot {
 			tree.ProcessTxn(txn)
 		}
-		disk.Append(zxidFileName(snapPrefix, tree.LastProcessedZxid), &snapshotFile{tree: tree, size: tree.size()})
+		disk.Append(zxidFileName(snapPrefix, tree.LastProcessedZxid), &snapshotFile{tree: tree, size: snapshotSize(tree, "")})
 	}
 	if len(d.log) > 0 {
-		name := zxidFileName(logPrefix, d.log[0].Zxid)
+		out := newTxnLogStream(zxidFileName(logPrefix, d.log[0].Zxid))
 		for _, txn := range d.log {
-			disk.Append(name, txn)
+			disk.Append(out.name, out.append(txn, DefaultPreAllocSize*1024))
 		}
 	}
 	// The server is not running: its FsyncDone ignores the token. The fsync completes

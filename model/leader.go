@@ -234,7 +234,8 @@ func (s *Server) startZkServer() {
 	l.stage = stageRunning
 	s.w.CancelTimer(s.nid, tmLeaderPhase)
 	s.record(&LeaderActive{Sid: s.sid, Epoch: l.epoch})
-	// zk.startup(): the session tracker, then the server serves clients.
+	// zk.startup(): the request processors, the session tracker, then the server serves clients.
+	s.syncProc.start(s)
 	s.nextSessionID = initializeNextSessionID(s.sid, s.w.Now())
 	s.startSessionTracker()
 	s.setPhase(PhaseBroadcast)
@@ -476,8 +477,12 @@ func (s *Server) syncLearner(h *learnerHandler) {
 		NoTruncInsideCacheRange: s.cfg.Mutants.NoTruncInsideCacheRange,
 	}
 	var offered []Proposal
+	var read txnLogRead
+	limit := int64(-1)
 	in.TxnLog = func(start Zxid) []Proposal {
-		offered = db.proposalsFromTxnLog(start, db.txnLogSizeLimit())
+		limit = db.txnLogSizeLimit()
+		read = db.proposalsFromTxnLog(start, limit)
+		offered = read.Proposals
 		return offered
 	}
 	d := SyncFollower(in)
@@ -497,6 +502,10 @@ func (s *Server) syncLearner(h *learnerHandler) {
 		TxnLogEnabled: in.TxnLogSyncEnabled}
 	if len(offered) > 0 {
 		rec.TxnLogFirst, rec.TxnLogLast = offered[0].Zxid, offered[len(offered)-1].Zxid
+	}
+	if read.Read {
+		rec.TxnLogRead, rec.TxnLogSize, rec.TxnLogLimit = true, read.StorageSize, limit
+		rec.TxnLogAbove, rec.TxnLogTooBig = read.Above, read.TooBig
 	}
 	if d.NeedSnap {
 		rec.Packets = []string{"SNAP " + in.LastProcessedZxid.String()}
@@ -684,6 +693,9 @@ type syncProcessor struct {
 	toFlush  []loggedTxn
 	inFlight []loggedTxn // covered by the fsync in progress
 	token    uint64
+	started  bool
+	randRoll int   // [0, snapCount/2): varies the snapshot count between servers
+	randSize int64 // [0, snapSizeInBytes/2): the same for the log size
 }
 
 // loggedTxn is a txn waiting for its fsync, with the role (*leaderState or *learnerState)
@@ -695,8 +707,39 @@ type loggedTxn struct {
 	role any
 }
 
-// log mirrors SyncRequestProcessor.processRequest for a txn.
+// start mirrors the start of SyncRequestProcessor.run, when zk.startup (the leader) or
+// startupWithoutServing (a learner, at NEWLEADER) starts the processor thread:
+// resetSnapshotStats, "so that not all of the servers in the ensemble take a snapshot at
+// the same time".
+func (sp *syncProcessor) start(s *Server) {
+	sp.started = true
+	sp.resetSnapshotStats(s)
+}
+
+// resetSnapshotStats mirrors SyncRequestProcessor.resetSnapshotStats, with the server's
+// random stream for ThreadLocalRandom.
+func (sp *syncProcessor) resetSnapshotStats(s *Server) {
+	sp.randRoll = s.rng.IntN(s.cfg.SnapCount / 2)
+	sp.randSize = int64(s.rng.Uint64()) % (snapSizeInBytes / 2) // Math.abs(nextLong() % ...)
+	if sp.randSize < 0 {
+		sp.randSize = -sp.randSize
+	}
+}
+
+// shouldSnapshot mirrors SyncRequestProcessor.shouldSnapshot: more txns since the last
+// roll than snapCount/2 + randRoll, or a log larger than snapSizeInBytes/2 + randSize.
+func (sp *syncProcessor) shouldSnapshot(s *Server) bool {
+	logCount, logSize := s.db.txnCount, s.db.txnSize()
+	return logCount > s.cfg.SnapCount/2+sp.randRoll ||
+		(snapSizeInBytes > 0 && logSize > snapSizeInBytes/2+sp.randSize)
+}
+
+// log mirrors SyncRequestProcessor.run for a txn: append, then roll the log and snapshot if
+// shouldSnapshot, then queue it for the next flush.
 func (sp *syncProcessor) log(s *Server, txn *Txn) {
+	if !sp.started { // not reached: a role starts the processor before it logs
+		sp.start(s)
+	}
 	s.db.append(txn)
 	s.record(&Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()})
 	var role any
@@ -706,14 +749,23 @@ func (sp *syncProcessor) log(s *Server, txn *Txn) {
 		role = s.learner
 	}
 	sp.toFlush = append(sp.toFlush, loggedTxn{txn, role})
-	s.maybeSnapshot()
+	if sp.shouldSnapshot(s) {
+		sp.resetSnapshotStats(s)
+		s.db.rollLog()
+		// zks.takeSnapshot() on the "Snapshot Thread": here at once, so never "Too busy to snap".
+		s.db.takeSnapshot()
+		s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "snapCount"})
+	}
 	if sp.token == 0 {
 		sp.flush(s)
 	}
 }
 
+// flush mirrors SyncRequestProcessor.flush: zks.getZKDatabase().commit() (flush the stream,
+// then fsync).
 func (sp *syncProcessor) flush(s *Server) {
 	sp.inFlight, sp.toFlush = sp.toFlush, nil
+	s.db.commit()
 	sp.token = s.w.Fsync(s.nid)
 }
 
@@ -742,21 +794,6 @@ func (s *Server) ackLogged(lt loggedTxn) {
 		s.processAck(s.sid, lt.txn.Zxid)
 	case s.state == FOLLOWING && s.learner != nil && s.learner.c >= 0 && lt.role == any(s.learner):
 		s.w.Send(s.learner.c, s.nid, &QuorumPacket{Type: ACK, Zxid: lt.txn.Zxid})
-	}
-}
-
-// maybeSnapshot mirrors SyncRequestProcessor.shouldSnapshot: after a randomised number of
-// txns between snapCount/2 and snapCount, roll the log and take a snapshot.
-func (s *Server) maybeSnapshot() {
-	db := s.db
-	if db.snapAt == 0 {
-		db.snapAt = s.cfg.SnapCount/2 + s.rng.IntN(s.cfg.SnapCount/2+1)
-	}
-	if db.sinceSnap > db.snapAt {
-		db.snapAt = 0
-		db.rollLog()
-		db.takeSnapshot()
-		s.record(&SnapshotTaken{Sid: s.sid, Zxid: db.lastProcessedZxid(), Why: "snapCount"})
 	}
 }
 

@@ -288,6 +288,7 @@ func (s *Server) onNewLeader(p *QuorumPacket) {
 		s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "NEWLEADER after " + ls.syncMode})
 	}
 	ls.writeToTxnLog = true
+	s.syncProc.start(s) // zk.startupWithoutServing(): the request processors
 	ls.readTimeout = s.cfg.SyncLimitTime()
 	s.w.SetTimer(s.nid, tmLearnerRead, ls.readTimeout)
 	ls.syncMode = ""
@@ -318,6 +319,7 @@ func (s *Server) onNewLeader(p *QuorumPacket) {
 		return
 	}
 	// getZKDatabase().commit(): the learner thread blocks until the fsync completes.
+	s.db.commit()
 	ls.blockedToken = s.w.Fsync(s.nid)
 }
 

@@ -91,9 +91,9 @@ func (p *QuorumPacket) WireSize() int {
 	n := 4 + 8 + 4 + 4
 	switch {
 	case p.Txn != nil:
-		n += int(p.Txn.size())
+		n += int(marshalledTxnSize(p.Txn))
 	case p.Snap != nil:
-		n += int(p.Snap.size()) // the snapshot follows SNAP on the stream
+		n += int(snapshotSize(p.Snap, "")) // the snapshot follows SNAP on the stream
 	case p.Req != nil:
 		n += 8 + 4 + 4 + len(p.Req.Path) + len(p.Req.Data) + 16
 	case p.Type == FOLLOWERINFO || p.Type == OBSERVERINFO:

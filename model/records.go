@@ -131,6 +131,14 @@ type SyncDecided struct {
 	TxnLogFirst, TxnLogLast Zxid
 	ForceSnap               bool
 	TxnLogEnabled           bool
+	// TxnLogRead: getProposalsFromTxnLog opened the log, whose files after the one it reads
+	// first total TxnLogSize bytes (getStorageSize) against calculateTxnLogSizeLimit's
+	// TxnLogLimit (0: no limit). It refused the log when its first txn is above the peer's
+	// zxid (TxnLogAbove, checked first) or for the size (TxnLogTooBig).
+	TxnLogRead              bool
+	TxnLogSize, TxnLogLimit int64
+	TxnLogAbove             bool
+	TxnLogTooBig            bool
 	Packets                 []string // the queued packets, or "SNAP <zxid>"
 }
 
@@ -148,6 +156,15 @@ func (r *SyncDecided) AppendTo(b []byte) []byte {
 	b = r.MaxCommitted.AppendTo(b)
 	b = append(b, " lastProcessed="...)
 	b = r.LastProcessedZxid.AppendTo(b)
+	if r.TxnLogRead {
+		b = append(b, " txnlog="...)
+		b = strconv.AppendInt(b, r.TxnLogSize, 10)
+		b = append(b, "/limit="...)
+		b = strconv.AppendInt(b, r.TxnLogLimit, 10)
+		if r.TxnLogAbove {
+			b = append(b, " above"...)
+		}
+	}
 	b = append(b, " packets="...)
 	return strconv.AppendInt(b, int64(len(r.Packets)), 10)
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,57 +20,111 @@ func recordsOf[T any](e *Ensemble) []T {
 }
 
 func logSize(db *zkDatabase, from Zxid) int64 {
+	return db.proposalsFromTxnLog(from, 0).StorageSize
+}
+
+// txnBytes is what the txns of the log from zxid on take in their files.
+func txnBytes(db *zkDatabase, from Zxid) int64 {
 	var n int64
 	for _, p := range db.proposalsFromTxnLogUnlimited(from) {
-		n += p.Txn.size()
+		n += logEntrySize(p.Txn)
 	}
 	return n
 }
 
-// A follower that misses more than 500 writes is below minCommittedLog (the committedLog
-// keeps the last 501), so the leader tries its txn log. With the defaults the only snapshot
-// is the one Leader.lead took when the tree was nearly empty: the size limit
-// (0.33 x snapshot size) is tiny, the log files exceed it, and the leader sends SNAP.
-func TestFollowerMissing600WritesDefaultsSnap(t *testing.T) {
-	e := newEnsemble(t, 21, Config{Servers: 3})
+// followerMisses600 crashes follower 1 after 3 writes, writes 600 more and restarts it: it is
+// below the leader's committedLog (the last 501 proposals), so the leader tries its txn log.
+func followerMisses600(t *testing.T, seed uint64, cfg Config) (*Ensemble, *Server, *SyncDecided) {
+	e := newEnsemble(t, seed, cfg)
 	e.StartAll()
 	l := mustStable(t, e, 30*sim.Second)
 	if err := e.WriteAndWait(l.Sid(), 3, 10*sim.Second); err != nil {
 		t.Fatal(err)
 	}
-	f := int64(1)
-	crash(t, e, f)
+	crash(t, e, 1)
 	if err := e.WriteAndWait(l.Sid(), 600, 10*sim.Second); err != nil {
 		t.Fatal(err)
 	}
-	restart(t, e, f)
+	restart(t, e, 1)
 	mustStable(t, e, 60*sim.Second)
-	d := lastSync(e, f)
-	if d == nil || d.Mode != "SNAP" || d.Branch != syncBranchTxnLogEmpty {
-		t.Fatalf("sync = %+v, want SNAP after an empty txn-log iterator", d)
-	}
-	if d.PeerLastZxid >= d.MinCommitted {
-		t.Fatalf("peer %s not below minCommittedLog %s", d.PeerLastZxid, d.MinCommitted)
+	d := lastSync(e, 1)
+	if d == nil || d.PeerLastZxid >= d.MinCommitted {
+		t.Fatalf("sync = %+v, want one from below minCommittedLog", d)
 	}
 	if n := d.MaxCommitted.Counter() - d.MinCommitted.Counter() + 1; n != 501 {
 		t.Fatalf("committedLog holds %d proposals, want 501", n)
 	}
-	limit, size := l.db.txnLogSizeLimit(), logSize(l.db, d.PeerLastZxid)
-	if limit <= 0 || size <= limit {
-		t.Fatalf("txn log %d bytes, limit %d: the size rule should refuse it", size, limit)
-	}
 	e.W.RunFor(sim.Second)
-	if got := e.Server(f).LastProcessedZxid(); got != l.LastProcessedZxid() {
+	if got := e.Server(1).LastProcessedZxid(); got != l.LastProcessedZxid() {
 		t.Fatalf("follower at %s, leader at %s", got, l.LastProcessedZxid())
+	}
+	return e, l, d
+}
+
+// With the defaults (snapCount 100000) the leader has a single txn-log file, so
+// getStorageSize, which counts only the files after the one the iterator reads, is 0: the
+// leader syncs from its txn log although the txns after the follower's zxid take far more
+// than 0.33 x its only snapshot (taken by Leader.lead on a nearly empty tree). A real 3.8.0
+// ensemble does the same: the restarted server got a txn-log DIFF.
+func TestFollowerMissing600WritesDefaultsTxnLogDiff(t *testing.T) {
+	_, l, d := followerMisses600(t, 21, Config{Servers: 3})
+	if d.Mode != "DIFF" || d.Branch != syncBranchTxnLog {
+		t.Fatalf("sync = %s (%s), want DIFF through txnlog+committedLog", d.Mode, d.Branch)
+	}
+	if files := l.db.logFiles(); len(files) != 1 {
+		t.Fatalf("leader log files %v, want one", files)
+	}
+	if !d.TxnLogRead || d.TxnLogSize != 0 || d.TxnLogLimit <= 0 {
+		t.Fatalf("txn log read=%v size=%d limit=%d, want size 0 under a positive limit", d.TxnLogRead, d.TxnLogSize, d.TxnLogLimit)
+	}
+	if b := txnBytes(l.db, d.PeerLastZxid); b <= d.TxnLogLimit {
+		t.Fatalf("the txns take %d bytes, not more than the limit %d: the test shows nothing", b, d.TxnLogLimit)
 	}
 }
 
-// The same absence, but snapshots are recent and large (snapCount=100 rolls the log often,
-// and the tree holds 20 znodes of 10 KB): the log files after the follower's zxid fit in
-// 0.33 x the latest snapshot, so the leader replays them from disk and then the
+// snapCount=100 rolls the log every 51-100 txns, and each file is preallocated: in 64 MiB
+// blocks by default, in 16 KiB blocks with preAllocSize=16. The files after the one holding
+// the follower's zxid then exceed 0.33 x the latest snapshot, and the leader sends SNAP, as
+// a real 3.8.0 leader logs "Txnlog size: 196704 exceeds sizeLimit: 26628" (6 files of
+// 16+2*16384 bytes) or "Txnlog size: 67108880 exceeds sizeLimit: 39366".
+func TestFollowerMissing600WritesManyFilesSnap(t *testing.T) {
+	for _, tc := range []struct {
+		prealloc int64 // KiB
+		block    int64
+	}{{0, 64 << 20}, {16, 16 << 10}} {
+		t.Run(fmt.Sprintf("preAllocSize=%d", tc.prealloc), func(t *testing.T) {
+			_, l, d := followerMisses600(t, 21, Config{Servers: 3, SnapCount: 100, PreAllocSize: tc.prealloc})
+			if d.Mode != "SNAP" || d.Branch != syncBranchTxnLogEmpty || !d.TxnLogTooBig {
+				t.Fatalf("sync = %s (%s, too big %v), want SNAP after the size rule", d.Mode, d.Branch, d.TxnLogTooBig)
+			}
+			if d.TxnLogSize <= d.TxnLogLimit || !wholePaddedFiles(d.TxnLogSize, tc.block) {
+				t.Fatalf("txn log size %d, limit %d: want files of 16 + k x %d bytes over the limit", d.TxnLogSize, d.TxnLogLimit, tc.block)
+			}
+			t.Logf("Txnlog size: %d exceeds sizeLimit: %d", d.TxnLogSize, d.TxnLogLimit)
+			if got := logSize(l.db, d.PeerLastZxid); got != d.TxnLogSize {
+				t.Fatalf("size now %d, at the sync %d", got, d.TxnLogSize)
+			}
+		})
+	}
+}
+
+// wholePaddedFiles reports whether size is the length of some files each 16 + k x block bytes
+// long (a header, then whole preallocated blocks).
+func wholePaddedFiles(size, block int64) bool {
+	for n := int64(1); n*(16+block) <= size; n++ {
+		if (size-16*n)%block == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// The same absence, but snapshots are recent and large (the tree holds 20 znodes of 10 KB)
+// and the files are not preallocated (preAllocSize 0): the log files after the follower's
+// fit in 0.33 x the latest snapshot, so the leader replays them from disk and then the
 // committedLog: DIFF through the txn-log branch.
 func TestFollowerMissing600WritesLargeSnapshotTxnLogDiff(t *testing.T) {
-	e := newEnsemble(t, 22, Config{Servers: 3, SnapCount: 100})
+	e := newEnsemble(t, 22, Config{Servers: 3, SnapCount: 100, PreAllocSize: -1})
 	e.StartAll()
 	l := mustStable(t, e, 30*sim.Second)
 	big := strings.Repeat("x", 10000)
@@ -98,9 +153,8 @@ func TestFollowerMissing600WritesLargeSnapshotTxnLogDiff(t *testing.T) {
 	if d == nil || d.Mode != "DIFF" || d.Branch != syncBranchTxnLog {
 		t.Fatalf("sync = %+v, want DIFF through txnlog+committedLog", d)
 	}
-	limit, size := l.db.txnLogSizeLimit(), logSize(l.db, d.PeerLastZxid)
-	if size > limit {
-		t.Fatalf("txn log %d bytes over the limit %d", size, limit)
+	if d.TxnLogSize == 0 || d.TxnLogSize > d.TxnLogLimit {
+		t.Fatalf("txn log %d bytes, limit %d: want several files within it", d.TxnLogSize, d.TxnLogLimit)
 	}
 	e.W.RunFor(sim.Second)
 	if got := e.Server(f).LastProcessedZxid(); got != l.LastProcessedZxid() {

@@ -117,6 +117,16 @@ func NewServer(w *sim.World, cfg *Config, sid int64) (*Server, error) {
 	return s, nil
 }
 
+// quorumConfigData is what initConfigInZKDatabase writes to /zookeeper/config for the
+// configuration this process runs with: its voters, then the observers.
+func (s *Server) quorumConfigData() string {
+	var observers []int64
+	for sid := s.cfg.Servers + 1; sid <= s.cfg.Servers+s.cfg.Observers; sid++ {
+		observers = append(observers, int64(sid))
+	}
+	return quorumConfigData(s.qv.Voters(), observers)
+}
+
 // Reconfigure changes the voter list of the server's configuration file. Like an edit of
 // zoo.cfg, it takes effect when the server next starts.
 func (s *Server) Reconfigure(voters []int64) { s.configured = slices.Clone(voters) }
@@ -169,6 +179,7 @@ func (s *Server) LeaderSid() int64 {
 func (s *Server) resetVolatile() {
 	n := s.cfg.Servers + s.cfg.Observers + 1
 	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid))
+	s.db.configData = s.quorumConfigData()
 	s.elConn = make([]sim.ConnID, n)
 	for i := range s.elConn {
 		s.elConn[i] = -1

@@ -147,16 +147,3 @@ func (t *Txn) Hash() uint64 {
 	t.hash = h
 	return h
 }
-
-// size estimates the bytes the txn takes in a txn log file: a header (crc, length,
-// TxnHeader of ~28 bytes) plus the record. Only the sync's snapshotSizeFactor rule reads it.
-func (t *Txn) size() int64 {
-	n := int64(40 + len(t.Path) + len(t.Data))
-	for _, p := range t.Paths {
-		n += int64(4 + len(p))
-	}
-	for _, op := range t.Ops {
-		n += op.size()
-	}
-	return n
-}

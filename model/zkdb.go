@@ -42,9 +42,9 @@ type zkDatabase struct {
 	minCommitted Zxid
 	maxCommitted Zxid
 	initialized  bool
-	curLog       string // the txn log file being appended to; "" starts a new one (FileTxnLog.logStream)
-	sinceSnap    int    // txns logged since the last snapshot (SyncRequestProcessor.logCount)
-	snapAt       int    // roll the log and snapshot when sinceSnap exceeds this (randomised)
+	out          *txnLogStream // FileTxnLog.logStream: the file being appended to; nil starts a new one
+	txnCount     int           // ZKDatabase.txnCount: txns appended since the last rollLog
+	configData   string        // /zookeeper/config's data (initConfigInZKDatabase), for the snapshot size
 }
 
 func newZKDatabase(cfg *Config, disk *sim.Disk) *zkDatabase {
@@ -107,14 +107,57 @@ func (db *zkDatabase) snapFiles() []string {
 	return out
 }
 
+// preAllocSize is FilePadding.preAllocSize in bytes (0: no padding).
+func (db *zkDatabase) preAllocSize() int64 { return max(db.cfg.PreAllocSize, 0) * 1024 }
+
 // append mirrors ZKDatabase.append / FileTxnLog.append: a new log file is started, named
 // after this txn, when none is open. The append is volatile until the next fsync.
 func (db *zkDatabase) append(txn *Txn) {
-	if db.curLog == "" {
-		db.curLog = zxidFileName(logPrefix, txn.Zxid)
+	if db.out == nil {
+		db.out = newTxnLogStream(zxidFileName(logPrefix, txn.Zxid))
 	}
-	db.disk.AppendBuffered(db.curLog, txn) // BufferedOutputStream: in the kernel at the next commit
-	db.sinceSnap++
+	// In the BufferedOutputStream until the next commit: a process kill loses it before
+	// then (sim.Disk.AppendBuffered; the stream's own flushes of a full buffer are not
+	// told apart).
+	db.disk.AppendBuffered(db.out.name, db.out.append(txn, db.preAllocSize()))
+	db.txnCount++
+}
+
+// commit mirrors the first step of FileTxnLog.commit, logStream.flush(): what the
+// BufferedOutputStream holds reaches the file. The caller starts the fsync.
+func (db *zkDatabase) commit() {
+	if db.out != nil {
+		db.out.flush()
+	}
+}
+
+// txnSize mirrors ZKDatabase.getTxnSize, FileTxnLog.getTotalLogSize: prevLogsRunningTotal,
+// which ZKDatabase.rollLog always resets to 0 (only the disabled txnLogSizeLimitInKb roll
+// would keep it), plus the open file's length.
+func (db *zkDatabase) txnSize() int64 {
+	if db.out == nil {
+		return 0
+	}
+	return db.out.length()
+}
+
+// closeLog drops the open file (FileTxnLog.close): the next append starts a new one.
+func (db *zkDatabase) closeLog() {
+	db.commit()
+	db.out = nil
+}
+
+// logFileLength is File.length() of a log file: the open file's from its stream, another's
+// from its last entry.
+func (db *zkDatabase) logFileLength(name string) int64 {
+	if db.out != nil && db.out.name == name {
+		return db.out.length()
+	}
+	recs, _ := db.disk.Records(name)
+	if len(recs) == 0 {
+		return emptyLogLength(db.preAllocSize())
+	}
+	return recs[len(recs)-1].(*logEntry).length
 }
 
 // removeLogsUpTo deletes the log files named at or below zxid (Fixes.CleanLogOnSnap, after
@@ -122,7 +165,7 @@ func (db *zkDatabase) append(txn *Txn) {
 func (db *zkDatabase) removeLogsUpTo(zxid Zxid) int {
 	n := 0
 	for _, f := range db.logFiles() {
-		if fileZxid(f, logPrefix) <= zxid && f != db.curLog {
+		if fileZxid(f, logPrefix) <= zxid && (db.out == nil || f != db.out.name) {
 			db.disk.Remove(f)
 			n++
 		}
@@ -130,18 +173,21 @@ func (db *zkDatabase) removeLogsUpTo(zxid Zxid) int {
 	return n
 }
 
-// rollLog mirrors ZKDatabase.rollLog: the next append starts a new file.
-func (db *zkDatabase) rollLog() { db.curLog = "" }
+// rollLog mirrors ZKDatabase.rollLog: FileTxnLog.rollLog flushes and lets go of the file
+// (the next append starts a new one), and resetTxnCount.
+func (db *zkDatabase) rollLog() {
+	db.closeLog()
+	db.txnCount = 0
+}
 
 // takeSnapshot mirrors ZooKeeperServer.takeSnapshot(syncSnap): write the tree to
 // snapshot.<lastProcessedZxid>. Unless sync is set the file is volatile until the next fsync
-// (the caller fsyncs when it must).
+// (the caller fsyncs when it must). It leaves txnCount alone: only rollLog resets it.
 func (db *zkDatabase) takeSnapshot() string {
 	name := zxidFileName(snapPrefix, db.tree.LastProcessedZxid)
 	tree := db.tree.Clone()
 	db.disk.Truncate(name, 0)
-	db.disk.Append(name, &snapshotFile{tree: tree, size: tree.size()})
-	db.sinceSnap = 0
+	db.disk.Append(name, &snapshotFile{tree: tree, size: snapshotSize(tree, db.configData)})
 	return name
 }
 
@@ -150,10 +196,15 @@ func (db *zkDatabase) takeSnapshot() string {
 func (db *zkDatabase) readTxns(files []string) []*Txn {
 	var out []*Txn
 	for _, f := range files {
+		if recs, torn := db.disk.Records(f); torn && len(recs) > 1 {
+			// The torn bytes stay in the file: its length is still the torn entry's.
+			prev := recs[len(recs)-2].(*logEntry)
+			prev.length = max(prev.length, recs[len(recs)-1].(*logEntry).length)
+		}
 		db.disk.RemoveTorn(f)
 		recs, _ := db.disk.Records(f)
 		for _, r := range recs {
-			out = append(out, r.(*Txn))
+			out = append(out, r.(*logEntry).txn)
 		}
 	}
 	return out
@@ -175,7 +226,8 @@ func (db *zkDatabase) latestSnapshot() *snapshotFile {
 
 // loadDataBase mirrors ZKDatabase.loadDataBase / FileTxnSnapLog.restore: the newest
 // snapshot, then every logged txn after it (committed or not: the log cannot tell),
-// each also fed to the committedLog. It returns the number of txns replayed.
+// each also fed to the committedLog. It returns the number of txns replayed. Like restore
+// it leaves an open log file open: only a new process (or truncateLog) starts a new one.
 func (db *zkDatabase) loadDataBase() int {
 	db.clear()
 	if s := db.latestSnapshot(); s != nil {
@@ -183,7 +235,6 @@ func (db *zkDatabase) loadDataBase() int {
 	}
 	n := db.fastForward()
 	db.initialized = true
-	db.curLog = ""
 	return n
 }
 
@@ -207,25 +258,28 @@ func (db *zkDatabase) lastLoggedZxid() Zxid {
 	files := db.logFiles()
 	for i := len(files) - 1; i >= 0; i-- {
 		if recs, _ := db.disk.Records(files[i]); len(recs) > 0 {
-			return recs[len(recs)-1].(*Txn).Zxid
+			return recs[len(recs)-1].(*logEntry).txn.Zxid
 		}
 	}
 	return 0
 }
 
-// truncateLog mirrors ZKDatabase.truncateLog / FileTxnLog.truncate: cut the log after zxid
-// (durably, at once), delete later files, then reload the database from disk. It reports
-// false when there is no log to truncate (Learner then exits with QUORUM_PACKET_ERROR).
+// truncateLog mirrors ZKDatabase.truncateLog / FileTxnSnapLog.truncateLog: close the open
+// log file, cut the log after zxid (durably, at once), delete later files, then reload the
+// database from disk; the next append starts a new file (a new FileTxnLog). It reports false
+// when there is no log to truncate (Learner then exits with QUORUM_PACKET_ERROR).
 func (db *zkDatabase) truncateLog(zxid Zxid) (removed, droppedSnaps int, ok bool) {
 	files := db.logFiles()
 	if len(files) == 0 {
 		return 0, 0, false
 	}
+	db.closeLog()
+	var cut []any // the kept entries of the last file that keeps any
 	for _, f := range files {
 		recs, _ := db.disk.Records(f)
 		keep := len(recs)
 		for i, r := range recs {
-			if z := r.(*Txn).Zxid; z > zxid || (db.cfg.Mutants.TruncOffByOne && z == zxid) {
+			if z := r.(*logEntry).txn.Zxid; z > zxid || (db.cfg.Mutants.TruncOffByOne && z == zxid) {
 				keep = i
 				break
 			}
@@ -233,8 +287,19 @@ func (db *zkDatabase) truncateLog(zxid Zxid) (removed, droppedSnaps int, ok bool
 		removed += len(recs) - keep
 		if keep == 0 && fileZxid(f, logPrefix) > zxid {
 			db.disk.Remove(f)
-		} else {
-			db.disk.Truncate(f, keep)
+			continue
+		}
+		db.disk.Truncate(f, keep)
+		if keep > 0 {
+			cut = recs[:keep]
+		}
+	}
+	// FileTxnLog.truncate: raf.setLength(pos) on the file the iterator stopped in, right
+	// after the txn at zxid: no padding is left behind it.
+	if len(cut) > 0 {
+		end := cut[len(cut)-1].(*logEntry).end
+		for _, r := range cut {
+			r.(*logEntry).length = end
 		}
 	}
 	// FileTxnSnapLog.truncateLog leaves the snapshots alone (unless fixed: see Fixes).
@@ -262,42 +327,59 @@ func (db *zkDatabase) txnLogSizeLimit() int64 {
 	return 0
 }
 
-// proposalsFromTxnLog mirrors ZKDatabase.getProposalsFromTxnLog(startZxid, sizeLimit):
-// every txn from the start of the newest log file named at or below startZxid to the end
-// of the log, or nil when that first txn is above startZxid or the files are too big.
-func (db *zkDatabase) proposalsFromTxnLog(startZxid Zxid, sizeLimit int64) []Proposal {
+// txnLogRead is what getProposalsFromTxnLog learned from the log.
+type txnLogRead struct {
+	Proposals   []Proposal // what the TxnLogProposalIterator returns; nil for EMPTY_ITERATOR
+	Read        bool       // it opened the iterator (sizeLimit >= 0)
+	StorageSize int64      // itr.getStorageSize()
+	TooBig      bool       // "Txnlog size: {} exceeds sizeLimit: {}"
+	Above       bool       // "Unable to find proposals from txnlog for zxid"
+}
+
+// proposalsFromTxnLog mirrors ZKDatabase.getProposalsFromTxnLog(startZxid, sizeLimit) with
+// snapLog.readTxnLog(startZxid, false): a FileTxnIterator without fast-forward.
+//
+// FileTxnIterator.init lists the log files newest first and keeps every file named at or
+// above startZxid, then the first named below it, and stops; goToNextLog takes the oldest
+// kept file as the one to read and next() reads its first txn, moving on to the next file
+// while one holds none. getStorageSize is the length of the files left after the one being
+// read: with a single log file it is 0, whatever the file holds.
+func (db *zkDatabase) proposalsFromTxnLog(startZxid Zxid, sizeLimit int64) txnLogRead {
+	var r txnLogRead
 	if sizeLimit < 0 {
-		return nil
+		return r // "Negative size limit - retrieving proposal via txnlog is disabled"
 	}
+	r.Read = true
 	files := db.logFiles()
-	start := -1
-	for i, f := range files { // FileTxnLog.getLogFiles
-		if fileZxid(f, logPrefix) <= startZxid {
-			start = i
+	first := 0
+	for i, f := range files {
+		if fileZxid(f, logPrefix) < startZxid {
+			first = i // the newest file named below startZxid
 		}
 	}
-	if start < 0 {
-		start = 0
+	stored := files[first:] // oldest first: goToNextLog takes from the front
+	var txns []*Txn
+	for len(stored) > 0 && len(txns) == 0 {
+		txns = db.readTxns(stored[:1])
+		stored = stored[1:]
 	}
-	files = files[start:]
-	txns := db.readTxns(files)
-	if len(txns) == 0 || txns[0].Zxid > startZxid {
-		return nil // "Unable to find proposals from txnlog for zxid"
+	for _, f := range stored {
+		r.StorageSize += db.logFileLength(f)
 	}
-	if sizeLimit > 0 {
-		var total int64
-		for _, t := range txns {
-			total += t.size()
-		}
-		if total > sizeLimit {
-			return nil // "Txnlog size ... exceeds sizeLimit"
-		}
+	if len(txns) > 0 && txns[0].Zxid > startZxid {
+		r.Above = true
+		return r
 	}
-	out := make([]Proposal, len(txns))
+	if sizeLimit > 0 && r.StorageSize > sizeLimit {
+		r.TooBig = true
+		return r
+	}
+	txns = append(txns, db.readTxns(stored)...)
+	r.Proposals = make([]Proposal, len(txns))
 	for i, t := range txns {
-		out[i] = Proposal{Zxid: t.Zxid, Txn: t}
+		r.Proposals[i] = Proposal{Zxid: t.Zxid, Txn: t}
 	}
-	return out
+	return r
 }
 
 // readEpoch reads an epoch file; ok is false when it does not exist.
@@ -310,7 +392,7 @@ func readEpoch(disk *sim.Disk, name string) (int64, bool) {
 }
 
 // proposalsFromTxnLogUnlimited is proposalsFromTxnLog without the size rule: what the
-// files after startZxid hold.
+// iterator would return.
 func (db *zkDatabase) proposalsFromTxnLogUnlimited(startZxid Zxid) []Proposal {
-	return db.proposalsFromTxnLog(startZxid, 0)
+	return db.proposalsFromTxnLog(startZxid, 0).Proposals
 }

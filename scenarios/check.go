@@ -33,7 +33,7 @@ func init() {
 		"resume":      {check: checkServers},
 		"await":       {opts: []string{"within", "current", "accepted"}, check: checkAwait},
 		"let":         {check: checkLet},
-		"write":       {opts: []string{"via"}, check: checkWrite},
+		"write":       {opts: []string{"via", "size"}, check: checkWrite},
 		"partition":   {opts: []string{"port"}, check: checkLinks},
 		"heal":        {opts: []string{"port"}, check: checkHeal},
 		"clog":        {opts: []string{"for"}, check: checkClog},
@@ -140,7 +140,7 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 
 // configKeys are the ZooKeeper option names config accepts.
 var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
-	"snapshotSizeFactor", "snapCount", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
+	"snapshotSizeFactor", "snapCount", "preAllocSize", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
 	"latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
 
 func checkConfig(s *Script, c *Command, _ map[string]bool) error {
@@ -208,6 +208,17 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		}
 	case "snapCount":
 		return num(&cfg.SnapCount, 1)
+	case "preAllocSize":
+		// zookeeper.preAllocSize in KiB. FilePadding pads only when it is > 0: 0 (or, in
+		// ZooKeeper, a negative value) leaves every log file exactly as long as its txns.
+		n, err := strconv.ParseInt(kv.Value, 10, 64)
+		if err != nil || n < 0 || n > 1<<40 {
+			return fmt.Errorf("preAllocSize=%s: want a whole number of KiB from 0 (no preallocation) to %d (default %d, 64 MiB)", kv.Value, int64(1)<<40, model.DefaultPreAllocSize)
+		}
+		cfg.PreAllocSize = n
+		if n == 0 {
+			cfg.PreAllocSize = -1 // 0 means "default" in model.Config
+		}
 	case "forceSnapshotSync":
 		return boolean(&cfg.ForceSnapshotSync)
 	case "syncRule":
@@ -519,9 +530,28 @@ func checkLet(s *Script, c *Command, names map[string]bool) error {
 	return nil
 }
 
+// maxWriteSize is jute.maxbuffer's default, 0xfffff bytes: ZooKeeper refuses a larger packet.
+const maxWriteSize = 0xfffff
+
+// writeSize reads write's size=B option: the bytes of each value (-1 without it).
+func writeSize(c *Command) (int, error) {
+	v, ok := c.Opt("size")
+	if !ok {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxWriteSize {
+		return 0, fmt.Errorf("write size=%s: want a whole number of bytes from 0 to %d (jute.maxbuffer's default)", v, maxWriteSize)
+	}
+	return n, nil
+}
+
 func checkWrite(s *Script, c *Command, names map[string]bool) error {
 	if len(c.Args) < 1 || len(c.Args) > 2 {
-		return fmt.Errorf("write takes a count: write 5 [via=S] [nowait]")
+		return fmt.Errorf("write takes a count: write 5 [via=S] [size=B] [nowait]")
+	}
+	if _, err := writeSize(c); err != nil {
+		return err
 	}
 	if n, err := strconv.Atoi(c.Args[0]); err != nil || n < 1 || n > 100000 {
 		return fmt.Errorf("write %q: want a count from 1 to 100000", c.Args[0])

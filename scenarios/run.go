@@ -70,6 +70,18 @@ type SyncInfo struct {
 	MinCommitted string `json:"min_committed"`
 	MaxCommitted string `json:"max_committed"`
 	AtNs         int64  `json:"at_ns"`
+	// TxnLog is set when the leader read its txn log (getProposalsFromTxnLog).
+	TxnLog *TxnLogInfo `json:"txnlog,omitempty"`
+}
+
+// TxnLogInfo is what getProposalsFromTxnLog found: the bytes of the log files after the
+// one the iterator starts in, against snapshotSizeFactor x the latest snapshot's length.
+type TxnLogInfo struct {
+	Size   int64 `json:"size"`
+	Limit  int64 `json:"limit"`
+	Above  bool  `json:"above"`   // its first txn is above peerLastZxid: refused, size unchecked
+	TooBig bool  `json:"too_big"` // "Txnlog size: {} exceeds sizeLimit: {}"
+	Empty  bool  `json:"empty"`   // accepted, but it holds no txn (no log file at all)
 }
 
 // Expectation is the outcome of one expect line (or of an await that timed out).
@@ -189,9 +201,14 @@ func (r *runner) build() error {
 				r.events[eventKey{d.Sid, "snap"}]++
 			}
 		case *model.SyncDecided:
-			r.res.Syncs = append(r.res.Syncs, SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
+			si := SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
 				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
-				MaxCommitted: d.MaxCommitted.String(), AtNs: int64(rec.At)})
+				MaxCommitted: d.MaxCommitted.String(), AtNs: int64(rec.At)}
+			if d.TxnLogRead {
+				si.TxnLog = &TxnLogInfo{Size: d.TxnLogSize, Limit: d.TxnLogLimit, Above: d.TxnLogAbove, TooBig: d.TxnLogTooBig,
+					Empty: !d.TxnLogAbove && !d.TxnLogTooBig && d.TxnLogFirst == 0}
+			}
+			r.res.Syncs = append(r.res.Syncs, si)
 		}
 	})
 	r.res.Warnings = append(r.res.Warnings, e.Cfg.Warnings...)
@@ -578,6 +595,7 @@ func (r *runner) execAwait(c *Command) error {
 func (r *runner) execWrite(c *Command) error {
 	n, _ := strconv.Atoi(c.Args[0])
 	nowait := len(c.Args) == 2
+	size, _ := writeSize(c) // checked before the run
 	var via int64
 	if v, ok := c.Opt("via"); ok {
 		sid, err := r.one(v)
@@ -599,12 +617,12 @@ func (r *runner) execWrite(c *Command) error {
 	}
 	if nowait {
 		for i := 0; i < n; i++ {
-			r.e.Write(via)
+			r.e.WriteSized(via, size)
 		}
 		return nil
 	}
 	for i := 0; i < n; i++ {
-		res := r.e.Write(via)
+		res := r.e.WriteSized(via, size)
 		r.runUntil(func() bool { return res.Done }, r.w.Now()+30*sim.Second)
 		if !res.Done || res.Rc != model.ErrOK {
 			got := "no answer within 30s"
@@ -880,8 +898,22 @@ func (res *Result) Summary() string {
 		b.WriteString("  none\n")
 	}
 	for _, s := range res.Syncs {
-		fmt.Fprintf(&b, "  %9s  %d -> %d  %-10s peerLastZxid=%s min=%s max=%s\n", fmtTime(sim.Time(s.AtNs)),
+		fmt.Fprintf(&b, "  %9s  %d -> %d  %-10s peerLastZxid=%s min=%s max=%s", fmtTime(sim.Time(s.AtNs)),
 			s.Leader, s.Learner, s.Mode, s.PeerLastZxid, s.MinCommitted, s.MaxCommitted)
+		switch t := s.TxnLog; {
+		case t == nil:
+		case t.Above:
+			b.WriteString(" txnlog=starts-above-peer")
+		case t.Empty:
+			b.WriteString(" txnlog=empty")
+		case t.Limit == 0:
+			fmt.Fprintf(&b, " txnlog=%d(no-limit)", t.Size)
+		case t.TooBig:
+			fmt.Fprintf(&b, " txnlog=%d>%d", t.Size, t.Limit)
+		default:
+			fmt.Fprintf(&b, " txnlog=%d<=%d", t.Size, t.Limit)
+		}
+		b.WriteByte('\n')
 	}
 	b.WriteString("expectations:\n")
 	if len(res.Expectations) == 0 {

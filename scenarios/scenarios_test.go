@@ -114,6 +114,11 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\nwrite -1", `x.zab:2: write "-1": want a count from 1 to 100000`},
 		{"ensemble 3\nwrite 2 later", `x.zab:2: write: unexpected "later" (only nowait)`},
 		{"ensemble 3\nwrite 2 speed=3", `x.zab:2: write: unknown option "speed"`},
+		{"ensemble 3\nwrite 2 size=big", "x.zab:2: write size=big: want a whole number of bytes from 0 to 1048575 (jute.maxbuffer's default)"},
+		{"ensemble 3\nwrite 2 size=-1", "x.zab:2: write size=-1: want a whole number of bytes from 0 to 1048575"},
+		{"ensemble 3\nwrite 2 size=1048576", "x.zab:2: write size=1048576: want a whole number of bytes from 0 to 1048575"},
+		{"ensemble 3\nconfig preAllocSize=-16", "x.zab:2: preAllocSize=-16: want a whole number of KiB from 0 (no preallocation)"},
+		{"ensemble 3\nconfig preAllocSize=16k", "x.zab:2: preAllocSize=16k: want a whole number of KiB"},
 		{"ensemble 3\npartition 1", "x.zab:2: partition: want 'A -> B' (one-way) or 'A B' (both ways)"},
 		{"ensemble 3\npartition {1,2 {3}", "x.zab:2: unbalanced '{'"},
 		{"ensemble 3\npartition {} {3}", `x.zab:2: empty set "{}"`},
@@ -468,4 +473,54 @@ func TestAwaitLive(t *testing.T) {
 	if res.OK || !strings.Contains(res.Stopped, "await live within=3s timed out") {
 		t.Errorf("cut: ok %v, stopped %q", res.OK, res.Stopped)
 	}
+}
+
+// The txn-log size rule end to end: a follower misses 600 writes (of 100-byte values) and
+// is below the leader's committedLog. With the defaults the leader has one log file, whose
+// length getStorageSize does not count: DIFF from the txn log. With snapCount=100 and
+// preAllocSize=16 the leader has several files of 16 + k x 16 KiB, together over 0.33 x its
+// latest snapshot: SNAP, as a real 3.8.0 leader with those settings logs "Txnlog size:
+// 196704 exceeds sizeLimit: 26628" (6 files of 16 + 2 x 16384).
+func TestTxnLogSizeRule(t *testing.T) {
+	run := func(t *testing.T, config string) SyncInfo {
+		src := "ensemble 3\n" + config + "start all\nawait leader\nwrite 3 via=3\ncrash 1\nwrite 600 via=3 size=100\nrestart 1\nawait synced 1\n" +
+			"expect value /zabsim/w603 = \"v603" + strings.Repeat(".", 96) + "\"\n"
+		s, err := Parse("x.zab", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK {
+			t.Fatalf("run failed:\n%s", res.Summary())
+		}
+		last := res.Syncs[len(res.Syncs)-1]
+		if last.Learner != 1 || last.TxnLog == nil {
+			t.Fatalf("last sync %+v, want 1's, through the txn-log branch", last)
+		}
+		t.Logf("%s -> %s, txn log %+v", config, last.Mode, *last.TxnLog)
+		return last
+	}
+	t.Run("defaults: DIFF", func(t *testing.T) {
+		d := run(t, "")
+		if d.Mode != "DIFF" || d.TxnLog.Size != 0 || d.TxnLog.TooBig || d.TxnLog.Limit <= 0 {
+			t.Fatalf("sync %s, txn log %+v: want DIFF with size 0", d.Mode, *d.TxnLog)
+		}
+	})
+	t.Run("snapCount=100 preAllocSize=16: SNAP", func(t *testing.T) {
+		d := run(t, "config snapCount=100 preAllocSize=16\n")
+		if d.Mode != "SNAP" || !d.TxnLog.TooBig || d.TxnLog.Size <= d.TxnLog.Limit {
+			t.Fatalf("sync %s, txn log %+v: want SNAP refused on size", d.Mode, *d.TxnLog)
+		}
+		// Every file after the first is a header and one or two 16 KiB blocks.
+		sum := false
+		for two := int64(0); two*32784 <= d.TxnLog.Size; two++ {
+			sum = sum || (d.TxnLog.Size-two*32784)%16400 == 0
+		}
+		if !sum {
+			t.Fatalf("size %d is not a sum of files of 16 + 16384 or 16 + 2 x 16384 bytes", d.TxnLog.Size)
+		}
+	})
 }
