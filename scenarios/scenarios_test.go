@@ -347,7 +347,7 @@ func TestMutantScenariosFailOnlyWithTheMutant(t *testing.T) {
 // The findings on the unmodified model do not hang on seed 1's timing: each scenario holds,
 // violations and all, on other seeds too.
 func TestFindingsHoldAcrossSeeds(t *testing.T) {
-	for _, name := range []string{"stale-ack-trunc", "dirty-snapshot-trunc", "zk-2846", "zk-2846-workaround"} {
+	for _, name := range []string{"stale-ack-trunc", "dirty-snapshot-trunc", "zk-2846", "zk-2846-workaround", "zk-2846-paused-leader"} {
 		s, err := Builtin(name)
 		if err != nil {
 			t.Fatal(err)
@@ -367,7 +367,7 @@ func TestFindingsHoldAcrossSeeds(t *testing.T) {
 // The proposed fixes remove what each finding shows: with its `fix` line, a finding's
 // schedule runs without a single violation.
 func TestFixesRemoveTheFindings(t *testing.T) {
-	for name, fix := range map[string]string{"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846"} {
+	for name, fix := range map[string]string{"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846", "zk-2846-paused-leader": "ZK-2846"} {
 		src, err := library.ReadFile("library/" + name + ".zab")
 		if err != nil {
 			t.Fatal(err)
