@@ -37,12 +37,21 @@ type Sized interface {
 	WireSize() int
 }
 
-func wireSize(m Message) int32 {
-	if s, ok := m.(Sized); ok {
-		return int32(s.WireSize())
+// size is the wire size of data item it, worked out the first time it is needed (only a
+// paused receiver or a close looks at sizes).
+func (n *network) size(it *inflight) int64 {
+	if it.kind != itemData {
+		return 0
 	}
-	var buf [128]byte
-	return int32(len(m.AppendTo(buf[:0])))
+	if it.size < 0 {
+		if s, ok := it.msg.(Sized); ok {
+			it.size = int32(s.WireSize())
+		} else {
+			n.sizeBuf = it.msg.AppendTo(n.sizeBuf[:0])
+			it.size = int32(len(n.sizeBuf))
+		}
+	}
+	return int64(it.size)
 }
 
 // itemKind is what travels in a connection's stream: data, or the markers TCP sends.
@@ -59,7 +68,7 @@ const (
 type inflight struct {
 	msg  Message
 	at   Time  // when it is due at the receiver
-	size int32 // bytes on the wire (data only)
+	size int32 // bytes on the wire (data only; -1 until asked, see network.size)
 	kind itemKind
 }
 
@@ -153,8 +162,9 @@ func (l *link) cuts(p Port) bool { return l.cut.Has(p) }
 
 // network is the World's set of connections and links.
 type network struct {
-	w     *World
-	conns []conn
+	w       *World
+	sizeBuf []byte // scratch for network.size
+	conns   []conn
 	links map[[2]NodeID]*link // looked up by pair, never ranged over
 }
 
@@ -244,7 +254,7 @@ func (w *World) Send(c ConnID, from NodeID, m Message) bool {
 	if u := &w.unsafe; u.Drop > 0 || u.Duplicate > 0 || u.Reorder > 0 {
 		return n.sendUnsafe(c, e, m)
 	}
-	n.enqueue(c, e, inflight{msg: m, size: wireSize(m)}, 0)
+	n.enqueue(c, e, inflight{msg: m, size: -1}, 0)
 	return true
 }
 
@@ -431,7 +441,7 @@ func (n *network) dropUnsent(c ConnID, e int) {
 	var used int64
 	keep := d.head
 	for ; keep < len(d.q); keep++ {
-		if used += int64(d.q[keep].size); used > room {
+		if used += n.size(&d.q[keep]); used > room {
 			break
 		}
 	}
@@ -525,7 +535,7 @@ func (n *network) sendUnsafe(c ConnID, e int, m Message) bool {
 		w.record(RecDrop, cn.ends[e], cn.ends[1-e], c, m)
 		return true
 	}
-	n.enqueue(c, e, inflight{msg: m, size: wireSize(m)}, 0)
+	n.enqueue(c, e, inflight{msg: m, size: -1}, 0)
 	d := &cn.dirs[e]
 	if rng.Float64() < w.unsafe.Reorder && len(d.q)-d.head >= 2 {
 		i := len(d.q) - 1
@@ -535,7 +545,7 @@ func (n *network) sendUnsafe(c ConnID, e int, m Message) bool {
 		}
 	}
 	if rng.Float64() < w.unsafe.Duplicate {
-		n.enqueue(c, e, inflight{msg: m, size: wireSize(m)}, 0)
+		n.enqueue(c, e, inflight{msg: m, size: -1}, 0)
 	}
 	return true
 }
@@ -615,7 +625,7 @@ func (n *network) due(c ConnID, gen uint64) {
 		if it.kind != itemReset && cn.open[e] && rs != nil {
 			n.enqueue(c, 1-e, inflight{kind: itemReset}, 0)
 		}
-	case rs != nil && rs.up && rs.paused && d.unread > 0 && d.unread+int64(it.size) > w.cfg.RecvBuffer:
+	case rs != nil && rs.up && rs.paused && d.unread > 0 && d.unread+n.size(&d.q[d.head]) > w.cfg.RecvBuffer:
 		// The paused receiver's buffer is full: the sender waits for it to read.
 		d.windowWait = true
 		return
@@ -624,7 +634,7 @@ func (n *network) due(c ConnID, gen uint64) {
 		if rs == nil || !rs.up && it.kind == itemOpen {
 			n.refuse(c) // down, or no such node: connection refused
 		} else if rs.paused {
-			d.unread += int64(it.size)
+			d.unread += n.size(&it)
 			rs.held = append(rs.held, heldItem{kind: evDeliver, conn: c, item: it})
 		} else {
 			n.hand(rs, c, it)
@@ -734,7 +744,7 @@ func (n *network) read(s *slot, c ConnID, it inflight) {
 	cn := &n.conns[c]
 	if e := cn.end(s.id); e >= 0 {
 		d := &cn.dirs[1-e]
-		d.unread = max(d.unread-int64(it.size), 0)
+		d.unread = max(d.unread-n.size(&it), 0)
 	}
 	n.hand(s, c, it)
 }
