@@ -165,7 +165,7 @@ type network struct {
 	w       *World
 	sizeBuf []byte // scratch for network.size
 	conns   []conn
-	links map[[2]NodeID]*link // looked up by pair, never ranged over
+	links   map[[2]NodeID]*link // looked up by pair, never ranged over
 }
 
 func (n *network) init(w *World) {
