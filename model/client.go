@@ -209,6 +209,20 @@ func (c *Client) State() ClientStates { return c.state }
 // Connected reports whether the client has a session on an open connection.
 func (c *Client) Connected() bool { return c.state == ClientConnected }
 
+// ConnectedNow reports whether the client is connected and really is: its server is running
+// (not paused) and serving, the connection is open at both ends, and no partition cuts it.
+// Connected alone can be a client that has not yet noticed its server died.
+func (c *Client) ConnectedNow(e *Ensemble) bool {
+	if c.state != ClientConnected || c.conn < 0 {
+		return false
+	}
+	s := e.Server(c.server)
+	sid := sim.NodeID(c.server)
+	return s != nil && s.Up() && !c.w.IsPaused(sid) && s.Serving() &&
+		c.w.IsOpen(c.conn, c.id) && c.w.IsOpen(c.conn, sid) &&
+		!c.w.Cuts(c.id, sid, PortClient) && !c.w.Cuts(sid, c.id, PortClient)
+}
+
 // SessionID is the client's session (0 before the first ConnectResponse).
 func (c *Client) SessionID() int64 { return c.sessionID }
 

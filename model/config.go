@@ -241,6 +241,16 @@ type Fixes struct {
 // FixNames lists the fixes by the finding they address.
 var FixNames = []string{"ZK-1549", "stale-ack", "ZK-2846"}
 
+// Has reports whether the fix called name is on (false for an unknown name).
+func (f Fixes) Has(name string) bool {
+	var one Fixes
+	if one.Set(name) != nil {
+		return false
+	}
+	return one.DropSnapshotsOnTrunc && f.DropSnapshotsOnTrunc || one.KeepOwnProposals && f.KeepOwnProposals ||
+		one.CleanLogOnSnap && f.CleanLogOnSnap
+}
+
 // Set switches the fix called name on.
 func (f *Fixes) Set(name string) error {
 	switch name {

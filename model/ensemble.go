@@ -116,6 +116,50 @@ func (e *Ensemble) Stable() bool {
 	return l.qv.ContainsQuorum(synced)
 }
 
+// Established is the leader a quorum follows, or nil: a running (not paused) leader in
+// BROADCAST, and voters that follow it in BROADCAST over quorum connections no partition
+// cuts, a quorum with it. A leader cut off from its followers stops counting at once, before
+// anybody's timeout notices; a server cut off from the leader does not hold it up.
+func (e *Ensemble) Established() *Server {
+	l := e.Leader()
+	if l == nil || e.W.IsPaused(l.nid) {
+		return nil
+	}
+	quorum := []int64{l.sid}
+	for _, s := range e.Servers {
+		if s != l && !s.observer && s.Synced(l.sid) && e.reaches(s, l) {
+			quorum = append(quorum, s.sid)
+		}
+	}
+	if !l.qv.ContainsQuorum(quorum) {
+		return nil
+	}
+	return l
+}
+
+// reaches reports whether no partition cuts the quorum connections between s and l.
+func (e *Ensemble) reaches(s, l *Server) bool {
+	return !e.W.Cuts(s.nid, l.nid, PortQuorum) && !e.W.Cuts(l.nid, s.nid, PortQuorum)
+}
+
+// Settled is an Established leader that every running, unpaused server it can reach
+// follows (or observes) in BROADCAST: what `await leader` waits for.
+func (e *Ensemble) Settled() *Server {
+	l := e.Established()
+	if l == nil {
+		return nil
+	}
+	for _, s := range e.Servers {
+		if s == l || !s.Up() || e.W.IsPaused(s.nid) || !e.reaches(s, l) {
+			continue
+		}
+		if !s.Synced(l.sid) {
+			return nil
+		}
+	}
+	return l
+}
+
 // Synced reports whether s follows (or observes) leader in BROADCAST.
 func (s *Server) Synced(leader int64) bool {
 	return s.Up() && !s.w.IsPaused(s.nid) && (s.state == FOLLOWING || s.state == OBSERVING) &&
@@ -178,7 +222,8 @@ func (e *Ensemble) submit(s *Server, req *Request, done func(int32, Zxid)) {
 	req.SessionID = 0x5a00 + s.sid // one pseudo-session per server, known to no tracker
 	req.Cxid = e.cxid
 	req.Internal = true
-	s.Submit(req, done)
+	// As a client's request would, it reaches a paused server only when it resumes.
+	e.W.WhenRunning(s.nid, func() { s.Submit(req, done) })
 }
 
 // WriteAndWait issues n writes through via one after another, each waiting for its result

@@ -31,7 +31,7 @@ func init() {
 		"restart":     {check: checkServers},
 		"pause":       {check: checkServers},
 		"resume":      {check: checkServers},
-		"await":       {opts: []string{"within", "current", "accepted"}, check: checkAwait},
+		"await":       {opts: []string{"within", "current", "accepted", "on"}, check: checkAwait},
 		"let":         {check: checkLet},
 		"write":       {opts: []string{"via", "size"}, check: checkWrite},
 		"partition":   {opts: []string{"port"}, check: checkLinks},
@@ -39,7 +39,7 @@ func init() {
 		"clog":        {opts: []string{"for"}, check: checkClog},
 		"latency":     {opts: []string{"min", "mean"}, check: checkLatency},
 		"run":         {check: checkRun},
-		"expect":      {opts: []string{"on", "within"}, check: checkExpect},
+		"expect":      {opts: []string{"on", "within", "with", "without"}, check: checkExpect},
 		"client":      {opts: []string{"servers", "timeout", "within"}, check: checkClient},
 		"lock":        {opts: []string{"within"}, check: checkLock},
 		"unlock":      {opts: []string{"within"}, check: checkUnlock},
@@ -501,8 +501,12 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("epoch %q: want a number >= 0", v)
 		}
 		return checkSelector(s, c.Args[1], names)
+	case "value", "instances", "config", "watched", "result", "notheld":
+		// await value /p = "v" [on=S] | instances D {a,b} | config C = "v" | watched A /p
+		// EVENT | result A ... | notheld L: until the same words as an expect line hold.
+		return checkExpect(s, c, names)
 	default:
-		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, epoch, held or connected", c.Args[0])
+		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, epoch, held, notheld, connected, value, instances, config, watched or result", c.Args[0])
 	}
 	return nil
 }
@@ -683,6 +687,14 @@ var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
 
 func checkExpect(s *Script, c *Command, names map[string]bool) error {
+	for _, k := range []string{"with", "without"} {
+		if v, ok := c.Opt(k); ok {
+			var f model.Fixes
+			if err := f.Set(v); err != nil {
+				return fmt.Errorf("expect ... %s=%s: %v (the expectation holds only %s that fix)", k, v, err, k)
+			}
+		}
+	}
 	if len(c.Args) == 0 {
 		return fmt.Errorf("expect what? sync | syncs | leader | value | state | synced | ...")
 	}

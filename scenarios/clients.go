@@ -188,7 +188,31 @@ func (r *runner) execClientOp(c *Command) error {
 		r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false, Got: got})
 		return &stop{why: c.Text + ": " + got}
 	}
+	r.judgeCall(c, sc.last)
 	return nil
+}
+
+// connectionErrors are the answers that say a call may not have taken effect as written:
+// the client lost its connection or session, or gave up waiting.
+var connectionErrors = []int32{model.ErrConnectionLoss, model.ErrSessionExpired, model.ErrOperationTimeout,
+	model.ErrRequestTimeout, model.ErrSessionMoved}
+
+// judgeCall fails the line of a blocking call that failed on its connection, unless the next
+// line expects that result: a scenario that goes on as if the call had worked would blame
+// whatever fails next.
+func (r *runner) judgeCall(c *Command, res *model.Result) {
+	if res == nil || !slices.Contains(connectionErrors, res.Err) {
+		return
+	}
+	if r.pc+1 < len(r.s.Commands) {
+		if n := r.s.Commands[r.pc+1]; n.Name == "expect" && len(n.Args) >= 2 && n.Args[0] == "result" && n.Args[1] == c.Name {
+			return
+		}
+	}
+	name := model.ErrName(res.Err)
+	r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false,
+		Got: name + " (the call may not have taken effect: wait with 'await connected " + c.Name + "' first, or expect it with 'expect result " + c.Name + " " + name + "')"})
+	r.failedCall = fmt.Sprintf("line %d's %s failed: %s", c.Line, c.Text, name)
 }
 
 // resultText describes a client's last result: its error name, and the data it read.

@@ -146,3 +146,51 @@ func TestResumedLeaderLeadsUntilItsNextCheck(t *testing.T) {
 		}
 	}
 }
+
+// A blocking client call that fails on its connection fails its own line, and an
+// expectation that fails after it names it; `expect result` right after opts out.
+func TestFailedCallFailsItsLine(t *testing.T) {
+	res := runText(t, `ensemble 3
+start all
+await leader
+client A servers={1} timeout=6s
+pause 1
+A create /x "1"
+run 1s
+expect value /x = "1"
+`, 1)
+	if res.OK || len(res.Expectations) != 2 {
+		t.Fatalf("want two failed lines:\n%s", res.Summary())
+	}
+	call, exp := res.Expectations[0], res.Expectations[1]
+	if call.Line != 6 || call.OK || !strings.HasPrefix(call.Got, "ConnectionLoss") {
+		t.Errorf("the call's line: %+v", call)
+	}
+	if exp.Line != 8 || exp.OK || !strings.Contains(exp.Got, `after line 6's A create /x "1" failed: ConnectionLoss`) {
+		t.Errorf("the expectation: %+v", exp)
+	}
+	res = runText(t, "ensemble 3\nstart all\nawait leader\nclient A servers={1} timeout=6s\npause 1\nA create /x \"1\"\nexpect result A ConnectionLoss\n", 1)
+	if !res.OK {
+		t.Errorf("an expected ConnectionLoss:\n%s", res.Summary())
+	}
+}
+
+// Paused means paused: a write with no via= goes through a server that serves, and one
+// handed to a paused server waits for its resume; a paused server sends nothing.
+func TestPausedServerSendsNothing(t *testing.T) {
+	res := runText(t, "ensemble 3\nstart all\nawait leader\nexpect leader 3\npause 1\nwrite 1\nwrite 1 via=1 nowait\nrun 2s\nresume 1\nrun 1s\nexpect value /zabsim/w2 = \"v2\"\n", 1)
+	if !res.OK {
+		t.Fatal(res.Summary())
+	}
+	var paused, resumed sim.Time
+	for _, r := range res.World.Trace().Records() {
+		switch {
+		case r.Kind == sim.RecPause:
+			paused = r.At
+		case r.Kind == sim.RecResume:
+			resumed = r.At
+		case r.Kind == sim.RecSend && r.Node == 1 && paused > 0 && resumed == 0:
+			t.Errorf("server 1 sent %s at %v while paused", r.String(), r.At)
+		}
+	}
+}

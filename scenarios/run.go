@@ -119,6 +119,8 @@ type runner struct {
 	events      map[eventKey]int // crash points reached so far, per server (see crashPoints)
 	stopped     bool
 	lastProg    sim.Time
+	pc          int    // the index of the command being run
+	failedCall  string // the last blocking client call that failed on its connection
 }
 
 // expectedViolation is an `expect violation CHECK` line.
@@ -139,6 +141,7 @@ func Run(s *Script, opt Options) (*Result, error) {
 		res:    &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
 	for i := range s.Commands {
 		c := &s.Commands[i]
+		r.pc = i
 		if err := r.exec(c); err != nil {
 			if st, ok := err.(*stop); ok {
 				r.res.Stopped = fmt.Sprintf("line %d: %s", c.Line, st.why)
@@ -530,7 +533,7 @@ func (r *runner) execAwait(c *Command) error {
 	var ok bool
 	switch c.Args[0] {
 	case "leader":
-		ok = r.runUntil(r.e.Stable, limit)
+		ok = r.runUntil(func() bool { return r.e.Settled() != nil }, limit)
 	case "synced":
 		sid, err := r.one(c.Args[1])
 		if err != nil {
@@ -565,7 +568,25 @@ func (r *runner) execAwait(c *Command) error {
 	case "held":
 		ok = r.runUntil(r.recipes[c.Args[1]].lock.Held, limit)
 	case "connected":
-		ok = r.runUntil(r.clients[c.Args[1]].c.Connected, limit)
+		cl := r.clients[c.Args[1]].c
+		ok = r.runUntil(func() bool { return cl.ConnectedNow(r.e) }, limit)
+	case "value", "instances", "config", "watched", "result", "notheld":
+		var got string
+		var err error
+		ok = r.runUntil(func() bool {
+			var held bool
+			held, got, err = r.evalExpect(c)
+			return held || err != nil
+		}, limit)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false,
+				Got: got + " at " + fmtTime(r.w.Now()) + ", still"})
+			return &stop{why: c.Text + ": timed out"}
+		}
+		r.expect(c, true, got+" at "+fmtTime(r.w.Now()))
 	case "epoch":
 		sid, err := r.one(c.Args[1])
 		if err != nil {
@@ -604,9 +625,10 @@ func (r *runner) execWrite(c *Command) error {
 		}
 		via = sid
 	} else {
-		// the default client is connected to the lowest-numbered serving server
+		// the default client is connected to the lowest-numbered serving server (a paused
+		// one serves nobody)
 		for _, s := range r.e.Servers {
-			if s.Serving() {
+			if s.Serving() && !r.w.IsPaused(sim.NodeID(s.Sid())) {
 				via = s.Sid()
 				break
 			}
@@ -701,14 +723,35 @@ func (r *runner) execLinks(c *Command) error {
 }
 
 func (r *runner) execExpect(c *Command) error {
+	// with=FIX / without=FIX: the expectation speaks of a run with or without a proposed
+	// fix, so that a finding's scenario says what the bug does and what the fix changes.
+	if v, ok := c.Opt("with"); ok && !r.mcfg.Fixes.Has(v) {
+		return nil
+	}
+	if v, ok := c.Opt("without"); ok && r.mcfg.Fixes.Has(v) {
+		return nil
+	}
+	if c.Args[0] == "violation" {
+		r.expected = append(r.expected, expectedViolation{line: c.Line, text: c.Text, check: c.Args[1]})
+		return nil
+	}
+	ok, got, err := r.evalExpect(c)
+	if err != nil {
+		return err
+	}
+	r.expect(c, ok, got)
+	return nil
+}
+
+// evalExpect judges the condition of an expect line (or of an await on the same words):
+// whether it holds now, and what was seen.
+func (r *runner) evalExpect(c *Command) (ok bool, got string, err error) {
 	a := c.Args
-	var ok bool
-	var got string
 	switch a[0] {
 	case "sync":
 		sid, err := r.one(a[1])
 		if err != nil {
-			return err
+			return false, "", err
 		}
 		got = "no sync"
 		for _, d := range r.res.Syncs {
@@ -720,7 +763,7 @@ func (r *runner) execExpect(c *Command) error {
 	case "syncs":
 		sid, err := r.one(a[1])
 		if err != nil {
-			return err
+			return false, "", err
 		}
 		n := 0
 		for _, d := range r.res.Syncs {
@@ -733,16 +776,13 @@ func (r *runner) execExpect(c *Command) error {
 	case "leader":
 		sid, err := r.one(a[1])
 		if err != nil {
-			return err
+			return false, "", err
 		}
 		got = "none"
 		if l := r.e.Leader(); l != nil {
 			got = strconv.FormatInt(l.Sid(), 10)
 		}
 		ok = got == strconv.FormatInt(sid, 10)
-	case "violation":
-		r.expected = append(r.expected, expectedViolation{line: c.Line, text: c.Text, check: a[1]})
-		return nil
 	case "held", "notheld", "instances", "config":
 		ok, got = r.expectRecipe(c)
 	case "result":
@@ -754,7 +794,7 @@ func (r *runner) execExpect(c *Command) error {
 		if v, has := c.Opt("on"); has {
 			s, err := r.servers(v)
 			if err != nil {
-				return err
+				return false, "", err
 			}
 			targets = s
 		} else {
@@ -788,14 +828,14 @@ func (r *runner) execExpect(c *Command) error {
 	case "state":
 		sid, err := r.one(a[1])
 		if err != nil {
-			return err
+			return false, "", err
 		}
 		got = r.stateOf(sid)
 		ok = got == a[2]
 	case "synced":
 		sid, err := r.one(a[1])
 		if err != nil {
-			return err
+			return false, "", err
 		}
 		l := r.e.Leader()
 		ok = l != nil && (l.Sid() == sid || r.e.Server(sid).Synced(l.Sid()))
@@ -804,8 +844,16 @@ func (r *runner) execExpect(c *Command) error {
 			got = "synced"
 		}
 	}
+	return ok, got, nil
+}
+
+// expect records the outcome of an expectation line. One that fails after a client call
+// failed on its connection names that call: it is the likelier cause.
+func (r *runner) expect(c *Command, ok bool, got string) {
+	if !ok && r.failedCall != "" {
+		got += "; after " + r.failedCall
+	}
 	r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: ok, Got: got})
-	return nil
 }
 
 func (s *stop) Error() string { return s.why }

@@ -107,7 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\ncrash", "x.zab:2: crash needs a server: crash 2"},
 		{"ensemble 3\nawait", "x.zab:2: await what?"},
 		{"ensemble 3\nawait leader within=soon", "x.zab:2: within=soon: not a duration like 60s"},
-		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader, live, synced, state, truncated, snapped, epoch, held or connected`},
+		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader, live, synced, state, truncated, snapped, epoch, held, notheld, connected, value, instances, config, watched or result`},
 		{"ensemble 3\nawait state 1 NAPPING", "x.zab:2: await state S STATE, STATE one of LOOKING"},
 		{"ensemble 3\nawait epoch 1", "x.zab:2: await epoch needs exactly one of current=N, accepted=N"},
 		{"ensemble 3\nlet = leader", "x.zab:2: let takes NAME = leader | NAME = <server> | NAME = server CLIENT"},

@@ -250,6 +250,11 @@ func (w *World) Send(c ConnID, from NodeID, m Message) bool {
 	if !cn.open[e] || cn.ends[e] != from {
 		return false
 	}
+	if s := w.nodes[from]; s.paused {
+		// A stopped process sends nothing: what it was made to send goes at its resume.
+		s.held = append(s.held, heldItem{kind: evCall, call: func() { w.Send(c, from, m) }})
+		return true
+	}
 	w.record(RecSend, from, cn.ends[1-e], c, m)
 	if u := &w.unsafe; u.Drop > 0 || u.Duplicate > 0 || u.Reorder > 0 {
 		return n.sendUnsafe(c, e, m)
@@ -1017,6 +1022,12 @@ func (w *World) Clog(from, to []NodeID, oneWay bool, until Time) error {
 	w.record(RecClog, -1, -1, -1, groupsText{from: from, to: to, oneWay: oneWay})
 	w.net.reschedule() // a shorter clog releases sooner
 	return nil
+}
+
+// Cuts reports whether the link from -> to drops the segments of connections to port.
+func (w *World) Cuts(from, to NodeID, port Port) bool {
+	l, ok := w.net.links[[2]NodeID{from, to}]
+	return ok && l.cuts(port)
 }
 
 // Partitioned reports whether the link from -> to is cut.

@@ -107,11 +107,12 @@ type slot struct {
 
 // heldItem is something that reached a paused node and waits for it to resume.
 type heldItem struct {
-	kind  eventKind // evTimer, evDeliver (a message or an open/close marker), evFsync
+	kind  eventKind // evTimer, evDeliver (a message or an open/close marker), evFsync, evCall
 	timer int
 	token uint64
 	conn  ConnID
 	item  inflight
+	call  func() // evCall: a driver's action on the node (WhenRunning), or a deferred Send
 }
 
 // NewWorld checks cfg and returns an empty World at time 0.
@@ -391,9 +392,12 @@ func (w *World) Resume(id NodeID) error {
 			s.held = append(s.held, h)
 			continue
 		}
-		if h.kind == evFsync {
+		switch h.kind {
+		case evFsync:
 			w.fireFsync(s, h.token)
-		} else {
+		case evCall:
+			h.call()
+		default:
 			w.net.read(s, h.conn, h.item)
 		}
 	}
@@ -411,6 +415,18 @@ func (w *World) Resume(id NodeID) error {
 		w.net.reopenWindows(s)
 	}
 	return nil
+}
+
+// WhenRunning runs f, a driver's action on node id (a request handed to it, as if it came
+// from a client), now if the node is running, or when it resumes if it is paused: a
+// stopped process takes nothing in. A crash while it waits drops it.
+func (w *World) WhenRunning(id NodeID, f func()) {
+	s, err := w.slot(id)
+	if err == nil && s.paused {
+		s.held = append(s.held, heldItem{kind: evCall, call: f})
+		return
+	}
+	f()
 }
 
 // SetTimer arms node id's timer of this kind to fire after d (a negative d counts as 0),
