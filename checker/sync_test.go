@@ -11,7 +11,7 @@ import (
 )
 
 // vectorsPath is zab/vectors.json seen from checker/, where go test runs.
-const vectorsPath = "../../shared/zab/vectors.json"
+const vectorsPath = "../testdata/zab/vectors.json"
 
 type syncVector struct {
 	ID     string `json:"id"`

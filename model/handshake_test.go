@@ -12,7 +12,7 @@ import (
 // The handshake vectors of vectors.json (ZAB-*, LRN-*, DIFF-01), replayed with simulated
 // servers. Each vector has a dedicated subtest; an id without one fails the test.
 
-const hsVectorsPath = "../../shared/zab/vectors.json"
+const hsVectorsPath = "../testdata/zab/vectors.json"
 
 // hsPeerInitial is one side's "initial" block of a handshake vector.
 type hsPeerInitial struct {

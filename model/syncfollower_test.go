@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
@@ -8,7 +9,7 @@ import (
 )
 
 // syncVectorsPath is zab/vectors.json seen from the model/ directory, where go test runs.
-const syncVectorsPath = "../../shared/zab/vectors.json"
+const syncVectorsPath = "../testdata/zab/vectors.json"
 
 // syncVectorFile is the part of vectors.json these tests read.
 type syncVectorFile struct {
@@ -444,5 +445,21 @@ func TestSeedsSyncRuleDiffersFromZooKeeper(t *testing.T) {
 		CommittedLog: log(z(1, 1), z(1, 2), z(1, 3), z(2, 1), z(2, 2))})
 	if got := d.PacketStrings(); len(got) != 5 || got[0] != "TRUNC 0x100000003" || got[1] != "PROPOSAL 0x200000001" {
 		t.Fatalf("seeds TRUNC+DIFF packets = %v", got)
+	}
+}
+
+// The repository's copy of the reference vectors is the reference's: where the project's
+// shared notes are checked out beside it, the two must not drift apart.
+func TestVectorsCopyMatchesTheReference(t *testing.T) {
+	ref, err := os.ReadFile("../../shared/zab/vectors.json")
+	if err != nil {
+		t.Skip("the shared reference is not checked out beside the repository")
+	}
+	got, err := os.ReadFile(syncVectorsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ref, got) {
+		t.Fatalf("%s differs from ../../shared/zab/vectors.json: copy it again (testdata/zab/README.md)", syncVectorsPath)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const voteVectorsPath = "../../shared/zab/vectors.json"
+const voteVectorsPath = "../testdata/zab/vectors.json"
 
 type fleVoteJSON struct {
 	Version       int32  `json:"version"`
