@@ -212,8 +212,8 @@ func (s *story) verdict(b *strings.Builder, res *scenarios.Result) {
 		}
 		fmt.Fprintf(b, "**Verdict: FAILED.** %s.", capitalize(joinAnd(why)))
 	}
-	fmt.Fprintf(b, " %d events, %s of virtual time, trace hash `%s`; replay with `zabsim run %s --seed %d`.\n\n",
-		res.Events, fmtAt(sim.Time(res.VirtualNs)), res.TraceHash, res.Scenario, res.Seed)
+	fmt.Fprintf(b, " %d events, %s of virtual time, trace hash `%s`; replay with `%s`.\n\n",
+		res.Events, fmtAt(sim.Time(res.VirtualNs)), res.TraceHash, res.Replay)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(b, "> warning: %s\n\n", w)
 	}

@@ -41,7 +41,11 @@ func Builtin(name string) (*Script, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no built-in scenario %q (zabsim list shows them)", name)
 	}
-	return Parse(name+".zab", string(src))
+	s, err := Parse(name+".zab", string(src))
+	if s != nil {
+		s.Builtin = true
+	}
+	return s, err
 }
 
 // Load parses a built-in scenario by name, or a scenario file by path (anything that

@@ -49,8 +49,10 @@ type Script struct {
 	Commands []Command
 	// Seed is the run's seed from a `seed N` line (HasSeed): `zabsim run` uses it unless
 	// --seed is given.
-	Seed     uint64
-	HasSeed  bool
+	Seed    uint64
+	HasSeed bool
+	// Builtin is set for a scenario of the built-in library (Builtin): it replays by name.
+	Builtin  bool
 	servers  int               // voters + observers, from the ensemble line
 	workload bool              // a workload line came (and no stop since)
 	clients  map[string]bool   // names declared by client lines

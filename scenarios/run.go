@@ -45,6 +45,9 @@ type Result struct {
 	Stopped         string `json:"stopped,omitempty"` // why the run stopped early, if it did
 	// Header is the scenario's leading comment: what it teaches and its source.
 	Header string `json:"-"`
+	// Replay is the command that runs this again: the built-in's name or the file's path,
+	// the seed, and the mutants and fixes switched on from outside the file.
+	Replay string `json:"replay"`
 
 	LinOps   int `json:"-"` // operations and paths checked for linearizability
 	LinPaths int `json:"-"`
@@ -130,6 +133,22 @@ type expectedViolation struct {
 	check string
 }
 
+// replayCommand is the zabsim command line that runs s with opt again.
+func replayCommand(s *Script, opt Options) string {
+	src := s.File
+	if s.Builtin {
+		src = s.Name
+	}
+	cmd := "zabsim run " + src + " --seed " + strconv.FormatUint(opt.Seed, 10)
+	if len(opt.Mutants) > 0 {
+		cmd += " --mutant " + strings.Join(opt.Mutants, ",")
+	}
+	if len(opt.Fixes) > 0 {
+		cmd += " --fix " + strings.Join(opt.Fixes, ",")
+	}
+	return cmd
+}
+
 // stop ends the run early after a failed await; the rest of the script is skipped.
 type stop struct{ why string }
 
@@ -138,7 +157,7 @@ type stop struct{ why string }
 func Run(s *Script, opt Options) (*Result, error) {
 	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
 		events: map[eventKey]int{},
-		res:    &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header}}
+		res:    &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header, Replay: replayCommand(s, opt)}}
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		r.pc = i

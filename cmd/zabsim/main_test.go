@@ -417,3 +417,23 @@ func TestExploreInterrupted(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, out, errs)
 	}
 }
+
+// The report says how to run the scenario again: a file by its path, a built-in by its
+// name, with the seed and the fixes given on the command line.
+func TestReportReplayLine(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mine.zab")
+	os.WriteFile(file, []byte("ensemble 3\nstart all\nawait leader\nexpect leader 3\n"), 0o644)
+	if code, _, errs := runCLI("run", file, "--seed", "4", "--report", filepath.Join(dir, "r1")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if index := readFile(t, filepath.Join(dir, "r1", "index.md")); !strings.Contains(index, "replay with `zabsim run "+file+" --seed 4`") {
+		t.Errorf("a file's replay line:\n%s", index)
+	}
+	if code, _, errs := runCLI("run", "stale-ack-trunc", "--fix", "stale-ack", "--report", filepath.Join(dir, "r2")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if index := readFile(t, filepath.Join(dir, "r2", "index.md")); !strings.Contains(index, "replay with `zabsim run stale-ack-trunc --seed 1 --fix stale-ack`") {
+		t.Errorf("a built-in's replay line:\n%s", index)
+	}
+}
