@@ -74,6 +74,10 @@ func (c ExploreConfig) Validate() error {
 	if c.Clients > 100 {
 		return fmt.Errorf("clients=%d: at most 100", c.Clients)
 	}
+	// the workload line's own range (NaN is not <= 0, so normalize keeps it for here)
+	if err := CheckRate(strconv.FormatFloat(c.Rate, 'g', -1, 64)); err != nil {
+		return err
+	}
 	var m model.Mutants
 	for _, name := range c.Mutants {
 		if err := m.Set(name); err != nil {
