@@ -291,7 +291,7 @@ func TestExplore(t *testing.T) {
 		{[]string{"--mutant", "ZK-1"}, `unknown mutant "ZK-1"`},
 		{[]string{"--fix", "everything"}, `unknown fix "everything"`},
 		{[]string{"--servers", "20"}, "servers=20: explore supports 1 to 9 servers"},
-		{[]string{"--jobs", "0"}, "--jobs 0: want at least 1"},
+		{[]string{"--jobs", "0"}, "--jobs 0: want 1 to 1024"},
 		{[]string{"extra"}, `explore takes flags only, not "extra"`},
 	} {
 		code, _, errs := runCLI(append([]string{"explore"}, tc.args...)...)
