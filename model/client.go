@@ -50,7 +50,10 @@ const (
 )
 
 func (s ClientStates) String() string {
-	return [...]string{"NOT_CONNECTED", "CONNECTING", "CONNECTED", "CLOSED"}[s]
+	if names := [...]string{"NOT_CONNECTED", "CONNECTING", "CONNECTED", "CLOSED"}; int(s) < len(names) {
+		return names[s]
+	}
+	return "States(" + strconv.Itoa(int(s)) + ")" // only in a trace made by hand
 }
 
 // isAlive mirrors States.isAlive.

@@ -36,6 +36,12 @@ func WriteFromTrace(records []sim.Record, dir string) error {
 	return write(newStory(records, 0), nil, dir)
 }
 
+// WriteFromTraceFile writes the report of a trace read with ReadTrace, which ends at the
+// time its end record says.
+func WriteFromTraceFile(tf *TraceFile, dir string) error {
+	return write(newStory(tf.Records, tf.End.At), nil, dir)
+}
+
 func write(s *story, res *scenarios.Result, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
