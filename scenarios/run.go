@@ -27,6 +27,9 @@ type Options struct {
 	MaxVirtual sim.Time
 	// Progress, if set, is called now and then with the virtual time reached.
 	Progress func(virtual sim.Time)
+	// Attach, if set, is called with the run's World before anything happens in it: to
+	// attach an observer of its trace (a sim.JSONLWriter). An error stops the run.
+	Attach func(w *sim.World) error
 }
 
 // The default run limits: far beyond any scenario of the library or any explored schedule
@@ -216,6 +219,11 @@ func (r *runner) build() error {
 	w, err := sim.NewWorld(r.wcfg)
 	if err != nil {
 		return err
+	}
+	if r.opt.Attach != nil {
+		if err := r.opt.Attach(w); err != nil {
+			return err
+		}
 	}
 	e, err := model.NewEnsemble(w, r.mcfg)
 	if err != nil {

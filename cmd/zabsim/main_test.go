@@ -212,7 +212,7 @@ func TestReportFlagAndCommand(t *testing.T) {
 	first, _, _ := strings.Cut(readFile(t, trace), "\n")
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte(first+"\nnot json\n"), 0o644)
-	if code, _, errs := runCLI("report", bad, "--out", filepath.Join(dir, "r3")); code != 2 || !strings.Contains(errs, "line 2") {
+	if code, _, errs := runCLI("report", bad, "--out", filepath.Join(dir, "r3")); code != 2 || !strings.Contains(errs, bad+":2: not a trace record") {
 		t.Errorf("bad trace: exit %d %q, want 2 naming line 2", code, errs)
 	}
 }
