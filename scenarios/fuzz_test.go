@@ -212,7 +212,7 @@ func FuzzSettings(f *testing.F) {
 		w := int(which) % len(numericSettings)
 		value := settingValue(numericSettings[w].kind, n, x, form)
 		src := settingScenario(w, value)
-		if !strings.Contains(src, numericSettings[w].key+"="+value) {
+		if !strings.Contains(src, numericSettings[w].key+"="+strings.TrimSpace(value)) {
 			t.Fatalf("%s=%s is not in the scenario:\n%s", numericSettings[w].key, value, src)
 		}
 		s, err := Parse("settings.zab", src)

@@ -1,7 +1,7 @@
 // Command zabsim runs ZooKeeper replication scenarios on a deterministic simulator.
 //
 //	zabsim list
-//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism] [--mutant M] [--fix F]
+//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism] [--mutant M] [--fix F] [--max-events N] [--max-virtual D]
 //	zabsim report TRACE --out DIR
 //	zabsim explore [--seeds N] [--first S] [--duration D] [--mutant M] [--jobs J] [--shard i/n] [--out DIR]
 //	zabsim shrink FILE [--out FILE] [--runs N]
@@ -39,11 +39,13 @@ usage:
 run flags:
   --seed N              seed of the run (default: the file's seed line, else 1): same scenario + seed = same run
   --json                print one JSON object instead of the summary
-  --trace FILE          write the trace as JSON Lines
+  --trace FILE          write the trace as JSON Lines, closed by an end record
   --report DIR          write DIR/index.md and timeline pictures (PNG, SVG, Mermaid)
   --check-determinism   run twice and report the first record where the runs differ
   --mutant M[,M]        switch known ZooKeeper bugs back on, as a mutant line would
   --fix F[,F]           switch proposed fixes on (README "Findings"), as a fix line would
+  --max-events N        stop the run after N events (default 50000000)
+  --max-virtual D       stop the run at virtual time D (default 168h)
 
 explore flags:
   --seeds N             how many schedules (default 1000), seeds --first.. (default 1)
