@@ -177,6 +177,11 @@ func NewClient(w *sim.World, id sim.NodeID, cfg ClientConfig) (*Client, error) {
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 30 * sim.Second
 	}
+	// It connects within a share of it and pings every third: below 1ms those round to
+	// nothing and the client would loop in no time.
+	if cfg.SessionTimeout < sim.Millisecond {
+		return nil, &sim.SettingError{Setting: "client session timeout", Value: cfg.SessionTimeout.String(), Reason: "want at least 1ms"}
+	}
 	c := &Client{w: w, id: id, cfg: cfg, xid: 1}
 	if err := w.Add(id, c); err != nil {
 		return nil, err

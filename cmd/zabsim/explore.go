@@ -332,8 +332,8 @@ func cmdShrink(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(pos) != 1 {
 		return 2, &exitError{"shrink takes one scenario file"}
 	}
-	if *maxRuns < 1 {
-		return 2, &exitError{fmt.Sprintf("--runs %d: want at least 1", *maxRuns)}
+	if *maxRuns < 1 || *maxRuns > maxShrinkRuns {
+		return 2, &exitError{fmt.Sprintf("--runs %d: want 1 to %d", *maxRuns, maxShrinkRuns)}
 	}
 	src, err := os.ReadFile(pos[0])
 	if err != nil {

@@ -53,6 +53,7 @@ func TestHostileInputExitCodes(t *testing.T) {
 		{[]string{"explore", "--first", "18446744073709551615", "--seeds", "2"}, 2, "--first 18446744073709551615 --seeds 2: the last seed would be beyond 18446744073709551615"},
 		{[]string{"explore", "--jobs", "1000000"}, 2, "--jobs 1000000: want 1 to 1024"},
 		{[]string{"explore", "--shrink-runs", "-1"}, 2, "--shrink-runs -1: want 0 (no shrinking) to 100000"},
+		{[]string{"shrink", "x.zab", "--runs", "1000001"}, 2, "--runs 1000001: want 1 to 100000"},
 		{[]string{"run", "observers", "--max-events", "0"}, 2, "--max-events 0: want 1 to 100000000000"},
 		{[]string{"run", "observers", "--max-virtual", "NaN"}, 2, `--max-virtual "NaN": want a duration from 1ns to 1000000h0m0s`},
 		{[]string{"run", "observers", "--max-virtual", "0s"}, 2, `--max-virtual "0s": want a duration`},
