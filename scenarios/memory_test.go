@@ -71,6 +71,7 @@ func BenchmarkIdleRun(b *testing.B) {
 				}
 				b.ReportMetric(float64(events)/float64(b.N), "events/op")
 				b.ReportMetric(retained/float64(events), "retained-B/event")
+				b.ReportMetric(retained/float64(b.N)/1024, "retained-KB")
 			})
 		}
 	}
