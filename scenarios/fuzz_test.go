@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 //
 //	go test ./scenarios -run XXX -fuzz FuzzParse -fuzztime 5m
 //	go test ./scenarios -run XXX -fuzz FuzzRun -fuzztime 5m
+//	go test ./scenarios -run XXX -fuzz FuzzScript -fuzztime 5m
 //	go test ./scenarios -run XXX -fuzz FuzzSettings -fuzztime 5m
 
 // hostileSources are the bad inputs of issue 14 and their neighbours.
@@ -232,4 +234,163 @@ func FuzzSettings(f *testing.F) {
 				numericSettings[w].key, value, res.Events, sim.Time(res.VirtualNs), src)
 		}
 	})
+}
+
+// scriptReader draws the choices of FuzzScript from the fuzzer's bytes (zeros when they
+// run out).
+type scriptReader struct {
+	b []byte
+	i int
+}
+
+func (r *scriptReader) next() int {
+	if r.i >= len(r.b) {
+		return 0
+	}
+	r.i++
+	return int(r.b[r.i-1])
+}
+
+func (r *scriptReader) pick(words ...string) string { return words[r.next()%len(words)] }
+
+// FuzzScript: scenarios written from a small grammar of every command, so that the fuzzer
+// spends its time in runs rather than in the parser: each one runs to its end within its
+// limits, deterministically, without a panic, or a line refused at run time names itself.
+func FuzzScript(f *testing.F) {
+	for _, seed := range []string{"", "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5\xf4\xf3\xf2\xf1",
+		"\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0\xd0\xe0\xf0\x11\x21\x31\x41\x51\x61\x71\x81\x91\xa1\xb1\xc1\xd1\xe1\xf1"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := scriptFrom(&scriptReader{b: data})
+		s, err := Parse("script.zab", src)
+		if err != nil {
+			checkParseError(t, src, err)
+			return
+		}
+		opt := Options{Seed: uint64(len(data)), NoTrace: true, MaxEvents: fuzzMaxEvents, MaxVirtual: fuzzMaxVirtual}
+		res, err := Run(s, opt)
+		if err != nil {
+			checkParseError(t, src, err)
+			return
+		}
+		if res.Events > fuzzMaxEvents || sim.Time(res.VirtualNs) > fuzzMaxVirtual {
+			t.Fatalf("ran past its limits: %d events, %s virtual\n%s", res.Events, sim.Time(res.VirtualNs), src)
+		}
+		again, err := Run(s, opt)
+		if err != nil || again.TraceHash != res.TraceHash {
+			t.Fatalf("not deterministic: %s, then %v\n%s", res.TraceHash, err, src)
+		}
+	})
+}
+
+// scriptFrom writes a scenario from r's choices: an ensemble, settings, a start, a client,
+// then commands of every kind, their arguments mostly valid (one in thirty is not).
+func scriptFrom(r *scriptReader) string {
+	var b strings.Builder
+	voters := 1 + r.next()%5
+	observers := r.next() % 3
+	n := voters + observers
+	fmt.Fprintf(&b, "ensemble %d observers=%d\n", voters, observers)
+	names := []string{"leader", "followers", "all", "down", "paused"} // grows with let L
+	server := func() string {
+		switch k := r.next() % 30; {
+		case k == 0:
+			return strconv.Itoa(n + 1) // not a server
+		case k < 18:
+			return strconv.Itoa(1 + r.next()%n)
+		case k < 21:
+			return fmt.Sprintf("{%d,%d}", 1+r.next()%n, 1+r.next()%n)
+		default:
+			return names[r.next()%len(names)]
+		}
+	}
+	dur := func() string {
+		return strconv.Itoa(r.next()%50) + r.pick("ms", "s", "us", "ms", "ms")
+	}
+	if r.next()%3 == 0 {
+		fmt.Fprintf(&b, "config %s=%s\n", r.pick("tickTime", "minSessionTimeout", "maxSessionTimeout", "latencyMean", "fsyncLatency"), dur())
+	}
+	if r.next()%3 == 0 {
+		fmt.Fprintf(&b, "config %s=%d\n", r.pick("initLimit", "syncLimit", "snapCount", "commitLogCount"), r.next()%20)
+	}
+	if r.next()%4 == 0 {
+		fmt.Fprintf(&b, "disk policy=%s\n", r.pick("keep-all", "tear-last", "lose-unsynced"))
+	}
+	if r.next()%4 == 0 {
+		fmt.Fprintf(&b, "%s %s\n", r.pick("mutant", "mutant", "fix"), r.pick("ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156", "ZK-3642", "ZK-1549", "stale-ack", "ZK-2846"))
+	}
+	b.WriteString("start all\nawait leader within=30s\nclient C0 servers=all\n")
+	clients, lock, workload := 1, false, 0
+	for lines := 0; lines < 40 && r.i < len(r.b); lines++ {
+		c := "C" + strconv.Itoa(r.next()%clients)
+		switch r.next() % 24 {
+		case 0:
+			fmt.Fprintf(&b, "await leader within=%s\n", dur())
+		case 1:
+			fmt.Fprintf(&b, "await %s %s within=%s\n", r.pick("synced", "truncated", "snapped"), server(), dur())
+		case 2:
+			fmt.Fprintf(&b, "await state %s %s within=%s\n", server(), r.pick(states...), dur())
+		case 3:
+			fmt.Fprintf(&b, "await live within=%s\n", dur())
+		case 4:
+			fmt.Fprintf(&b, "%s %s\n", r.pick("crash", "restart", "pause", "resume"), server())
+		case 5:
+			fmt.Fprintf(&b, "crash %s at=%s within=%s\n", server(), r.pick(crashPoints...), dur())
+		case 6:
+			fmt.Fprintf(&b, "partition %s %s %s\n", server(), r.pick("->", ""), server())
+		case 7:
+			b.WriteString(r.pick("heal\n", "heal 1 2\n", "heal 1 -> *\n"))
+		case 8:
+			fmt.Fprintf(&b, "clog %s %s for=%s\n", server(), server(), dur())
+		case 9:
+			fmt.Fprintf(&b, "latency %s -> %s min=%s mean=%s\n", server(), server(), dur(), dur())
+		case 10:
+			fmt.Fprintf(&b, "write %d via=%s %s\n", 1+r.next()%5, server(), r.pick("", "nowait"))
+		case 11, 12:
+			fmt.Fprintf(&b, "run %s\n", dur())
+		case 13:
+			fmt.Fprintf(&b, "let L = %s\n", server())
+			if len(names) == 5 {
+				names = append(names, "L")
+			}
+		case 14:
+			fmt.Fprintf(&b, "client C%d servers=%s timeout=%s within=%s\n", clients, server(), r.pick("1s", "4s", "30s", "1ms"), dur())
+			clients++
+		case 15, 16:
+			p := "/" + r.pick("a", "b", "a/b", "lock", "svc")
+			if r.next()%2 == 0 {
+				fmt.Fprintf(&b, "%s create %s \"v%d\" %s %s\n", c, p, r.next(), r.pick("", "ephemeral", "sequential", "ephemeral sequential"), r.pick("", "nowait"))
+			} else {
+				fmt.Fprintf(&b, "%s set %s \"v%d\" %s\n", c, p, r.next(), r.pick("", "nowait", "version=1"))
+			}
+		case 17:
+			p := "/" + r.pick("a", "b", "a/b", "lock")
+			fmt.Fprintf(&b, "%s %s %s %s\n", c, r.pick("get", "exists", "children", "delete", "sync"), p, r.pick("", "watch", "nowait", "version=0"))
+		case 18:
+			fmt.Fprintf(&b, "%s close\n", c)
+		case 19:
+			if !lock {
+				fmt.Fprintf(&b, "lock K %s /lock %s %s\n", c, r.pick("exclusive", "read", "write"), r.pick("", "nowait"))
+				lock = true
+			}
+		case 20:
+			if lock {
+				fmt.Fprintf(&b, "%s\n", r.pick("unlock K", "await held K within=1s", "expect held K", "expect notheld K"))
+			}
+		case 21:
+			if workload == 0 {
+				fmt.Fprintf(&b, "workload clients=%d rate=%d outstanding=%d\n", 1+r.next()%3, 1+r.next()%100, 1+r.next()%4)
+				workload = 1
+			}
+		case 22:
+			if workload == 1 {
+				b.WriteString("workload stop\n")
+				workload = 2
+			}
+		case 23:
+			fmt.Fprintf(&b, "expect %s\n", r.pick("leader 1", "sync 2 DIFF", "value /a absent", "synced 1", "result C0 OK", "watched C0 none", "violation Liveness", "state 1 LEADING"))
+		}
+	}
+	return b.String()
 }
