@@ -147,3 +147,21 @@ func TestLibraryWithinDefaultLimits(t *testing.T) {
 		}
 	}
 }
+
+// Found by FuzzScript (testdata/fuzz/FuzzScript/1441b26d76bf98b3): a lock still acquiring
+// when its client closed retried at once, forever, and overflowed the stack. The close
+// ends the recipe instead.
+func TestLockWhileClientCloses(t *testing.T) {
+	s, err := Parse("x.zab", "ensemble 3\nstart all\nawait leader\nclient C0 servers=all\n"+
+		"lock K C0 /lock read nowait\nC0 close\nrun 1s\nexpect notheld K\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{Seed: 1, NoTrace: true, MaxEvents: 100_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Limit != "" || !res.OK {
+		t.Fatalf("%s", res.Summary())
+	}
+}
