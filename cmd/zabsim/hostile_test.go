@@ -269,3 +269,17 @@ func BenchmarkExploreSeeds(b *testing.B) {
 		})
 	}
 }
+
+// --report keeps every record, so its default event limit is a tenth of a plain run's.
+func TestReportEventLimit(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "long.zab")
+	os.WriteFile(f, []byte("ensemble 1\nstart all\nawait leader\nrun 1000000h\n"), 0o644)
+	saved := reportMaxEvents
+	defer func() { reportMaxEvents = saved }()
+	reportMaxEvents = 2000
+	code, out, errs := runCLI("run", f, "--report", filepath.Join(dir, "r"), "--json")
+	if code != 1 || !strings.Contains(out, "the event limit (2000 events, --max-events)") {
+		t.Errorf("exit %d:\n%s%s", code, out, errs)
+	}
+}

@@ -44,7 +44,8 @@ run flags:
   --check-determinism   run twice and report the first record where the runs differ
   --mutant M[,M]        switch known ZooKeeper bugs back on, as a mutant line would
   --fix F[,F]           switch proposed fixes on (README "Findings"), as a fix line would
-  --max-events N        stop the run after N events (default 50000000)
+  --max-events N        stop the run after N events (default 50000000; 5000000 with --report,
+                        which keeps every record in memory)
   --max-virtual D       stop the run at virtual time D (default 168h)
 
 explore flags:
@@ -73,6 +74,10 @@ exit status: 0 all expectations and checks held, 1 one failed, 2 bad input
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// reportMaxEvents is --max-events with --report: the run keeps its records for the
+// pictures, about 300 bytes an event, so at most some 1.5 GB.
+var reportMaxEvents uint64 = 5_000_000 // a variable for a test
 
 // exitError is bad input: the message goes to stderr and the exit status is 2.
 type exitError struct{ msg string }
@@ -170,10 +175,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "seed" })
-	if script.HasSeed && !explicit {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if script.HasSeed && !given["seed"] {
 		*seed = script.Seed // the file's own `seed N` line
+	}
+	if *reportDir != "" && !given["max-events"] {
+		// the report keeps every record (some 300 bytes each): a tenth of the events
+		*maxEvents = reportMaxEvents
 	}
 	// The run keeps its records only for the report: the summary and the checker read
 	// them as they come, and --trace streams them to its file, so memory does not grow
