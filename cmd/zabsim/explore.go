@@ -140,10 +140,12 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	seedOf := func(j int) uint64 { return *first + uint64(shardI-1) + uint64(j)*uint64(shardN) }
 
 	// Workers take seeds in order; the printer reports them in seed order as they complete.
-	// The results wait in a window of a few per job, so memory does not grow with --seeds:
-	// a worker that is that far ahead of the printer waits. An interrupt (Ctrl-C) stops the
-	// workers taking new seeds: the summary covers the schedules that ran.
-	win := 4 * *jobs
+	// The results wait in a window, so memory does not grow with --seeds: a worker that is
+	// that far ahead of the printer waits. The window is a few seeds per job, plus room for
+	// the others to go on while one shrinks a failure (up to --shrink-runs runs, each about
+	// a schedule), at some 100 bytes a seed. An interrupt (Ctrl-C) stops the workers taking
+	// new seeds: the summary covers the schedules that ran.
+	win := min(4**jobs+2**shrinkRuns, 1<<16)
 	ring := make([]outcome, win)
 	ready := make([]bool, win)
 	var mu sync.Mutex
