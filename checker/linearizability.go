@@ -219,19 +219,30 @@ func ZnodeModel() porcupine.Model {
 	}
 }
 
-// asInput and asOutput take an Operation's Input and Output as values or pointers.
+// asInput and asOutput take an Operation's Input and Output as values or pointers; anything
+// else (porcupine passes nil for the missing half of a malformed operation) is the zero value.
 func asInput(x interface{}) ZnodeInput {
-	if p, ok := x.(*ZnodeInput); ok {
-		return *p
+	switch v := x.(type) {
+	case *ZnodeInput:
+		if v != nil {
+			return *v
+		}
+	case ZnodeInput:
+		return v
 	}
-	return x.(ZnodeInput)
+	return ZnodeInput{}
 }
 
 func asOutput(x interface{}) ZnodeOutput {
-	if p, ok := x.(*ZnodeOutput); ok {
-		return *p
+	switch v := x.(type) {
+	case *ZnodeOutput:
+		if v != nil {
+			return *v
+		}
+	case ZnodeOutput:
+		return v
 	}
-	return x.(ZnodeOutput)
+	return ZnodeOutput{}
 }
 
 // partitionByPath splits a history by path, in order of first appearance.
@@ -320,7 +331,10 @@ type linOp struct {
 func (c *Checker) addOp(ci callInfo, i int, at sim.Time, d *model.ClientReturn) {
 	call := ci.call
 	unknown := d.Server < 0
-	base := linOp{client: call.Client, session: d.Session, xid: call.Xid, called: ci.at, call: ci.at, ret: at, callRec: ci.rec, retRec: i}
+	// A return before its call (only in a trace out of time order) would give porcupine an
+	// operation that ends before it starts: it is taken as returning when it was called.
+	called := min(ci.at, at)
+	base := linOp{client: call.Client, session: d.Session, xid: call.Xid, called: called, call: called, ret: at, callRec: ci.rec, retRec: i}
 	if unknown {
 		base.ret, base.retRec = -1, -1
 	}

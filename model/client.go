@@ -50,7 +50,10 @@ const (
 )
 
 func (s ClientStates) String() string {
-	return [...]string{"NOT_CONNECTED", "CONNECTING", "CONNECTED", "CLOSED"}[s]
+	if names := [...]string{"NOT_CONNECTED", "CONNECTING", "CONNECTED", "CLOSED"}; int(s) < len(names) {
+		return names[s]
+	}
+	return "States(" + strconv.Itoa(int(s)) + ")" // only in a trace made by hand
 }
 
 // isAlive mirrors States.isAlive.
@@ -173,6 +176,11 @@ func NewClient(w *sim.World, id sim.NodeID, cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 30 * sim.Second
+	}
+	// It connects within a share of it and pings every third: below 1ms those round to
+	// nothing and the client would loop in no time.
+	if cfg.SessionTimeout < sim.Millisecond {
+		return nil, &sim.SettingError{Setting: "client session timeout", Value: cfg.SessionTimeout.String(), Reason: "want at least 1ms"}
 	}
 	c := &Client{w: w, id: id, cfg: cfg, xid: 1}
 	if err := w.Add(id, c); err != nil {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -66,6 +67,10 @@ type Config struct {
 	Warnings []string
 }
 
+// MaxMillis is the longest time ZooKeeper can hold: a Java int of milliseconds (24.8 days).
+// Its settings, and the timeouts it derives from them, are never above it.
+const MaxMillis = sim.Time(1<<31-1) * sim.Millisecond
+
 // DefaultConfig is a 3-server ensemble with the sample configuration.
 func DefaultConfig() Config {
 	return Config{Servers: 3}
@@ -91,8 +96,8 @@ func (c *Config) Normalize() error {
 	if c.TickTime == 0 {
 		c.TickTime = 2 * sim.Second
 	}
-	if c.TickTime < sim.Millisecond {
-		return fmt.Errorf("tickTime=%s: must be at least 1ms", c.TickTime)
+	if c.TickTime < sim.Millisecond || c.TickTime > MaxMillis {
+		return fmt.Errorf("tickTime=%s: must be from 1ms to %s (ZooKeeper's int milliseconds)", c.TickTime, MaxMillis)
 	}
 	if c.InitLimit == 0 {
 		c.InitLimit = 10
@@ -102,6 +107,16 @@ func (c *Config) Normalize() error {
 	}
 	if c.InitLimit < 0 || c.SyncLimit < 0 {
 		return fmt.Errorf("initLimit=%d syncLimit=%d: must be positive", c.InitLimit, c.SyncLimit)
+	}
+	// ZooKeeper multiplies them by tickTime in int milliseconds (Leader, Learner): a product
+	// beyond that would overflow there, and every timer the model derives from them here.
+	for _, l := range []struct {
+		name string
+		n    int
+	}{{"initLimit", c.InitLimit}, {"syncLimit", c.SyncLimit}} {
+		if sim.Time(l.n) > MaxMillis/c.TickTime {
+			return fmt.Errorf("%s=%d x tickTime=%s: the product must be at most %s (ZooKeeper's int milliseconds)", l.name, l.n, c.TickTime, MaxMillis)
+		}
 	}
 	// ZKDatabase: "commitLogCount is less than 500, using default 500" (it can only be raised).
 	if c.CommitLogCount == 0 {
@@ -114,6 +129,9 @@ func (c *Config) Normalize() error {
 		return fmt.Errorf("commitLogCount=%d: must be at least 1", c.CommitLogCount)
 	}
 	// ZKDatabase: a factor above 1 is reset to the default 0.33.
+	if math.IsNaN(c.SnapshotSizeFactor) || math.IsInf(c.SnapshotSizeFactor, 0) {
+		return fmt.Errorf("snapshotSizeFactor=%v: must be a finite number", c.SnapshotSizeFactor)
+	}
 	if c.SnapshotSizeFactor == 0 {
 		c.SnapshotSizeFactor = 0.33
 	} else if c.SnapshotSizeFactor > 1 {
@@ -149,11 +167,28 @@ func (c *Config) Normalize() error {
 	if c.CnxTimeout == 0 {
 		c.CnxTimeout = 5 * sim.Second
 	}
+	minDefault, maxDefault := "", ""
 	if c.MinSessionTimeout == 0 {
 		c.MinSessionTimeout = 2 * c.TickTime
+		minDefault = " (2 x tickTime, the default)"
 	}
 	if c.MaxSessionTimeout == 0 {
 		c.MaxSessionTimeout = 20 * c.TickTime
+		maxDefault = " (20 x tickTime, the default)"
+	}
+	// Below 1ms a client's ping interval (a third of the timeout) rounds to nothing.
+	for _, t := range []struct {
+		name string
+		v    sim.Time
+	}{{"minSessionTimeout", c.MinSessionTimeout}, {"maxSessionTimeout", c.MaxSessionTimeout}} {
+		if t.v < sim.Millisecond {
+			return fmt.Errorf("%s=%s: must be at least 1ms", t.name, t.v)
+		}
+	}
+	// QuorumPeerConfig: "minSessionTimeout must not be larger than maxSessionTimeout".
+	if c.MinSessionTimeout > c.MaxSessionTimeout {
+		return fmt.Errorf("minSessionTimeout=%s%s is larger than maxSessionTimeout=%s%s: ZooKeeper refuses that",
+			c.MinSessionTimeout, minDefault, c.MaxSessionTimeout, maxDefault)
 	}
 	return nil
 }

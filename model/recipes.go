@@ -43,9 +43,12 @@ func retryable(err int32) bool {
 	return err == ErrConnectionLoss || err == ErrOperationTimeout || err == ErrRequestTimeout
 }
 
-// later runs f now if the client is connected, else at its next SyncConnected.
+// later runs f now if the client is connected, else at its next SyncConnected. A handle
+// being closed is still connected, but fails every new call at once (ConnectionLoss): f
+// waits, and the close ends the recipe, rather than retrying in a loop that takes no time
+// (found by FuzzScript: a lock acquiring while its client closed overflowed the stack).
 func (b *recipeBase) later(f func()) {
-	if b.c.Connected() {
+	if b.c.Connected() && !b.c.closing {
 		f()
 		return
 	}

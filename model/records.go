@@ -21,7 +21,12 @@ const (
 
 var phaseNames = [...]string{"ELECTION", "DISCOVERY", "SYNCHRONIZATION", "BROADCAST"}
 
-func (p ZabPhase) String() string { return phaseNames[p] }
+func (p ZabPhase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "PHASE(" + strconv.Itoa(int(p)) + ")" // only in a trace made by hand
+}
 
 // StateChange: the server's state or phase changed.
 type StateChange struct {

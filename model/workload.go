@@ -1,11 +1,19 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 
 	"zabsim/sim"
+)
+
+// The range of WorkloadConfig.Rate: below MinWorkloadRate the interval between two calls
+// would not fit the virtual clock; above MaxWorkloadRate a client only waits for answers.
+const (
+	MinWorkloadRate = 0.001
+	MaxWorkloadRate = 10000
 )
 
 // WorkloadConfig describes a client workload. The zero value of a field means its default.
@@ -45,6 +53,15 @@ func NewWorkload(e *Ensemble, cfg WorkloadConfig) (*Workload, error) {
 	}
 	if cfg.Rate == 0 {
 		cfg.Rate = 20
+	}
+	// Written as !(in range) so that NaN is refused: the interval between calls is drawn
+	// from 1/Rate and must fit the virtual clock.
+	if !(cfg.Rate >= MinWorkloadRate && cfg.Rate <= MaxWorkloadRate) {
+		return nil, &sim.SettingError{Setting: "workload rate", Value: strconv.FormatFloat(cfg.Rate, 'g', -1, 64),
+			Reason: "want calls per second per client from " + strconv.FormatFloat(MinWorkloadRate, 'g', -1, 64) + " to " + strconv.FormatFloat(MaxWorkloadRate, 'g', -1, 64)}
+	}
+	if math.IsNaN(cfg.ReadFraction) || cfg.ReadFraction > 1 {
+		return nil, &sim.SettingError{Setting: "workload read fraction", Value: strconv.FormatFloat(cfg.ReadFraction, 'g', -1, 64), Reason: "want a share from 0 to 1"}
 	}
 	if cfg.ReadFraction == 0 {
 		cfg.ReadFraction = 0.7

@@ -45,6 +45,9 @@ func (s *story) historyOptions(res *scenarios.Result) checker.Options {
 // history runs the checker over the trace and draws the clients' history with porcupine.
 // It returns nil when the run has no client operations to check.
 func (s *story) history(opts checker.Options) (*historyPage, error) {
+	if s.linTimeout > 0 {
+		opts.LinearizabilityTimeout = s.linTimeout
+	}
 	c := checker.New(opts)
 	for i := range s.recs {
 		c.Observe(i, &s.recs[i])

@@ -36,22 +36,43 @@ func WriteFromTrace(records []sim.Record, dir string) error {
 	return write(newStory(records, 0), nil, dir)
 }
 
+// WriteFromTraceFile writes the report of a trace read with ReadTrace, which ends at the
+// time its end record says.
+func WriteFromTraceFile(tf *TraceFile, dir string) error {
+	return write(newStory(tf.Records, tf.End.At), nil, dir)
+}
+
 func write(s *story, res *scenarios.Result, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	names, files, err := s.render(res, []Format{PNG, SVG})
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), files[n], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// render makes every file of the report, the pictures in the given formats, and returns
+// their names (sorted) and contents.
+func (s *story) render(res *scenarios.Result, formats []Format) ([]string, map[string][]byte, error) {
 	views := s.views()
-	files := map[string][]byte{} // written in sorted order below
+	files := map[string][]byte{} // looked up by the sorted names
 	var names []string
 	put := func(name string, b []byte) {
 		files[name] = b
 		names = append(names, name)
 	}
 	for _, v := range views {
-		for _, format := range []Format{PNG, SVG} {
+		for _, format := range formats {
 			var b bytes.Buffer
 			if err := s.timeline(&b, v.Filter, format); err != nil {
-				return fmt.Errorf("reports: %s.%s: %v", v.Name, format, err)
+				return nil, nil, fmt.Errorf("reports: %s.%s: %v", v.Name, format, err)
 			}
 			put(v.Name+"."+string(format), b.Bytes())
 		}
@@ -61,24 +82,19 @@ func write(s *story, res *scenarios.Result, dir string) error {
 	}
 	var tl bytes.Buffer
 	if err := s.text(&tl, Filter{Title: "Text timeline of the whole run", Messages: Protocol}); err != nil {
-		return err
+		return nil, nil, err
 	}
 	put("timeline.txt", tl.Bytes())
 	hist, err := s.history(s.historyOptions(res))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if hist != nil {
 		put("history.html", hist.html)
 	}
 	put("index.md", []byte(s.index(res, views, hist)))
 	slices.Sort(names)
-	for _, n := range names {
-		if err := os.WriteFile(filepath.Join(dir, n), files[n], 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return names, files, nil
 }
 
 // happening is one line of "what happened".

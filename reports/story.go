@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"zabsim/model"
 	"zabsim/sim"
@@ -190,6 +191,9 @@ type story struct {
 	proposals []proposal
 	leaders   []leaderEvent
 	episodes  []episode
+	// linTimeout, if set, bounds porcupine's search in history (a fuzz test sets it: a
+	// made-up history can take porcupine its whole default budget).
+	linTimeout time.Duration
 }
 
 // nodeState is what a lifeline shows now.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -98,7 +99,7 @@ func check(s *Script) error {
 	if !seenEnsemble {
 		return &Error{s.File, 1, "no 'ensemble N' command"}
 	}
-	return nil
+	return checkConfigRelations(s)
 }
 
 func knownCommands() string {
@@ -150,30 +151,99 @@ func checkConfig(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.KV) == 0 {
 		return fmt.Errorf("config needs at least one key=value (known: %s)", strings.Join(configKeys, " "))
 	}
-	var cfg model.Config
-	var wc sim.Config
 	for _, kv := range c.KV {
-		if err := applyConfig(&cfg, &wc, kv); err != nil {
+		if err := applyConfig(&s.cfg, &s.wcfg, kv); err != nil {
 			return err
 		}
 	}
+	s.lastConfig = c.Line
 	return nil
+}
+
+// checkConfigRelations checks what no single option shows: the settings together, with
+// their defaults, as ZooKeeper checks its whole file (min <= max session timeout, tickTime
+// times the limits within ZooKeeper's int milliseconds). An error names the last config line.
+func checkConfigRelations(s *Script) error {
+	if s.lastConfig == 0 {
+		return nil
+	}
+	cfg := s.cfg
+	cfg.Servers, cfg.Observers = 1, 0 // the relations do not depend on the ensemble's size
+	if err := cfg.Normalize(); err != nil {
+		return &Error{s.File, s.lastConfig, err.Error()}
+	}
+	return nil
+}
+
+// The ranges of the numeric settings. ZooKeeper reads its options as Java ints and its
+// times as int milliseconds, so it accepts nothing above maxJavaInt or maxMillis; the model
+// runs everything in that range, and refuses the few values it cannot run (below).
+const (
+	maxJavaInt = 1<<31 - 1
+	maxMillis  = model.MaxMillis // about 24.8 days
+	// MaxDuration bounds every duration a scenario or a flag names (run, within=, for=,
+	// --max-virtual): far above any run's virtual-time limit, and the virtual clock plus
+	// two of them still fit in int64 nanoseconds.
+	MaxDuration = 1_000_000 * 3600 * sim.Second
+)
+
+// durLimit is the range of a duration setting and why it is that.
+type durLimit struct {
+	lo, hi sim.Time
+	why    string
+}
+
+// durLimits are the config durations with a range of their own (looked up, never ranged
+// over); any other is from 0 to MaxDuration.
+var durLimits = map[string]durLimit{
+	"tickTime":          {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds, about 24.8 days"},
+	"minSessionTimeout": {sim.Millisecond, maxMillis, sessionWhy},
+	"maxSessionTimeout": {sim.Millisecond, maxMillis, sessionWhy},
+	"latencyMin":        {0, 3600 * sim.Second, linkWhy},
+	"latencyMean":       {0, 3600 * sim.Second, linkWhy},
+	"fsyncLatency":      {0, 3600 * sim.Second, "an fsync slower than an hour would never end within a run"},
+}
+
+const sessionWhy = "ZooKeeper's int milliseconds; a client pings every third of it, so below 1ms it would ping in a loop that takes no time"
+
+// linkWhy is why a link's latency is at most an hour.
+const linkWhy = "a link slower than an hour would deliver nothing a run can wait for"
+
+// checkDuration checks a duration against [lo, hi]: the error names the setting, the value
+// and the range.
+func checkDuration(name, v string, lo, hi sim.Time, why string) (sim.Time, error) {
+	t, err := sim.ParseTime(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%s: not a duration like 2s or 150ms", name, v)
+	}
+	if t < lo || t > hi {
+		if why != "" {
+			why = " (" + why + ")"
+		}
+		return 0, fmt.Errorf("%s=%s: want a duration from %s to %s%s", name, v, lo, hi, why)
+	}
+	return t, nil
 }
 
 // applyConfig sets one option on the model or world configuration.
 func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 	dur := func(dst *sim.Time) error {
-		t, err := sim.ParseTime(kv.Value)
+		l, ok := durLimits[kv.Key]
+		if !ok {
+			l = durLimit{0, MaxDuration, ""}
+		}
+		t, err := checkDuration(kv.Key, kv.Value, l.lo, l.hi, l.why)
 		if err != nil {
-			return fmt.Errorf("%s=%s: not a duration like 2s or 150ms", kv.Key, kv.Value)
+			return err
 		}
 		*dst = t
 		return nil
 	}
 	num := func(dst *int, min int) error {
+		// ZooKeeper's options are Java ints.
 		n, err := strconv.Atoi(kv.Value)
-		if err != nil || n < min {
-			return fmt.Errorf("%s=%s: want a whole number >= %d", kv.Key, kv.Value, min)
+		if err != nil || n < min || n > maxJavaInt {
+			return fmt.Errorf("%s=%s: want a whole number from %d to %d (ZooKeeper's int)", kv.Key, kv.Value, min, maxJavaInt)
 		}
 		*dst = n
 		return nil
@@ -199,8 +269,9 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		return boolean(&cfg.SmallCommitLog)
 	case "snapshotSizeFactor":
 		f, err := strconv.ParseFloat(kv.Value, 64)
-		if err != nil {
-			return fmt.Errorf("snapshotSizeFactor=%s: want a number (negative disables the txn-log sync)", kv.Value)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			// NaN compares false with everything: it would silently mean "never use the log"
+			return fmt.Errorf("snapshotSizeFactor=%s: want a finite number (negative disables the txn-log sync)", kv.Value)
 		}
 		cfg.SnapshotSizeFactor = f
 		if f == 0 {
@@ -427,8 +498,8 @@ func checkStart(s *Script, c *Command, names map[string]bool) error {
 		return err
 	}
 	if v, ok := c.Opt("stagger"); ok {
-		if _, err := sim.ParseTime(v); err != nil {
-			return fmt.Errorf("stagger=%s: not a duration", v)
+		if _, err := checkDuration("stagger", v, 0, MaxDuration, ""); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -436,8 +507,8 @@ func checkStart(s *Script, c *Command, names map[string]bool) error {
 
 func checkWithin(c *Command) error {
 	if v, ok := c.Opt("within"); ok {
-		if _, err := sim.ParseTime(v); err != nil {
-			return fmt.Errorf("within=%s: not a duration like 60s", v)
+		if _, err := checkDuration("within", v, 0, MaxDuration, ""); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -640,10 +711,8 @@ func checkClog(s *Script, c *Command, names map[string]bool) error {
 	if !ok {
 		return fmt.Errorf("clog needs for=DURATION")
 	}
-	if _, err := sim.ParseTime(v); err != nil {
-		return fmt.Errorf("for=%s: not a duration", v)
-	}
-	return nil
+	_, err := checkDuration("for", v, 0, MaxDuration, "")
+	return err
 }
 
 func checkLatency(s *Script, c *Command, names map[string]bool) error {
@@ -654,12 +723,12 @@ func checkLatency(s *Script, c *Command, names map[string]bool) error {
 	if !ok {
 		return fmt.Errorf("latency needs min=DURATION (and optionally mean=DURATION)")
 	}
-	if _, err := sim.ParseTime(v); err != nil {
-		return fmt.Errorf("min=%s: not a duration", v)
+	if _, err := checkDuration("min", v, 0, 3600*sim.Second, linkWhy); err != nil {
+		return err
 	}
 	if v, ok := c.Opt("mean"); ok {
-		if _, err := sim.ParseTime(v); err != nil {
-			return fmt.Errorf("mean=%s: not a duration", v)
+		if _, err := checkDuration("mean", v, 0, 3600*sim.Second, linkWhy); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -669,8 +738,12 @@ func checkRun(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.Args) != 1 {
 		return fmt.Errorf("run takes a duration: run 10s")
 	}
-	if _, err := sim.ParseTime(c.Args[0]); err != nil {
+	d, err := sim.ParseTime(c.Args[0])
+	if err != nil {
 		return fmt.Errorf("run %s: not a duration like 10s", c.Args[0])
+	}
+	if d > MaxDuration {
+		return fmt.Errorf("run %s: want at most %s", c.Args[0], MaxDuration)
 	}
 	return nil
 }
@@ -687,6 +760,9 @@ var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
 
 func checkExpect(s *Script, c *Command, names map[string]bool) error {
+	if err := checkWithin(c); err != nil {
+		return err
+	}
 	for _, k := range []string{"with", "without"} {
 		if v, ok := c.Opt(k); ok {
 			var f model.Fixes
@@ -772,6 +848,23 @@ func checkSeed(s *Script, c *Command, _ map[string]bool) error {
 	return nil
 }
 
+// The range of a workload's rate, in calls per virtual second per client: below MinRate the
+// interval between two calls would not fit the virtual clock (NaN or 1e-20 made a loop of
+// calls that takes no time); above MaxRate a client only ever waits for its answers.
+const (
+	MinRate = model.MinWorkloadRate
+	MaxRate = model.MaxWorkloadRate
+)
+
+// CheckRate checks a workload rate as written (rate=R, --rate R).
+func CheckRate(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= MinRate && f <= MaxRate) {
+		return fmt.Errorf("rate=%s: want calls per second per client, from %g (one per 1000s) to %g", v, float64(MinRate), float64(MaxRate))
+	}
+	return nil
+}
+
 // checkWorkload: `workload clients=N rate=R reads=F keys=K outstanding=M` starts the model's
 // random client workload; `workload stop` stops it issuing calls.
 func checkWorkload(s *Script, c *Command, names map[string]bool) error {
@@ -799,13 +892,13 @@ func checkWorkload(s *Script, c *Command, names map[string]bool) error {
 				return fmt.Errorf("%s=%s: want a whole number from %d to %d", kv.Key, kv.Value, r[0], r[1])
 			}
 		case "rate":
-			f, err := strconv.ParseFloat(kv.Value, 64)
-			if err != nil || f <= 0 || f > 10000 {
-				return fmt.Errorf("rate=%s: want operations per second per client, above 0 and at most 10000", kv.Value)
+			if err := CheckRate(kv.Value); err != nil {
+				return err
 			}
 		case "reads":
+			// written as !(in range) so that NaN is refused too
 			f, err := strconv.ParseFloat(kv.Value, 64)
-			if err != nil || f < 0 || f > 1 {
+			if err != nil || !(f >= 0 && f <= 1) {
 				return fmt.Errorf("reads=%s: want the share of reads, from 0 to 1", kv.Value)
 			}
 		case "servers":

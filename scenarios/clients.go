@@ -35,9 +35,14 @@ func checkClient(s *Script, c *Command, names map[string]bool) error {
 	if err := checkSelector(s, v, names); err != nil {
 		return err
 	}
+	if err := checkWithin(c); err != nil {
+		return err
+	}
 	if v, ok := c.Opt("timeout"); ok {
-		if _, err := sim.ParseTime(v); err != nil {
-			return fmt.Errorf("timeout=%s: not a duration", v)
+		// the session timeout the client asks for: an int of milliseconds in ZooKeeper's
+		// client, which connects within a share of it
+		if _, err := checkDuration("timeout", v, sim.Millisecond, maxMillis, sessionWhy); err != nil {
+			return err
 		}
 	}
 	if s.clients == nil {
@@ -86,8 +91,9 @@ func checkClientOp(s *Script, c *Command) error {
 		}
 	}
 	if v, ok := c.Opt("version"); ok {
-		if _, err := strconv.Atoi(v); err != nil {
-			return fmt.Errorf("version=%s: want a number", v)
+		// a znode's version is a Java int; -1 matches any
+		if n, err := strconv.Atoi(v); err != nil || n < -1 || n > maxJavaInt {
+			return fmt.Errorf("version=%s: want a number from -1 (any) to %d", v, maxJavaInt)
 		}
 	}
 	return checkWithin(c)
@@ -122,7 +128,7 @@ func (r *runner) execClient(c *Command) error {
 	if err := r.w.Start(id); err != nil {
 		return err
 	}
-	if !r.runUntil(cl.Connected, r.w.Now()+r.within(c, 30*sim.Second)) {
+	if !r.runUntil(cl.Connected, r.after(r.within(c, 30*sim.Second))) {
 		got := "not connected at " + fmtTime(r.w.Now())
 		r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false, Got: got})
 		return &stop{why: c.Text + ": " + got}
@@ -183,7 +189,7 @@ func (r *runner) execClientOp(c *Command) error {
 	if nowait {
 		return nil
 	}
-	if !r.runUntil(func() bool { return done }, r.w.Now()+r.within(c, 30*sim.Second)) {
+	if !r.runUntil(func() bool { return done }, r.after(r.within(c, 30*sim.Second))) {
 		got := "no answer at " + fmtTime(r.w.Now())
 		r.res.Expectations = append(r.res.Expectations, Expectation{Line: c.Line, Text: c.Text, OK: false, Got: got})
 		return &stop{why: c.Text + ": " + got}

@@ -73,8 +73,16 @@ func (c ExploreConfig) Validate() error {
 	if c.Duration > 3600*sim.Second {
 		return fmt.Errorf("duration=%s: at most 1h of faults", c.Duration)
 	}
+	if c.Gap > c.Duration {
+		// the gaps are drawn from an exponential of this mean: they must fit the clock
+		return fmt.Errorf("gap=%s: at most the duration, %s", c.Gap, c.Duration)
+	}
 	if c.Clients > 100 {
 		return fmt.Errorf("clients=%d: at most 100", c.Clients)
+	}
+	// the workload line's own range (NaN is not <= 0, so normalize keeps it for here)
+	if err := CheckRate(strconv.FormatFloat(c.Rate, 'g', -1, 64)); err != nil {
+		return err
 	}
 	var m model.Mutants
 	for _, name := range c.Mutants {

@@ -8,6 +8,9 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+
+	"zabsim/model"
+	"zabsim/sim"
 )
 
 // Error is a problem with a scenario file: where, and why.
@@ -57,6 +60,11 @@ type Script struct {
 	workload bool              // a workload line came (and no stop since)
 	clients  map[string]bool   // names declared by client lines
 	recipes  map[string]string // recipe names: "lock", "discover", "config"
+	// cfg and wcfg are what the config lines set, checked together at the end;
+	// lastConfig is the last config line (0: none).
+	cfg        model.Config
+	wcfg       sim.Config
+	lastConfig int
 }
 
 // Parse reads a scenario. file names it in error messages.

@@ -172,7 +172,7 @@ func (r *runner) execLock(c *Command) error {
 
 // awaitOrStop runs until cond or the bound; a timeout fails the run as a failed await.
 func (r *runner) awaitOrStop(c *Command, cond func() bool, def sim.Time) error {
-	if r.runUntil(cond, r.w.Now()+r.within(c, def)) {
+	if r.runUntil(cond, r.after(r.within(c, def))) {
 		return nil
 	}
 	got := "timed out at " + fmtTime(r.w.Now())

@@ -20,8 +20,43 @@ type Options struct {
 	// model.FixNames); Run refuses an unknown name.
 	Mutants, Fixes []string
 	NoTrace        bool // keep only the trace hash (faster, less memory; no JSONL export)
+	// MaxEvents and MaxVirtual stop a run that goes on too long: at that many events, or
+	// at that virtual time (0: DefaultMaxEvents, DefaultMaxVirtual). The run then stops
+	// early, and Result.Limit says which limit it met.
+	MaxEvents  uint64
+	MaxVirtual sim.Time
 	// Progress, if set, is called now and then with the virtual time reached.
 	Progress func(virtual sim.Time)
+	// Attach, if set, is called with the run's World before anything happens in it: to
+	// attach an observer of its trace (a sim.JSONLWriter). An error stops the run.
+	Attach func(w *sim.World) error
+}
+
+// The default run limits: far beyond any scenario of the library or any explored schedule
+// (a few hundred thousand events, minutes of virtual time), and reached in about a minute
+// of wall time, so that a runaway scenario stops instead of filling the machine.
+const (
+	DefaultMaxEvents  uint64   = 50_000_000
+	DefaultMaxVirtual sim.Time = 7 * 24 * 3600 * sim.Second
+	// MaxEventsLimit bounds MaxEvents: about a day of wall time.
+	MaxEventsLimit uint64 = 100_000_000_000
+)
+
+// Limit names, in Result.Limit.
+const (
+	LimitEvents  = "events"
+	LimitVirtual = "virtual"
+)
+
+// checkLimits refuses run limits out of range.
+func (o *Options) checkLimits() error {
+	if o.MaxEvents > MaxEventsLimit {
+		return fmt.Errorf("max events %d: want at most %d", o.MaxEvents, MaxEventsLimit)
+	}
+	if o.MaxVirtual < 0 || o.MaxVirtual > MaxDuration {
+		return fmt.Errorf("max virtual time %s: want from 1ns to %s", o.MaxVirtual, MaxDuration)
+	}
+	return nil
 }
 
 // Result is what a run produced: the summary fields of `zabsim run --json`, and the
@@ -43,6 +78,8 @@ type Result struct {
 	// operations to check.
 	Linearizability string `json:"linearizability,omitempty"`
 	Stopped         string `json:"stopped,omitempty"` // why the run stopped early, if it did
+	// Limit is the run limit that stopped it, if one did: LimitEvents or LimitVirtual.
+	Limit string `json:"limit,omitempty"`
 	// Header is the scenario's leading comment: what it teaches and its source.
 	Header string `json:"-"`
 	// Replay is the command that runs this again: the built-in's name or the file's path,
@@ -120,10 +157,14 @@ type runner struct {
 	expected    []expectedViolation // expect violation lines, judged at the end
 	workload    *model.Workload
 	events      map[eventKey]int // crash points reached so far, per server (see crashPoints)
-	stopped     bool
 	lastProg    sim.Time
 	pc          int    // the index of the command being run
 	failedCall  string // the last blocking client call that failed on its connection
+	// maxEvents and maxVirtual are the run's limits; limit is set once one is met, and
+	// from then on nothing more runs.
+	maxEvents  uint64
+	maxVirtual sim.Time
+	limit      *stop
 }
 
 // expectedViolation is an `expect violation CHECK` line.
@@ -155,13 +196,28 @@ type stop struct{ why string }
 // Run executes a parsed script. A returned error is bad input (an *Error naming the line);
 // failed expectations are in the Result, which is then not OK.
 func Run(s *Script, opt Options) (*Result, error) {
+	if err := opt.checkLimits(); err != nil {
+		return nil, err
+	}
 	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
-		events: map[eventKey]int{},
-		res:    &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header, Replay: replayCommand(s, opt)}}
+		events: map[eventKey]int{}, maxEvents: opt.MaxEvents, maxVirtual: opt.MaxVirtual,
+		res: &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header, Replay: replayCommand(s, opt)}}
+	if r.maxEvents == 0 {
+		r.maxEvents = DefaultMaxEvents
+	}
+	if r.maxVirtual == 0 {
+		r.maxVirtual = DefaultMaxVirtual
+	}
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		r.pc = i
-		if err := r.exec(c); err != nil {
+		err := r.exec(c)
+		if r.limit != nil {
+			// whatever the line made of it (a timed-out await), the limit is why it stopped
+			r.res.Stopped = fmt.Sprintf("line %d: %s", c.Line, r.limit.why)
+			break
+		}
+		if err != nil {
 			if st, ok := err.(*stop); ok {
 				r.res.Stopped = fmt.Sprintf("line %d: %s", c.Line, st.why)
 				break
@@ -197,6 +253,11 @@ func (r *runner) build() error {
 	w, err := sim.NewWorld(r.wcfg)
 	if err != nil {
 		return err
+	}
+	if r.opt.Attach != nil {
+		if err := r.opt.Attach(w); err != nil {
+			return err
+		}
 	}
 	e, err := model.NewEnsemble(w, r.mcfg)
 	if err != nil {
@@ -346,25 +407,42 @@ func (r *runner) exec(c *Command) error {
 
 // runFor advances virtual time, reporting progress every 10 virtual seconds.
 func (r *runner) runFor(d sim.Time) {
-	end := r.w.Now() + d
-	for r.w.Now() < end {
-		step := min(end, r.w.Now()+10*sim.Second)
-		r.w.RunUntil(step)
-		r.progress()
-	}
+	r.runUntil(nil, r.after(d))
 }
 
-func (r *runner) runUntil(cond func() bool, limit sim.Time) bool {
-	for {
-		step := min(limit, r.w.Now()+10*sim.Second)
-		if r.w.RunUntilCond(cond, step) {
+// after is the virtual time d from now, saturating instead of overflowing.
+func (r *runner) after(d sim.Time) sim.Time {
+	if d > sim.Never-r.w.Now() {
+		return sim.Never
+	}
+	return r.w.Now() + d
+}
+
+// runUntil runs until cond holds (checked before each event; nil: never) or the virtual
+// time until, reporting progress every 10 virtual seconds. It stops at a run limit too:
+// then r.limit says which, and it (and every later call) returns false at once.
+func (r *runner) runUntil(cond func() bool, until sim.Time) bool {
+	// Checked before each event, with cond: an event limit stops even a loop of events
+	// that takes no virtual time.
+	stopHere := func() bool { return r.w.Events() >= r.maxEvents || cond != nil && cond() }
+	for r.limit == nil {
+		step := min(until, r.maxVirtual, r.w.Now()+10*sim.Second)
+		if r.w.RunUntilCond(stopHere, step) && cond != nil && cond() {
 			return true
 		}
 		r.progress()
-		if r.w.Now() >= limit {
+		switch {
+		case r.w.Events() >= r.maxEvents:
+			r.limit = &stop{why: fmt.Sprintf("the event limit (%d events, --max-events) was reached at %s virtual", r.maxEvents, fmtTime(r.w.Now()))}
+			r.res.Limit = LimitEvents
+		case r.w.Now() >= until:
 			return false
+		case r.w.Now() >= r.maxVirtual:
+			r.limit = &stop{why: fmt.Sprintf("the virtual-time limit (%s, --max-virtual) was reached after %d events", r.maxVirtual, r.w.Events())}
+			r.res.Limit = LimitVirtual
 		}
 	}
+	return false
 }
 
 func (r *runner) progress() {
@@ -548,7 +626,7 @@ func (r *runner) within(c *Command, def sim.Time) sim.Time {
 }
 
 func (r *runner) execAwait(c *Command) error {
-	limit := r.w.Now() + r.within(c, 60*sim.Second)
+	limit := r.after(r.within(c, 60*sim.Second))
 	var ok bool
 	switch c.Args[0] {
 	case "leader":
@@ -572,8 +650,8 @@ func (r *runner) execAwait(c *Command) error {
 	case "live":
 		// The checker's liveness condition, looked at every 100ms of virtual time (it
 		// judges records in batches).
-		for !r.chk.LivenessHeld() && r.w.Now() < limit {
-			r.w.RunUntil(min(limit, r.w.Now()+100*sim.Millisecond))
+		for !r.chk.LivenessHeld() && r.w.Now() < limit && r.limit == nil {
+			r.runUntil(nil, min(limit, r.w.Now()+100*sim.Millisecond))
 		}
 		ok = r.chk.LivenessHeld()
 	case "truncated", "snapped":
@@ -664,7 +742,7 @@ func (r *runner) execWrite(c *Command) error {
 	}
 	for i := 0; i < n; i++ {
 		res := r.e.WriteSized(via, size)
-		r.runUntil(func() bool { return res.Done }, r.w.Now()+30*sim.Second)
+		r.runUntil(func() bool { return res.Done }, r.after(30*sim.Second))
 		if !res.Done || res.Rc != model.ErrOK {
 			got := "no answer within 30s"
 			if res.Done {
@@ -711,7 +789,7 @@ func (r *runner) execLinks(c *Command) error {
 	case "clog":
 		v, _ := c.Opt("for")
 		d, _ := sim.ParseTime(v)
-		return r.w.Clog(f, t, oneWay, r.w.Now()+d)
+		return r.w.Clog(f, t, oneWay, r.after(d))
 	case "latency":
 		v, _ := c.Opt("min")
 		lo, _ := sim.ParseTime(v)
@@ -1099,7 +1177,10 @@ func (r *runner) crashAt(c *Command, sid int64, event string) error {
 	}
 	k := eventKey{sid, event}
 	n := r.events[k]
-	r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.w.Now()+r.within(c, 10*sim.Second))
+	r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))
+	if r.limit != nil {
+		return nil // Run stops at the limit
+	}
 	if !r.w.IsUp(id) {
 		return nil // it went down on its own meanwhile
 	}

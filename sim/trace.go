@@ -277,33 +277,129 @@ type jsonRecord struct {
 	Data any    `json:"data,omitempty"`
 }
 
+// EndKind is the kind of the closing line of a JSON Lines trace: without it, a reader
+// knows the trace was cut.
+const EndKind = "end"
+
+// TraceEnd is what the closing line of a JSON Lines trace says: the run's final virtual
+// time, how many records came before it, the events the World processed (0: not known)
+// and the trace hash, which a reader can recompute from the lines.
+type TraceEnd struct {
+	At      Time   `json:"at_ns"`
+	Kind    string `json:"kind"` // EndKind
+	Node    int32  `json:"node"`
+	Peer    int32  `json:"peer"`
+	Conn    int32  `json:"conn"`
+	Records int    `json:"records"`
+	Events  uint64 `json:"events,omitempty"`
+	Hash    string `json:"trace_hash"`
+}
+
 // Typed is implemented by record payloads that have a type name for JSON export.
 type Typed interface {
 	TypeName() string
 }
 
-// WriteJSONL writes the kept records as JSON Lines: at_ns, kind, node, peer, conn, the
-// canonical text of the payload, and for typed payloads their type name and fields.
-func (t *Trace) WriteJSONL(out io.Writer) error {
+// JSONLWriter writes a trace as JSON Lines (one record per line: at_ns, kind, node, peer,
+// conn, the canonical text of the payload, and for typed payloads their type name and
+// fields), then a closing line (TraceEnd). Attached to a running trace it writes each
+// record as it comes, so the trace need not be kept in memory.
+type JSONLWriter struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+	buf []byte
+	n   int // records written
+	err error
+}
+
+// NewJSONLWriter writes to out.
+func NewJSONLWriter(out io.Writer) *JSONLWriter {
 	bw := bufio.NewWriter(out)
-	enc := json.NewEncoder(bw)
-	var buf []byte
-	for i := range t.recs {
-		r := &t.recs[i]
-		jr := jsonRecord{At: int64(r.At), Kind: r.Kind.String(), Node: int32(r.Node), Peer: int32(r.Peer), Conn: int32(r.Conn)}
-		if r.Data != nil {
-			buf = r.Data.AppendTo(buf[:0])
-			jr.Text = string(buf)
-			if tp, ok := r.Data.(Typed); ok {
-				jr.Type = tp.TypeName()
-				jr.Data = r.Data
-			}
+	return &JSONLWriter{bw: bw, enc: json.NewEncoder(bw)}
+}
+
+// Attach writes every record t gets from now on; t must have none yet, so that the file
+// holds the whole trace and its hash checks.
+func (jw *JSONLWriter) Attach(t *Trace) error {
+	if t.Len() > 0 {
+		return fmt.Errorf("trace: a JSON Lines writer must be attached before the first record (%d already)", t.Len())
+	}
+	t.AddBatchObserver(func(_ int, recs []Record) {
+		for i := range recs {
+			jw.write(&recs[i])
 		}
-		if err := enc.Encode(&jr); err != nil {
-			return err
+	})
+	return nil
+}
+
+func (jw *JSONLWriter) write(r *Record) {
+	if jw.err != nil {
+		return
+	}
+	jr := jsonRecord{At: int64(r.At), Kind: r.Kind.String(), Node: int32(r.Node), Peer: int32(r.Peer), Conn: int32(r.Conn)}
+	if r.Data != nil {
+		jw.buf = r.Data.AppendTo(jw.buf[:0])
+		jr.Text = string(jw.buf)
+		if tp, ok := r.Data.(Typed); ok {
+			jr.Type = tp.TypeName()
+			jr.Data = r.Data
 		}
 	}
-	return bw.Flush()
+	jw.err = jw.enc.Encode(&jr)
+	jw.n++
+}
+
+// End writes the closing line for trace t (its records handed over first), ending at
+// virtual time at after events events (0: not known), and flushes. It returns the first
+// error of any write.
+func (jw *JSONLWriter) End(t *Trace, at Time, events uint64) error {
+	t.Flush()
+	if jw.err == nil && jw.n != t.Len() {
+		jw.err = fmt.Errorf("trace: wrote %d records of %d", jw.n, t.Len())
+	}
+	if jw.err == nil {
+		jw.err = jw.enc.Encode(&TraceEnd{At: at, Kind: EndKind, Node: -1, Peer: -1, Conn: -1, Records: t.Len(), Events: events, Hash: t.HashString()})
+	}
+	if err := jw.bw.Flush(); jw.err == nil {
+		jw.err = err
+	}
+	return jw.err
+}
+
+// WriteJSONL writes the kept records as JSON Lines (see JSONLWriter), closed by a line
+// that ends at the last record's time.
+func (t *Trace) WriteJSONL(out io.Writer) error {
+	end := Time(0)
+	if n := len(t.recs); n > 0 {
+		end = t.recs[n-1].At
+	}
+	return t.writeJSONL(out, end, 0)
+}
+
+func (t *Trace) writeJSONL(out io.Writer, at Time, events uint64) error {
+	if len(t.recs) != t.count {
+		return fmt.Errorf("trace: only %d of %d records were kept (the run had NoTrace)", len(t.recs), t.count)
+	}
+	jw := NewJSONLWriter(out)
+	for i := range t.recs {
+		jw.write(&t.recs[i])
+	}
+	jw.n = t.count
+	return jw.End(t, at, events)
+}
+
+// WriteJSONL writes the world's kept trace as JSON Lines, closed by a line with the
+// world's virtual time and event count.
+func (w *World) WriteJSONL(out io.Writer) error {
+	return w.trace.writeJSONL(out, w.now, w.events)
+}
+
+// NewTrace is an empty trace outside any World, keeping its records or not: a reader
+// rebuilds a written trace in it (Add) to check its hash.
+func NewTrace(keep bool) *Trace {
+	t := &Trace{keep: keep}
+	t.init()
+	return t
 }
 
 // Divergence is where two runs that should be identical first differ.

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -239,12 +241,12 @@ func TestWriteJSONL(t *testing.T) {
 		lines = append(lines, l)
 	}
 	require.NoError(t, sc.Err())
-	require.Len(t, lines, w.Trace().Len())
+	require.Len(t, lines, w.Trace().Len()+1, "the records, then the closing line")
 	kinds := []string{}
 	for _, l := range lines {
 		kinds = append(kinds, l.Kind)
 	}
-	require.Equal(t, []string{"start", "start", "dial", "send", "accept", "deliver", "model"}, kinds)
+	require.Equal(t, []string{"start", "start", "dial", "send", "accept", "deliver", "model", "end"}, kinds)
 
 	send := lines[3]
 	require.Equal(t, int64(0), *send.At)
@@ -271,6 +273,47 @@ func TestWriteJSONL(t *testing.T) {
 	start := lines[0]
 	require.Equal(t, int32(-1), *start.Peer)
 	require.Empty(t, start.Text)
+
+	// The closing line: the last record's time, the count and the hash.
+	var end TraceEnd
+	require.NoError(t, json.Unmarshal([]byte(strings.Split(strings.TrimSpace(buf2(t, w)), "\n")[7]), &end))
+	require.Equal(t, TraceEnd{At: Second, Kind: EndKind, Node: -1, Peer: -1, Conn: -1, Records: 7, Hash: w.Trace().HashString()}, end)
+}
+
+// buf2 is the world's trace as World.WriteJSONL writes it.
+func buf2(t *testing.T, w *World) string {
+	var b bytes.Buffer
+	require.NoError(t, w.Trace().WriteJSONL(&b))
+	return b.String()
+}
+
+// A writer attached to a running trace writes the same lines as WriteJSONL afterwards, and
+// World.WriteJSONL closes with the world's time and events.
+func TestJSONLWriterStreams(t *testing.T) {
+	w := MustWorld(Config{Seed: 3, NoTrace: true})
+	var streamed bytes.Buffer
+	jw := NewJSONLWriter(&streamed)
+	require.NoError(t, jw.Attach(w.Trace()))
+	kept := MustWorld(Config{Seed: 3})
+	for _, x := range []*World{w, kept} {
+		for _, id := range []NodeID{1, 2} {
+			require.NoError(t, x.Add(id, &recorder{w: x, id: id}))
+			require.NoError(t, x.Start(id))
+		}
+		c := x.Dial(1, 2)
+		for i := range 3000 { // several batches
+			x.Send(c, 1, msg(i))
+		}
+		x.Record(2, proposal{Zxid: 7, Epoch: 1})
+		x.RunFor(2 * Second)
+	}
+	require.NoError(t, jw.End(w.Trace(), w.Now(), w.Events()))
+	var written bytes.Buffer
+	require.NoError(t, kept.WriteJSONL(&written))
+	require.Equal(t, written.String(), streamed.String())
+	require.Contains(t, streamed.String(), fmt.Sprintf(`"events":%d,"trace_hash":"%s"}`, w.Events(), w.Trace().HashString()))
+	require.Error(t, jw.Attach(w.Trace()), "attached after records came")
+	require.ErrorContains(t, w.WriteJSONL(&written), "NoTrace")
 }
 
 func TestObserversSeeEveryRecord(t *testing.T) {

@@ -27,10 +27,10 @@ func cmdBench(args []string, stdout io.Writer) error {
 	switch {
 	case len(pos) > 0:
 		return &exitError{fmt.Sprintf("bench takes flags only, not %q", pos[0])}
-	case *seconds <= 0 || *seconds > 3600:
+	case !(*seconds > 0 && *seconds <= 3600): // written so that NaN is refused too
 		return &exitError{fmt.Sprintf("--seconds %v: want more than 0 and at most 3600", *seconds)}
-	case *jobs < 1:
-		return &exitError{fmt.Sprintf("--jobs %d: want at least 1", *jobs)}
+	case *jobs < 1 || *jobs > maxJobs:
+		return &exitError{fmt.Sprintf("--jobs %d: want 1 to %d", *jobs, maxJobs)}
 	}
 
 	start := time.Now()

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -52,9 +53,17 @@ type exploreFailure struct {
 // outcome is one seed's result, handed from a worker to the printer.
 type outcome struct {
 	scenarios.Explored
-	err     error
-	skipped bool // not run: the exploration was interrupted
+	err error
 }
+
+// exploreSeed explores one seed; a test replaces it to measure the exploration itself.
+var exploreSeed = scenarios.Explore
+
+// Bounds of explore's flags: beyond them a run only exhausts the machine.
+const (
+	maxJobs       = 1024
+	maxShrinkRuns = 100000
+)
 
 // interrupts delivers the process's interrupts (Ctrl-C) until release is called; a test
 // replaces it.
@@ -101,16 +110,20 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	switch {
 	case *seeds < 1:
 		return 2, &exitError{fmt.Sprintf("--seeds %d: want at least 1", *seeds)}
+	case *first > math.MaxUint64-uint64(*seeds-1):
+		// the seeds would wrap around to 0
+		return 2, &exitError{fmt.Sprintf("--first %d --seeds %d: the last seed would be beyond %d", *first, *seeds, uint64(math.MaxUint64))}
 	case *servers < 1:
 		return 2, &exitError{fmt.Sprintf("--servers %d: want at least 1", *servers)}
 	case *clients < 0:
 		return 2, &exitError{fmt.Sprintf("--clients %d: want 0 (no workload) or more", *clients)}
-	case *rate <= 0:
-		return 2, &exitError{fmt.Sprintf("--rate %v: want operations per second above 0", *rate)}
-	case *jobs < 1:
-		return 2, &exitError{fmt.Sprintf("--jobs %d: want at least 1", *jobs)}
-	case *shrinkRuns < 0:
-		return 2, &exitError{fmt.Sprintf("--shrink-runs %d: want 0 (no shrinking) or more", *shrinkRuns)}
+	case scenarios.CheckRate(strconv.FormatFloat(*rate, 'g', -1, 64)) != nil:
+		// the workload line's rate= (a bad rate used to fail every schedule as a run-error)
+		return 2, &exitError{strings.Replace(scenarios.CheckRate(strconv.FormatFloat(*rate, 'g', -1, 64)).Error(), "rate=", "--rate ", 1)}
+	case *jobs < 1 || *jobs > maxJobs:
+		return 2, &exitError{fmt.Sprintf("--jobs %d: want 1 to %d", *jobs, maxJobs)}
+	case *shrinkRuns < 0 || *shrinkRuns > maxShrinkRuns:
+		return 2, &exitError{fmt.Sprintf("--shrink-runs %d: want 0 (no shrinking) to %d", *shrinkRuns, maxShrinkRuns)}
 	}
 	if err := cfg.Validate(); err != nil {
 		return 2, &exitError{"explore: " + err.Error()}
@@ -119,49 +132,62 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	var list []uint64
-	for k := 0; k < *seeds; k++ {
-		if k%shardN == shardI-1 {
-			list = append(list, *first+uint64(k))
-		}
+	// This shard's seeds are first+shardI-1, then every shardN-th: count of them.
+	count := 0
+	if *seeds >= shardI {
+		count = (*seeds-shardI)/shardN + 1
 	}
+	seedOf := func(j int) uint64 { return *first + uint64(shardI-1) + uint64(j)*uint64(shardN) }
 
 	// Workers take seeds in order; the printer reports them in seed order as they complete.
-	// An interrupt (Ctrl-C) stops the workers taking new seeds: the summary covers the
-	// schedules that ran.
-	results := make([]outcome, len(list))
-	done := make([]bool, len(list))
+	// The results wait in a window, so memory does not grow with --seeds: a worker that is
+	// that far ahead of the printer waits. The window is a few seeds per job, plus room for
+	// the others to go on while one shrinks a failure (up to --shrink-runs runs, each about
+	// a schedule), at some 100 bytes a seed. An interrupt (Ctrl-C) stops the workers taking
+	// new seeds: the summary covers the schedules that ran.
+	win := min(4**jobs+2**shrinkRuns, 1<<16)
+	ring := make([]outcome, win)
+	ready := make([]bool, win)
 	var mu sync.Mutex
 	cond := sync.NewCond(&mu)
-	next := 0
+	next, printed := 0, 0 // the next index to hand out, and the results the printer took
 	var stop atomic.Bool
+	halt := func() {
+		stop.Store(true)
+		mu.Lock()
+		cond.Broadcast()
+		mu.Unlock()
+	}
 	sigs, release := interrupts()
 	defer release()
 	go func() {
 		if _, ok := <-sigs; ok {
-			stop.Store(true)
+			halt()
 		}
 	}()
 	var wg sync.WaitGroup
-	for j := 0; j < min(*jobs, len(list)); j++ {
+	// On an early return, let the workers finish the schedules they hold, and no more.
+	defer wg.Wait()
+	defer halt()
+	for range min(*jobs, count) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				mu.Lock()
-				k := next
-				next++
-				mu.Unlock()
-				if k >= len(list) {
+				for next-printed >= win && !stop.Load() {
+					cond.Wait()
+				}
+				if stop.Load() || next >= count {
+					mu.Unlock()
 					return
 				}
-				o := outcome{skipped: true}
-				if !stop.Load() {
-					x, err := scenarios.Explore(list[k], cfg, *shrinkRuns)
-					o = outcome{Explored: x, err: err}
-				}
+				j := next
+				next++
+				mu.Unlock()
+				x, err := exploreSeed(seedOf(j), cfg, *shrinkRuns)
 				mu.Lock()
-				results[k], done[k] = o, true
+				ring[j%win], ready[j%win] = outcome{Explored: x, err: err}, true
 				cond.Broadcast()
 				mu.Unlock()
 			}
@@ -172,17 +198,22 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	lastProgress := start
 	rep := exploreReport{First: *first, Failures: []exploreFailure{}, Syncs: map[string]int{}}
 	var firstErr error
-	for k := range list {
+	for j := 0; j < count; j++ {
 		mu.Lock()
-		for !done[k] {
+		// a seed handed out (j < next) always comes; one never handed out does not after a stop
+		for !ready[j%win] && !(stop.Load() && j >= next) {
 			cond.Wait()
 		}
-		o := results[k]
-		mu.Unlock()
-		if o.skipped {
+		if !ready[j%win] {
+			mu.Unlock()
 			rep.Interrupted = true
-			continue
+			break
 		}
+		o := ring[j%win]
+		ring[j%win], ready[j%win] = outcome{}, false
+		printed++
+		cond.Broadcast()
+		mu.Unlock()
 		if o.err != nil && firstErr == nil {
 			firstErr = o.err
 		}
@@ -211,10 +242,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		if now := time.Now(); now.Sub(lastProgress) >= time.Second {
 			lastProgress = now
 			fmt.Fprintf(stderr, "zabsim explore: %d/%d schedules, %d failing, %.0f/s\n",
-				rep.Schedules, len(list), rep.Failing, float64(rep.Schedules)/now.Sub(start).Seconds())
+				rep.Schedules, count, rep.Failing, float64(rep.Schedules)/now.Sub(start).Seconds())
 		}
 	}
-	wg.Wait()
 	if firstErr != nil {
 		return 2, firstErr
 	}
@@ -245,7 +275,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stdout, "by check: %s\n", byCheck(rep.Failures))
 	}
 	if rep.Interrupted {
-		fmt.Fprintf(stdout, "interrupted: %d of %d schedules ran\n", rep.Schedules, len(list))
+		fmt.Fprintf(stdout, "interrupted: %d of %d schedules ran\n", rep.Schedules, count)
 	}
 	return code, nil
 }
@@ -304,8 +334,8 @@ func cmdShrink(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(pos) != 1 {
 		return 2, &exitError{"shrink takes one scenario file"}
 	}
-	if *maxRuns < 1 {
-		return 2, &exitError{fmt.Sprintf("--runs %d: want at least 1", *maxRuns)}
+	if *maxRuns < 1 || *maxRuns > maxShrinkRuns {
+		return 2, &exitError{fmt.Sprintf("--runs %d: want 1 to %d", *maxRuns, maxShrinkRuns)}
 	}
 	src, err := os.ReadFile(pos[0])
 	if err != nil {

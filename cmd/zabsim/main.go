@@ -1,7 +1,7 @@
 // Command zabsim runs ZooKeeper replication scenarios on a deterministic simulator.
 //
 //	zabsim list
-//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism] [--mutant M] [--fix F]
+//	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism] [--mutant M] [--fix F] [--max-events N] [--max-virtual D]
 //	zabsim report TRACE --out DIR
 //	zabsim explore [--seeds N] [--first S] [--duration D] [--mutant M] [--jobs J] [--shard i/n] [--out DIR]
 //	zabsim shrink FILE [--out FILE] [--runs N]
@@ -12,6 +12,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,11 +39,14 @@ usage:
 run flags:
   --seed N              seed of the run (default: the file's seed line, else 1): same scenario + seed = same run
   --json                print one JSON object instead of the summary
-  --trace FILE          write the trace as JSON Lines
+  --trace FILE          write the trace as JSON Lines, closed by an end record
   --report DIR          write DIR/index.md and timeline pictures (PNG, SVG, Mermaid)
   --check-determinism   run twice and report the first record where the runs differ
   --mutant M[,M]        switch known ZooKeeper bugs back on, as a mutant line would
   --fix F[,F]           switch proposed fixes on (README "Findings"), as a fix line would
+  --max-events N        stop the run after N events (default 50000000; 5000000 with --report,
+                        which keeps every record in memory)
+  --max-virtual D       stop the run at virtual time D (default 168h)
 
 explore flags:
   --seeds N             how many schedules (default 1000), seeds --first.. (default 1)
@@ -70,6 +74,10 @@ exit status: 0 all expectations and checks held, 1 one failed, 2 bad input
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// reportMaxEvents is --max-events with --report: the run keeps its records for the
+// pictures, about 300 bytes an event, so at most some 1.5 GB.
+var reportMaxEvents uint64 = 5_000_000 // a variable for a test
 
 // exitError is bad input: the message goes to stderr and the exit status is 2.
 type exitError struct{ msg string }
@@ -147,6 +155,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	reportDir := fs.String("report", "", "")
 	mutants := fs.String("mutant", "", "")
 	fixes := fs.String("fix", "", "")
+	maxEvents := fs.Uint64("max-events", scenarios.DefaultMaxEvents, "")
+	maxVirtual := fs.String("max-virtual", scenarios.DefaultMaxVirtual.String(), "")
 	flags, pos := splitFlags(args, map[string]bool{"json": true, "check-determinism": true})
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"run: " + err.Error()}
@@ -154,48 +164,70 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(pos) != 1 {
 		return 2, &exitError{"run takes one scenario: a built-in name (zabsim list) or a .zab file"}
 	}
+	if *maxEvents < 1 || *maxEvents > scenarios.MaxEventsLimit {
+		return 2, &exitError{fmt.Sprintf("--max-events %d: want 1 to %d", *maxEvents, scenarios.MaxEventsLimit)}
+	}
+	mv, err := sim.ParseTime(*maxVirtual)
+	if err != nil || mv < 1 || mv > scenarios.MaxDuration {
+		return 2, &exitError{fmt.Sprintf("--max-virtual %q: want a duration from 1ns to %s, like 24h", *maxVirtual, scenarios.MaxDuration)}
+	}
 	script, err := scenarios.Load(pos[0])
 	if err != nil {
 		return 2, err
 	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "seed" })
-	if script.HasSeed && !explicit {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if script.HasSeed && !given["seed"] {
 		*seed = script.Seed // the file's own `seed N` line
 	}
+	if *reportDir != "" && !given["max-events"] {
+		// the report keeps every record (some 300 bytes each): a tenth of the events
+		*maxEvents = reportMaxEvents
+	}
+	// The run keeps its records only for the report: the summary and the checker read
+	// them as they come, and --trace streams them to its file, so memory does not grow
+	// with the length of the run.
 	opt := scenarios.Options{Seed: *seed, Progress: progress(stderr, script.Name),
-		Mutants: splitList(*mutants), Fixes: splitList(*fixes)}
+		Mutants: splitList(*mutants), Fixes: splitList(*fixes),
+		NoTrace: *reportDir == "", MaxEvents: *maxEvents, MaxVirtual: mv}
+	var jw *sim.JSONLWriter
+	var tf *os.File
+	if *traceFile != "" {
+		if tf, err = os.Create(*traceFile); err != nil {
+			return 2, &exitError{"--trace: " + err.Error()}
+		}
+		defer tf.Close() // closed below; this is for the early returns
+		jw = sim.NewJSONLWriter(tf)
+		opt.Attach = func(w *sim.World) error { return jw.Attach(w.Trace()) }
+	}
 	res, err := scenarios.Run(script, opt)
 	if err != nil {
 		return 2, err
+	}
+	if jw != nil {
+		// the end record: without it, the file is a cut trace
+		werr := jw.End(res.World.Trace(), sim.Time(res.VirtualNs), res.Events)
+		if cerr := tf.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return 2, &exitError{"--trace: " + werr.Error()}
+		}
 	}
 	code := 0
 	if !res.OK {
 		code = 1
 	}
 	if *determinism {
-		second, err := scenarios.Run(script, scenarios.Options{Seed: *seed, Mutants: opt.Mutants, Fixes: opt.Fixes})
+		d, err := checkDeterminism(script, opt, res)
 		if err != nil {
 			return 2, err
 		}
-		if d := sim.FirstDifference(res.World.Trace(), second.World.Trace()); d != nil {
-			fmt.Fprintf(stderr, "zabsim: NOT deterministic: %v\n", d)
+		if d != "" {
+			fmt.Fprintf(stderr, "zabsim: NOT deterministic: %s\n", d)
 			code = 1
 		} else if !*asJSON {
 			fmt.Fprintf(stdout, "determinism: two runs of seed %d gave the same %d records (trace %s)\n", *seed, res.World.Trace().Len(), res.TraceHash)
-		}
-	}
-	if *traceFile != "" {
-		f, err := os.Create(*traceFile)
-		if err != nil {
-			return 2, &exitError{"--trace: " + err.Error()}
-		}
-		werr := res.World.Trace().WriteJSONL(f)
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return 2, &exitError{"--trace: " + werr.Error()}
 		}
 	}
 	if *reportDir != "" {
@@ -217,6 +249,35 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	return code, nil
 }
 
+// checkDeterminism runs the scenario again and compares the trace hash and length with
+// first's; only if they differ does it run twice more keeping every record, to name the
+// first record where the runs part. It returns "" when the runs agree.
+func checkDeterminism(script *scenarios.Script, opt scenarios.Options, first *scenarios.Result) (string, error) {
+	opt.Progress, opt.Attach, opt.NoTrace = nil, nil, true
+	second, err := scenarios.Run(script, opt)
+	if err != nil {
+		return "", err
+	}
+	if second.TraceHash == first.TraceHash && second.World.Trace().Len() == first.World.Trace().Len() {
+		return "", nil
+	}
+	msg := fmt.Sprintf("two runs gave traces %s (%d records) and %s (%d records)", first.TraceHash,
+		first.World.Trace().Len(), second.TraceHash, second.World.Trace().Len())
+	opt.NoTrace = false
+	a, err := scenarios.Run(script, opt)
+	if err != nil {
+		return "", err
+	}
+	b, err := scenarios.Run(script, opt)
+	if err != nil {
+		return "", err
+	}
+	if d := sim.FirstDifference(a.World.Trace(), b.World.Trace()); d != nil {
+		return fmt.Sprintf("%s; two more runs: %v", msg, d), nil
+	}
+	return msg + "; two more runs, kept to compare, agreed", nil
+}
+
 func cmdReport(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -233,14 +294,18 @@ func cmdReport(args []string, stdout io.Writer) error {
 		return &exitError{"report: " + err.Error()}
 	}
 	defer f.Close()
-	records, err := reports.ReadJSONL(f)
+	tf, err := reports.ReadTrace(f)
 	if err != nil {
+		var te *reports.TraceError
+		if errors.As(err, &te) {
+			return &exitError{fmt.Sprintf("%s:%d: %s", pos[0], te.Line, te.Msg)}
+		}
 		return &exitError{fmt.Sprintf("report: %s: %v", pos[0], err)}
 	}
-	if err := reports.WriteFromTrace(records, *out); err != nil {
+	if err := reports.WriteFromTraceFile(tf, *out); err != nil {
 		return &exitError{"report: " + err.Error()}
 	}
-	fmt.Fprintf(stdout, "report: %s (%d records)\n", filepath.Join(*out, "index.md"), len(records))
+	fmt.Fprintf(stdout, "report: %s (%d records)\n", filepath.Join(*out, "index.md"), len(tf.Records))
 	return nil
 }
 

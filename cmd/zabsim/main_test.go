@@ -212,7 +212,7 @@ func TestReportFlagAndCommand(t *testing.T) {
 	first, _, _ := strings.Cut(readFile(t, trace), "\n")
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte(first+"\nnot json\n"), 0o644)
-	if code, _, errs := runCLI("report", bad, "--out", filepath.Join(dir, "r3")); code != 2 || !strings.Contains(errs, "line 2") {
+	if code, _, errs := runCLI("report", bad, "--out", filepath.Join(dir, "r3")); code != 2 || !strings.Contains(errs, bad+":2: not a trace record") {
 		t.Errorf("bad trace: exit %d %q, want 2 naming line 2", code, errs)
 	}
 }
@@ -291,7 +291,7 @@ func TestExplore(t *testing.T) {
 		{[]string{"--mutant", "ZK-1"}, `unknown mutant "ZK-1"`},
 		{[]string{"--fix", "everything"}, `unknown fix "everything"`},
 		{[]string{"--servers", "20"}, "servers=20: explore supports 1 to 9 servers"},
-		{[]string{"--jobs", "0"}, "--jobs 0: want at least 1"},
+		{[]string{"--jobs", "0"}, "--jobs 0: want 1 to 1024"},
 		{[]string{"extra"}, `explore takes flags only, not "extra"`},
 	} {
 		code, _, errs := runCLI(append([]string{"explore"}, tc.args...)...)
