@@ -181,6 +181,9 @@ func (c *Checker) onProposed(i int, r *sim.Record, d *model.Proposed) {
 func (c *Checker) onStateChange(i int, r *sim.Record, d *model.StateChange) {
 	s := c.server(d.Sid)
 	s.seen = true
+	if d.State == model.LEADING && s.state != model.LEADING {
+		s.term++ // Leader.lead starts with no learners
+	}
 	s.state, s.phase, s.epoch = d.State, d.Phase, d.Epoch
 	if d.Phase == model.PhaseElection || (d.State != model.FOLLOWING && d.State != model.OBSERVING) {
 		s.following = -1
@@ -233,12 +236,17 @@ func (c *Checker) onEstablished(i int, r *sim.Record, d *model.LeaderEstablished
 
 // checkProcess is ProcessConsistency: a learner that processed NEWLEADER of leader L (and
 // is still attached to L in that epoch) has a history that is a prefix of L's.
+//
+// Attached means j ∈ learners[L] in the spec: to the same term of L. A leader that crashed
+// and was re-elected (out-of-election votes of followers that have not noticed yet) leads
+// again with no learners and its own disk's history, which lacks what the dead one had
+// only proposed; a follower still reading the dead one's socket may log that (pc-17605).
 func (c *Checker) checkProcess(i int, r *sim.Record, f *server) {
 	if f.following < 0 || f.following >= int64(len(c.srv)) {
 		return
 	}
 	l := c.srv[f.following]
-	if l == nil || l == f || !l.up || l.state != model.LEADING || l.epoch != f.followEpoch {
+	if l == nil || l == f || !l.up || l.state != model.LEADING || l.epoch != f.followEpoch || l.term != f.followTerm {
 		return
 	}
 	n := f.h.n()

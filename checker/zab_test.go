@@ -221,6 +221,19 @@ func TestHandBuiltChecksBothWays(t *testing.T) {
 			b.propose(3, t12x)
 			b.logged(2, t12x)
 		}},
+		{"ProcessConsistency a follower of a dead leader logs what its restarted self lacks", "", func(b *trace) {
+			// pc-17605: 1 dies before logging t13, is re-elected at once; 2 still reads the
+			// dead one's socket and logs t13.
+			leaderOneCommits(b, t11, t12)
+			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11, t12)})
+			b.add(sim.RecSend, 2, 1, &model.QuorumPacket{Type: model.ACK, Zxid: model.MakeZxid(1, 0)})
+			b.propose(1, t13)
+			b.add(sim.RecCrash, 1, -1, nil)
+			b.add(sim.RecRestart, 1, -1, nil)
+			b.model(1, &model.Loaded{Sid: 1, From: "disk", History: hist(t11, t12)})
+			b.state(1, model.LEADING, model.PhaseDiscovery, 1)
+			b.logged(2, t13)
+		}},
 		{"ProcessConsistency a synced follower behind the leader", "", func(b *trace) {
 			leaderOneCommits(b, t11, t12)
 			b.state(1, model.LEADING, model.PhaseSynchronization, 2)
