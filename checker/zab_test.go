@@ -18,6 +18,7 @@ var (
 	t13  = txn(1, 3, "c")
 	t12x = txn(1, 2, "other b")
 	t21  = txn(2, 1, "d")
+	t31  = txn(3, 1, "g")
 )
 
 func opts3() Options { return Options{Voters: 3} }
@@ -168,6 +169,26 @@ func TestHandBuiltChecksBothWays(t *testing.T) {
 		{"LeaderLogCompleteness established with a different txn", CheckLeaderLogCompleteness, func(b *trace) {
 			leaderOneCommits(b, t11, t12)
 			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11, t12x)})
+			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
+		}},
+		{"LeaderLogCompleteness an older epoch established after a newer one committed", "", func(b *trace) {
+			// llc-284378: a stale ACKEPOCH completes 2's quorum for epoch 2 after 3 (leader of
+			// epoch 3) committed t31; 2 holds everything of the epochs before its own.
+			leaderOneCommits(b, t11, t12)
+			b.state(1, model.LEADING, model.PhaseBroadcast, 3)
+			b.tick().propose(1, t31)
+			b.logged(1, t31)
+			b.commit(1, t31)
+			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11, t12)})
+			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
+		}},
+		{"LeaderLogCompleteness an older epoch established without an older committed txn", CheckLeaderLogCompleteness, func(b *trace) {
+			leaderOneCommits(b, t11, t12)
+			b.state(1, model.LEADING, model.PhaseBroadcast, 3)
+			b.tick().propose(1, t31)
+			b.logged(1, t31)
+			b.commit(1, t31)
+			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11)})
 			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
 		}},
 		{"LeaderLogCompleteness established with everything, and more", "", func(b *trace) {

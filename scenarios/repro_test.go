@@ -28,6 +28,7 @@ var repros = []struct {
 	{file: "liveness-173692.zab"},
 	{file: "llc-284378.zab"},
 	{file: "pc-restarted-leader.zab", reached: followerLogsPastRestartedLeader(1, 5)},
+	{file: "llc-stale-ackepoch.zab", reached: establishedBelowCommittedEpoch},
 }
 
 func TestRepro(t *testing.T) {
@@ -88,4 +89,21 @@ func followerLogsPastRestartedLeader(f, l int64) func(res *Result) string {
 		}
 		return fmt.Sprintf("server %d logged nothing past the restarted leader %d's history while it led", f, l)
 	}
+}
+
+// establishedBelowCommittedEpoch: a leader is established for an epoch below that of a txn
+// already committed.
+func establishedBelowCommittedEpoch(res *Result) string {
+	var top int64
+	for _, r := range res.World.Trace().Records() {
+		switch d := r.Data.(type) {
+		case *model.Committed:
+			top = max(top, d.Zxid.Epoch())
+		case *model.LeaderEstablished:
+			if d.Epoch < top {
+				return ""
+			}
+		}
+	}
+	return "no leader was established below a committed epoch"
 }
