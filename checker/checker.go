@@ -521,7 +521,7 @@ func (c *Checker) onModel(i int, r *sim.Record) {
 		c.onTruncated(i, r, d)
 	case *model.SnapshotsDropped:
 		s := c.server(d.Sid)
-		s.snaps = slices.DeleteFunc(s.snaps, func(sn snapshot) bool { return sn.zxid > d.Above })
+		s.snaps = slices.DeleteFunc(s.snaps, func(sn snapshot) bool { return slices.Contains(d.Zxids, sn.zxid) })
 		s.snapMax = 0
 		for _, sn := range s.snaps {
 			s.snapMax = max(s.snapMax, sn.zxid)

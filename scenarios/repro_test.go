@@ -29,6 +29,7 @@ var repros = []struct {
 	{file: "llc-284378.zab"},
 	{file: "pc-restarted-leader.zab", reached: followerLogsPastRestartedLeader(1, 5)},
 	{file: "llc-stale-ackepoch.zab", reached: establishedBelowCommittedEpoch},
+	{file: "cld-snap-named-above.zab", reached: truncBelowSnapshotName(1)},
 }
 
 func TestRepro(t *testing.T) {
@@ -106,4 +107,25 @@ func establishedBelowCommittedEpoch(res *Result) string {
 		}
 	}
 	return "no leader was established below a committed epoch"
+}
+
+// truncBelowSnapshotName: server sid, holding a snapshot named (e, 0) (taken after a SNAP of
+// a leader that had applied nothing of epoch e), is truncated below that name.
+func truncBelowSnapshotName(sid int64) func(res *Result) string {
+	return func(res *Result) string {
+		var named model.Zxid
+		for _, r := range res.World.Trace().Records() {
+			switch d := r.Data.(type) {
+			case *model.SnapshotTaken:
+				if d.Sid == sid && d.Zxid.IsNewEpoch() && d.Zxid > 0 {
+					named = d.Zxid
+				}
+			case *model.Truncated:
+				if d.Sid == sid && named > 0 && d.Zxid < named {
+					return ""
+				}
+			}
+		}
+		return fmt.Sprintf("server %d was not truncated below a snapshot named (e, 0)", sid)
+	}
 }
