@@ -30,6 +30,7 @@ var repros = []struct {
 	{file: "pc-restarted-leader.zab", reached: followerLogsPastRestartedLeader(1, 5)},
 	{file: "llc-stale-ackepoch.zab", reached: establishedBelowCommittedEpoch},
 	{file: "cld-snap-named-above.zab", reached: truncBelowSnapshotName(1)},
+	{file: "trunc-below-dirty-snap-both-fixes.zab", reached: cannotTruncate(1, 2)},
 }
 
 func TestRepro(t *testing.T) {
@@ -127,5 +128,21 @@ func truncBelowSnapshotName(sid int64) func(res *Result) string {
 			}
 		}
 		return fmt.Sprintf("server %d was not truncated below a snapshot named (e, 0)", sid)
+	}
+}
+
+// cannotTruncate: server sid exits times times on "Not able to truncate the log".
+func cannotTruncate(sid int64, times int) func(res *Result) string {
+	return func(res *Result) string {
+		n := 0
+		for _, r := range res.World.Trace().Records() {
+			if d, ok := r.Data.(*model.Note); ok && d.Sid == sid && strings.HasPrefix(d.Text, "Not able to truncate the log") {
+				n++
+			}
+		}
+		if n != times {
+			return fmt.Sprintf("server %d failed to truncate %d times, want %d", sid, n, times)
+		}
+		return ""
 	}
 }
