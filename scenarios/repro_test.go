@@ -31,6 +31,7 @@ var repros = []struct {
 	{file: "llc-stale-ackepoch.zab", reached: establishedBelowCommittedEpoch},
 	{file: "cld-snap-named-above.zab", reached: truncBelowSnapshotName(1)},
 	{file: "trunc-below-dirty-snap-both-fixes.zab", reached: cannotTruncate(1, 2)},
+	{file: "liveness-epoch-ahead.zab", want: "Liveness", reached: epochBelowAccepted(3, 4)},
 }
 
 func TestRepro(t *testing.T) {
@@ -142,6 +143,25 @@ func cannotTruncate(sid int64, times int) func(res *Result) string {
 		}
 		if n != times {
 			return fmt.Sprintf("server %d failed to truncate %d times, want %d", sid, n, times)
+		}
+		return ""
+	}
+}
+
+// epochBelowAccepted: each of the servers refused LEADERINFO below its acceptedEpoch many
+// times over (the loop, not one refusal).
+func epochBelowAccepted(sids ...int64) func(res *Result) string {
+	return func(res *Result) string {
+		n := map[int64]int{}
+		for _, r := range res.World.Trace().Records() {
+			if d, ok := r.Data.(*model.StateChange); ok && strings.HasPrefix(d.Reason, "Leaders epoch, ") {
+				n[d.Sid]++
+			}
+		}
+		for _, sid := range sids {
+			if n[sid] < 1000 {
+				return fmt.Sprintf("server %d refused a lower LEADERINFO %d times, want a loop", sid, n[sid])
+			}
 		}
 		return ""
 	}
