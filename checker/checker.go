@@ -195,6 +195,8 @@ type server struct {
 
 	following   int64 // the leader it acked NEWLEADER to, -1 none
 	followEpoch int64
+	followTerm  int64 // that leader's term when it sent the NEWLEADER (learners[i] of the spec)
+	term        int64 // how many times it became LEADING: a restarted leader has no learners
 	propEpoch   int64 // epoch of the last txn it proposed
 	truncDone   bool  // a durability violation was reported at the Truncated just before
 }
@@ -298,6 +300,7 @@ type Checker struct {
 	l1done   map[int64]bool
 	pcDone   map[[2]int64]bool
 	snapSent map[sim.ConnID]histView
+	nlTerm   map[sim.ConnID]int64 // the sending leader's term, per connection that carried a NEWLEADER
 
 	started bool
 	curAt   sim.Time
@@ -327,6 +330,7 @@ func New(opts Options) *Checker {
 		l1done:   map[int64]bool{},
 		pcDone:   map[[2]int64]bool{},
 		snapSent: map[sim.ConnID]histView{},
+		nlTerm:   map[sim.ConnID]int64{},
 	}
 	c.live.init(c)
 	c.cl.init(c)
@@ -517,7 +521,7 @@ func (c *Checker) onModel(i int, r *sim.Record) {
 		c.onTruncated(i, r, d)
 	case *model.SnapshotsDropped:
 		s := c.server(d.Sid)
-		s.snaps = slices.DeleteFunc(s.snaps, func(sn snapshot) bool { return sn.zxid > d.Above })
+		s.snaps = slices.DeleteFunc(s.snaps, func(sn snapshot) bool { return slices.Contains(d.Zxids, sn.zxid) })
 		s.snapMax = 0
 		for _, sn := range s.snaps {
 			s.snapMax = max(s.snapMax, sn.zxid)
@@ -555,12 +559,21 @@ func (c *Checker) onSend(i int, r *sim.Record, p *model.QuorumPacket) {
 	case model.SNAP:
 		l := c.server(int64(r.Node))
 		c.snapSent[r.Conn] = l.h.view(l.a)
+	case model.NEWLEADER:
+		c.nlTerm[r.Conn] = c.server(int64(r.Node)).term
 	case model.ACK:
 		if p.Zxid.IsNewEpoch() && p.Zxid > 0 {
 			// The learner's NEWLEADER ack (and later its UPTODATE ack): it has processed
-			// NEWLEADER of the leader at the other end (currentEpoch = acceptedEpoch).
+			// NEWLEADER of the leader at the other end (currentEpoch = acceptedEpoch), of
+			// the leader's term that sent it (a hand-built trace has no NEWLEADER: its
+			// current one).
 			f := c.server(int64(r.Node))
 			f.following, f.followEpoch = int64(r.Peer), p.Zxid.Epoch()
+			term, ok := c.nlTerm[r.Conn]
+			if !ok || r.Conn < 0 {
+				term = c.server(int64(r.Peer)).term
+			}
+			f.followTerm = term
 			c.checkProcess(i, r, f)
 		}
 	}

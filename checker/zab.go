@@ -181,6 +181,9 @@ func (c *Checker) onProposed(i int, r *sim.Record, d *model.Proposed) {
 func (c *Checker) onStateChange(i int, r *sim.Record, d *model.StateChange) {
 	s := c.server(d.Sid)
 	s.seen = true
+	if d.State == model.LEADING && s.state != model.LEADING {
+		s.term++ // Leader.lead starts with no learners
+	}
 	s.state, s.phase, s.epoch = d.State, d.Phase, d.Epoch
 	if d.Phase == model.PhaseElection || (d.State != model.FOLLOWING && d.State != model.OBSERVING) {
 		s.following = -1
@@ -204,7 +207,17 @@ func leadingInEpoch(s *server) bool {
 }
 
 // onEstablished: Leadership2 (one established leader per epoch) and LeaderLogCompleteness
-// (the new leader's history holds all of G).
+// (the new leader's history holds all of G's txns of the epochs before its own).
+//
+// Only those: Zab promises epoch e's initial history every txn committed before e, by
+// quorum intersection with the ACKEPOCH quorum, and G holds nothing else unless a later
+// epoch already committed. That happens in 3.8: Leader.waitForEpochAck never forgets an
+// ACKEPOCH (electingFollowers), so a learner that acked epoch e, died and then joined epoch
+// e+1 still counts for e, whose quorum a late ACKEPOCH completes after e+1 committed
+// (llc-284378). Such a leader can never get a NEWLEADER quorum (every server of e+1's quorum
+// refuses LEADERINFO(e) below its acceptedEpoch), so it commits and serves nothing; the MX
+// spec's form (the current leader holds all of committedLog) does not see it, its election
+// and discovery being one atomic step.
 func (c *Checker) onEstablished(i int, r *sim.Record, d *model.LeaderEstablished) {
 	s := c.server(d.Sid)
 	s.seen = true
@@ -215,7 +228,8 @@ func (c *Checker) onEstablished(i int, r *sim.Record, d *model.LeaderEstablished
 		c.epochLdr[d.Epoch] = leaderEntry{sid: d.Sid, rec: i}
 	}
 	g := &c.g
-	if s.h.n() >= g.n() && agree(&s.h, &g.history, g.n()) {
+	j := g.searchZxid(model.MakeZxid(d.Epoch, 0)) // G's txns of earlier epochs
+	if s.h.n() >= j && agree(&s.h, &g.history, j) {
 		return
 	}
 	if !c.once(s, bitCompleteness) {
@@ -233,12 +247,17 @@ func (c *Checker) onEstablished(i int, r *sim.Record, d *model.LeaderEstablished
 
 // checkProcess is ProcessConsistency: a learner that processed NEWLEADER of leader L (and
 // is still attached to L in that epoch) has a history that is a prefix of L's.
+//
+// Attached means j ∈ learners[L] in the spec: to the same term of L. A leader that crashed
+// and was re-elected (out-of-election votes of followers that have not noticed yet) leads
+// again with no learners and its own disk's history, which lacks what the dead one had
+// only proposed; a follower still reading the dead one's socket may log that (pc-17605).
 func (c *Checker) checkProcess(i int, r *sim.Record, f *server) {
 	if f.following < 0 || f.following >= int64(len(c.srv)) {
 		return
 	}
 	l := c.srv[f.following]
-	if l == nil || l == f || !l.up || l.state != model.LEADING || l.epoch != f.followEpoch {
+	if l == nil || l == f || !l.up || l.state != model.LEADING || l.epoch != f.followEpoch || l.term != f.followTerm {
 		return
 	}
 	n := f.h.n()

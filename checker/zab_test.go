@@ -18,6 +18,7 @@ var (
 	t13  = txn(1, 3, "c")
 	t12x = txn(1, 2, "other b")
 	t21  = txn(2, 1, "d")
+	t31  = txn(3, 1, "g")
 )
 
 func opts3() Options { return Options{Voters: 3} }
@@ -170,6 +171,26 @@ func TestHandBuiltChecksBothWays(t *testing.T) {
 			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11, t12x)})
 			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
 		}},
+		{"LeaderLogCompleteness an older epoch established after a newer one committed", "", func(b *trace) {
+			// llc-284378: a stale ACKEPOCH completes 2's quorum for epoch 2 after 3 (leader of
+			// epoch 3) committed t31; 2 holds everything of the epochs before its own.
+			leaderOneCommits(b, t11, t12)
+			b.state(1, model.LEADING, model.PhaseBroadcast, 3)
+			b.tick().propose(1, t31)
+			b.logged(1, t31)
+			b.commit(1, t31)
+			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11, t12)})
+			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
+		}},
+		{"LeaderLogCompleteness an older epoch established without an older committed txn", CheckLeaderLogCompleteness, func(b *trace) {
+			leaderOneCommits(b, t11, t12)
+			b.state(1, model.LEADING, model.PhaseBroadcast, 3)
+			b.tick().propose(1, t31)
+			b.logged(1, t31)
+			b.commit(1, t31)
+			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11)})
+			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
+		}},
 		{"LeaderLogCompleteness established with everything, and more", "", func(b *trace) {
 			leaderOneCommits(b, t11, t12)
 			b.propose(1, t13)
@@ -220,6 +241,19 @@ func TestHandBuiltChecksBothWays(t *testing.T) {
 			b.add(sim.RecSend, 2, 1, &model.QuorumPacket{Type: model.ACK, Zxid: model.MakeZxid(2, 0)})
 			b.propose(3, t12x)
 			b.logged(2, t12x)
+		}},
+		{"ProcessConsistency a follower of a dead leader logs what its restarted self lacks", "", func(b *trace) {
+			// pc-17605: 1 dies before logging t13, is re-elected at once; 2 still reads the
+			// dead one's socket and logs t13.
+			leaderOneCommits(b, t11, t12)
+			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11, t12)})
+			b.add(sim.RecSend, 2, 1, &model.QuorumPacket{Type: model.ACK, Zxid: model.MakeZxid(1, 0)})
+			b.propose(1, t13)
+			b.add(sim.RecCrash, 1, -1, nil)
+			b.add(sim.RecRestart, 1, -1, nil)
+			b.model(1, &model.Loaded{Sid: 1, From: "disk", History: hist(t11, t12)})
+			b.state(1, model.LEADING, model.PhaseDiscovery, 1)
+			b.logged(2, t13)
 		}},
 		{"ProcessConsistency a synced follower behind the leader", "", func(b *trace) {
 			leaderOneCommits(b, t11, t12)

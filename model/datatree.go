@@ -93,6 +93,11 @@ type DataTree struct {
 	sessions          map[int64]sim.Time
 	ephemerals        map[int64][]string
 	LastProcessedZxid Zxid
+	// lastTxn is the zxid of the newest txn applied to the tree, which a snapshot of it
+	// holds: its name (LastProcessedZxid) can be above it, after Leader.startZkServer's
+	// setlastProcessedZxid((e, 0)) or a SNAP of such a leader. Fixes.DropSnapshotsOnTrunc
+	// reads it; ZooKeeper has no such field.
+	lastTxn Zxid
 
 	// dataWatches and childWatches are DataTree's WatchManagers. They belong to this
 	// server's client connections and are never copied into a snapshot.
@@ -116,7 +121,7 @@ func NewDataTree() *DataTree {
 // lastProcessedZxid; not the watches, which live only in a running server).
 func (t *DataTree) Clone() *DataTree {
 	c := &DataTree{nodes: make(map[string]*znode, len(t.nodes)), sessions: make(map[int64]sim.Time, len(t.sessions)),
-		ephemerals: make(map[int64][]string, len(t.ephemerals)), LastProcessedZxid: t.LastProcessedZxid}
+		ephemerals: make(map[int64][]string, len(t.ephemerals)), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
 	for p, n := range t.nodes {
 		c.nodes[p] = &znode{data: n.data, stat: n.stat, children: maps.Clone(n.children)}
 	}
@@ -231,6 +236,7 @@ func (t *DataTree) processTxn(txn *Txn) ProcessTxnResult {
 	if txn.Zxid > t.LastProcessedZxid {
 		t.LastProcessedZxid = txn.Zxid
 	}
+	t.lastTxn = max(t.lastTxn, txn.Zxid)
 	return rc
 }
 

@@ -225,8 +225,8 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 			s.w.Crash(s.nid)
 			return
 		}
-		if dropped > 0 {
-			s.record(&SnapshotsDropped{Sid: s.sid, Above: p.Zxid, Files: dropped})
+		if len(dropped) > 0 {
+			s.record(&SnapshotsDropped{Sid: s.sid, Above: p.Zxid, Zxids: dropped})
 		}
 		s.record(&Truncated{Sid: s.sid, Zxid: p.Zxid, Removed: removed})
 		db.tree.LastProcessedZxid = p.Zxid

@@ -242,19 +242,24 @@ func (r *LogCleaned) AppendTo(b []byte) []byte {
 	return strconv.AppendInt(b, int64(r.Files), 10)
 }
 
-// SnapshotsDropped: a TRUNC deleted the snapshots above its zxid (Fixes.DropSnapshotsOnTrunc).
+// SnapshotsDropped: a TRUNC deleted the snapshots holding a txn above its zxid
+// (Fixes.DropSnapshotsOnTrunc), named by their zxids.
 type SnapshotsDropped struct {
 	Sid   int64
 	Above Zxid
-	Files int
+	Zxids []Zxid
 }
 
 func (r *SnapshotsDropped) TypeName() string { return "SnapshotsDropped" }
 func (r *SnapshotsDropped) AppendTo(b []byte) []byte {
-	b = append(b, "snapshots above "...)
+	b = append(b, "snapshots holding txns above "...)
 	b = r.Above.AppendTo(b)
-	b = append(b, " deleted: "...)
-	return strconv.AppendInt(b, int64(r.Files), 10)
+	b = append(b, " deleted:"...)
+	for _, z := range r.Zxids {
+		b = append(b, ' ')
+		b = z.AppendTo(b)
+	}
+	return b
 }
 
 func (r *Truncated) TypeName() string { return "Truncated" }

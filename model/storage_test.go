@@ -362,3 +362,80 @@ func TestSnapCountRoll(t *testing.T) {
 		t.Fatalf("roll counts %v: randRoll does not vary", seen)
 	}
 }
+
+// Fixes.DropSnapshotsOnTrunc judges a snapshot by the txns it holds, not by its name
+// (cld-165527, cld-170063). A learner SNAP-synced by a leader of epoch 3 that has applied
+// nothing of epoch 3 gets lastProcessedZxid 0x300000000 (Leader.startZkServer's
+// setlastProcessedZxid, sent as the SNAP's zxid), so its NEWLEADER snapshot is
+// snapshot.300000000 while it holds the txns up to 0x200000002. A TRUNC to 0x200000002 must
+// keep it: deleted, the reload had only the learner's old epoch-1 log (or, with
+// CleanLogOnSnap, nothing at all), and Learner.syncWithLeader then set lastProcessedZxid to
+// 0x200000002 over that data.
+func TestDropSnapshotsOnTruncKeepsSnapshotNamedAboveItsTxns(t *testing.T) {
+	e1 := func(c int64) *Txn {
+		return &Txn{Zxid: MakeZxid(1, c), Type: OpCreate, Path: fmt.Sprintf("/a%d", c), Data: "d"}
+	}
+	e2 := func(c int64) *Txn {
+		return &Txn{Zxid: MakeZxid(2, c), Type: OpCreate, Path: fmt.Sprintf("/b%d", c), Data: "d"}
+	}
+	for _, clean := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CleanLogOnSnap=%v", clean), func(t *testing.T) {
+			e := newEnsemble(t, 1, Config{Servers: 1, Fixes: Fixes{DropSnapshotsOnTrunc: true, CleanLogOnSnap: clean}})
+			db := newZKDatabase(e.Cfg, e.W.Disk(1))
+			// The learner's own epoch-1 log, then the SNAP of the leader's tree.
+			db.append(e1(1))
+			db.commit()
+			leader := NewDataTree()
+			for _, txn := range []*Txn{e1(1), e1(2), e2(1), e2(2)} {
+				leader.ProcessTxn(txn)
+			}
+			leader.LastProcessedZxid = MakeZxid(3, 0)
+			db.clear()
+			db.tree = leader.Clone()
+			if clean {
+				db.rollLog()
+			}
+			if name := db.takeSnapshot(); name != zxidFileName(snapPrefix, MakeZxid(3, 0)) {
+				t.Fatalf("NEWLEADER snapshot %s, want it named 0x300000000", name)
+			}
+			if clean {
+				db.removeLogsUpTo(MakeZxid(3, 0))
+			}
+			db.append(&Txn{Zxid: MakeZxid(3, 1), Type: OpCreate, Path: "/c1", Data: "d"})
+			db.commit()
+
+			_, dropped, ok := db.truncateLog(MakeZxid(2, 2))
+			if !ok || len(dropped) != 0 {
+				t.Fatalf("truncateLog: ok %v, dropped %v; want the snapshot kept", ok, dropped)
+			}
+			for _, p := range []string{"/a1", "/a2", "/b1", "/b2"} {
+				if _, _, ok := db.tree.GetData(p); !ok {
+					t.Errorf("after the TRUNC %s is gone", p)
+				}
+			}
+			if _, _, ok := db.tree.GetData("/c1"); ok {
+				t.Error("after the TRUNC /c1 (0x300000001) is still there")
+			}
+		})
+	}
+}
+
+// It still deletes a snapshot that holds a txn above the cut (the dirty snapshot of
+// dirty-snapshot-trunc), whatever its name.
+func TestDropSnapshotsOnTruncDropsSnapshotHoldingTxnAbove(t *testing.T) {
+	e := newEnsemble(t, 1, Config{Servers: 1, Fixes: Fixes{DropSnapshotsOnTrunc: true}})
+	db := newZKDatabase(e.Cfg, e.W.Disk(1))
+	for c := 1; c <= 3; c++ {
+		db.append(storageTxn(c))
+		db.commit()
+		db.processTxn(storageTxn(c))
+	}
+	db.takeSnapshot() // Leader.lead's loadData snapshot, holding the uncommitted 0x100000003
+	_, dropped, ok := db.truncateLog(MakeZxid(1, 2))
+	if !ok || len(dropped) != 1 || dropped[0] != MakeZxid(1, 3) {
+		t.Fatalf("truncateLog: ok %v, dropped %v; want snapshot 0x100000003 deleted", ok, dropped)
+	}
+	if _, _, ok := db.tree.GetData("/t003"); ok {
+		t.Error("the TRUNC kept 0x100000003")
+	}
+}

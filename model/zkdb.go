@@ -268,10 +268,11 @@ func (db *zkDatabase) lastLoggedZxid() Zxid {
 // log file, cut the log after zxid (durably, at once), delete later files, then reload the
 // database from disk; the next append starts a new file (a new FileTxnLog). It reports false
 // when there is no log to truncate (Learner then exits with QUORUM_PACKET_ERROR).
-func (db *zkDatabase) truncateLog(zxid Zxid) (removed, droppedSnaps int, ok bool) {
+// droppedSnaps names the snapshots Fixes.DropSnapshotsOnTrunc deleted.
+func (db *zkDatabase) truncateLog(zxid Zxid) (removed int, droppedSnaps []Zxid, ok bool) {
 	files := db.logFiles()
 	if len(files) == 0 {
-		return 0, 0, false
+		return 0, nil, false
 	}
 	db.closeLog()
 	var cut []any // the kept entries of the last file that keeps any
@@ -305,14 +306,27 @@ func (db *zkDatabase) truncateLog(zxid Zxid) (removed, droppedSnaps int, ok bool
 	// FileTxnSnapLog.truncateLog leaves the snapshots alone (unless fixed: see Fixes).
 	if db.cfg.Fixes.DropSnapshotsOnTrunc {
 		for _, f := range db.snapFiles() {
-			if fileZxid(f, snapPrefix) > zxid {
+			if db.snapshotHoldsAbove(f, zxid) {
 				db.disk.Remove(f)
-				droppedSnaps++
+				droppedSnaps = append(droppedSnaps, fileZxid(f, snapPrefix))
 			}
 		}
 	}
 	db.loadDataBase()
 	return removed, droppedSnaps, true
+}
+
+// snapshotHoldsAbove (Fixes.DropSnapshotsOnTrunc) reports whether snapshot file f holds a
+// txn above zxid: judged by its content, not its name. A learner SNAP-synced by a leader of
+// epoch e that had applied nothing of e names its NEWLEADER snapshot (e, 0), above a TRUNC
+// to the leader's last txn of e-1 that it holds; deleting it for its name left such a
+// learner with no data at all (cld-165527). A file that does not deserialise is judged by
+// its name (findMostRecentSnapshot would skip it anyway).
+func (db *zkDatabase) snapshotHoldsAbove(f string, zxid Zxid) bool {
+	if recs, _ := db.disk.Records(f); len(recs) == 1 {
+		return recs[0].(*snapshotFile).tree.lastTxn > zxid
+	}
+	return fileZxid(f, snapPrefix) > zxid
 }
 
 // txnLogSizeLimit mirrors ZKDatabase.calculateTxnLogSizeLimit: the latest snapshot file's
