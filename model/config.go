@@ -286,9 +286,11 @@ func (f Fixes) Has(name string) bool {
 		one.CleanLogOnSnap && f.CleanLogOnSnap
 }
 
-// Set switches the fix called name on.
+// Set switches the fix called name on ("all": every one).
 func (f *Fixes) Set(name string) error {
 	switch name {
+	case "all":
+		f.DropSnapshotsOnTrunc, f.KeepOwnProposals, f.CleanLogOnSnap = true, true, true
 	case "ZK-1549", "dirty-snapshot", "DropSnapshotsOnTrunc":
 		f.DropSnapshotsOnTrunc = true
 	case "stale-ack", "KeepOwnProposals":
@@ -296,7 +298,7 @@ func (f *Fixes) Set(name string) error {
 	case "ZK-2846", "CleanLogOnSnap":
 		f.CleanLogOnSnap = true
 	default:
-		return fmt.Errorf("unknown fix %q (known: %v)", name, FixNames)
+		return fmt.Errorf("unknown fix %q (known: %v, or all)", name, FixNames)
 	}
 	return nil
 }

@@ -189,3 +189,32 @@ func TestExploreIsDeterministic(t *testing.T) {
 		t.Fatalf("seed %d explored twice differs:\n%+v\n%+v (err %v)", first.Seed, first, again, err)
 	}
 }
+
+// Every failure gets the documented class that explains it: the proposed fix that removes
+// it, the mutant without which it passes, or "unclassified".
+func TestClassify(t *testing.T) {
+	for name, want := range map[string]string{
+		"dirty-snapshot-trunc":  "dirty snapshot",
+		"stale-ack-trunc":       "stale ACK",
+		"zk-2846-paused-leader": "log hole",
+		"zk-1154-mutant":        "mutant ZK-1154",
+	} {
+		src, err := library.ReadFile("library/" + name + ".zab")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// without its expect violation lines, the finding's scenario is a failing schedule
+		var lines []string
+		for _, l := range strings.Split(string(src), "\n") {
+			if !strings.HasPrefix(l, "expect ") {
+				lines = append(lines, l)
+			}
+		}
+		if got := Classify(strings.Join(lines, "\n")); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: class %q, want %q", name, got, want)
+		}
+	}
+	if got := Classify("ensemble 3\nstart all\nawait leader\n"); got != "" {
+		t.Errorf("a passing schedule: %q", got)
+	}
+}

@@ -42,6 +42,7 @@ type exploreReport struct {
 type exploreFailure struct {
 	Seed         uint64 `json:"seed"`
 	Check        string `json:"check"`
+	Class        string `json:"class"`
 	Detail       string `json:"detail"`
 	File         string `json:"file,omitempty"`
 	FaultsBefore int    `json:"faults_before"`
@@ -232,8 +233,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 			}
 			rep.Failures = append(rep.Failures, ef)
 			if !*asJSON {
-				fmt.Fprintf(stdout, "seed %d: %s: %s\n  shrunk from %d fault and setting lines to %d (%d runs): %s\n",
-					ef.Seed, ef.Check, ef.Detail, ef.FaultsBefore, ef.FaultsAfter, ef.ShrinkRuns, ef.File)
+				fmt.Fprintf(stdout, "seed %d: %s: %s\n  class: %s\n  shrunk from %d fault and setting lines to %d (%d runs): %s\n",
+					ef.Seed, ef.Check, ef.Detail, ef.Class, ef.FaultsBefore, ef.FaultsAfter, ef.ShrinkRuns, ef.File)
 				if ef.Report != "" {
 					fmt.Fprintf(stdout, "  report: %s\n", filepath.Join(ef.Report, "index.md"))
 				}
@@ -272,7 +273,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintln(stdout)
 	if rep.Failing > 1 {
-		fmt.Fprintf(stdout, "by check: %s\n", byCheck(rep.Failures))
+		fmt.Fprintf(stdout, "by check: %s\n", byCheck(rep.Failures, func(f exploreFailure) string { return f.Check }))
+		fmt.Fprintf(stdout, "by class: %s\n", byCheck(rep.Failures, func(f exploreFailure) string { return f.Class }))
 	}
 	if rep.Interrupted {
 		fmt.Fprintf(stdout, "interrupted: %d of %d schedules ran\n", rep.Schedules, count)
@@ -283,7 +285,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 // writeFinding writes the shrunk scenario to dir/seed-N.zab and, with report, the pictures
 // and summary of its run to dir/seed-N/.
 func writeFinding(f *scenarios.Finding, dir string, report bool) (exploreFailure, error) {
-	ef := exploreFailure{Seed: f.Seed, Check: f.Check, Detail: f.Detail,
+	ef := exploreFailure{Seed: f.Seed, Check: f.Check, Class: f.Class, Detail: f.Detail,
 		FaultsBefore: f.Faults[0], FaultsAfter: f.Faults[1], ShrinkRuns: f.ShrinkRuns}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ef, &exitError{"--out: " + err.Error()}
@@ -376,14 +378,15 @@ func countLines(src string) int {
 }
 
 // byCheck counts the failures per check, most frequent first: "ProcessConsistency 9, Liveness 1".
-func byCheck(fs []exploreFailure) string {
+func byCheck(fs []exploreFailure, key func(exploreFailure) string) string {
 	n := map[string]int{}
 	var checks []string
 	for _, f := range fs {
-		if n[f.Check] == 0 {
-			checks = append(checks, f.Check)
+		k := key(f)
+		if n[k] == 0 {
+			checks = append(checks, k)
 		}
-		n[f.Check]++
+		n[k]++
 	}
 	slices.SortStableFunc(checks, func(a, b string) int { return n[b] - n[a] })
 	var parts []string

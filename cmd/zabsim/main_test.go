@@ -337,7 +337,7 @@ func TestShrink(t *testing.T) {
 // The README's exploring example: its first failure is what explore prints for that seed.
 func TestREADMEExploreExample(t *testing.T) {
 	_, block := readmeOutput(t, "$ go run ./cmd/zabsim explore --seeds 20 --mutant ZK-2845")
-	lines := strings.SplitN(block, "\n", 3)[:2]
+	lines := strings.SplitN(block, "\n", 4)[:3]
 	seed, _, _ := strings.Cut(strings.TrimPrefix(lines[0], "seed "), ":")
 	dir := t.TempDir()
 	_, out, _ := runCLI("explore", "--first", seed, "--seeds", "1", "--mutant", "ZK-2845", "--out", dir)
@@ -366,7 +366,7 @@ func readmeOutput(t *testing.T, command string) (readme, output string) {
 }
 
 func TestByCheck(t *testing.T) {
-	got := byCheck([]exploreFailure{{Check: "Liveness"}, {Check: "ProcessConsistency"}, {Check: "ProcessConsistency"}, {Check: "StaleRead"}})
+	got := byCheck([]exploreFailure{{Check: "Liveness"}, {Check: "ProcessConsistency"}, {Check: "ProcessConsistency"}, {Check: "StaleRead"}}, func(f exploreFailure) string { return f.Check })
 	if want := "ProcessConsistency 2, Liveness 1, StaleRead 1"; got != want {
 		t.Errorf("byCheck = %q, want %q", got, want)
 	}
