@@ -209,11 +209,33 @@ const sessionWhy = "ZooKeeper's int milliseconds; a client pings every third of 
 // linkWhy is why a link's latency is at most an hour.
 const linkWhy = "a link slower than an hour would deliver nothing a run can wait for"
 
+// zkMillis are the settings ZooKeeper itself reads as int milliseconds (zoo.cfg's tickTime
+// and session timeouts, the client's sessionTimeout): there a bare number means
+// milliseconds, as ZooKeeper takes it. Everywhere else a duration needs its unit.
+var zkMillis = map[string]bool{"tickTime": true, "minSessionTimeout": true, "maxSessionTimeout": true, "timeout": true}
+
+// parseDuration reads the value of setting name: a duration with its unit, or for a
+// ZooKeeper millisecond setting a bare number of milliseconds.
+func parseDuration(name, v string) (sim.Time, error) {
+	if zkMillis[name] {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && n <= maxJavaInt {
+			return sim.Time(n) * sim.Millisecond, nil
+		}
+	}
+	return sim.ParseTime(v)
+}
+
 // checkDuration checks a duration against [lo, hi]: the error names the setting, the value
 // and the range.
 func checkDuration(name, v string, lo, hi sim.Time, why string) (sim.Time, error) {
-	t, err := sim.ParseTime(v)
+	t, err := parseDuration(name, v)
+	if _, bare := strconv.ParseInt(v, 10, 64); err != nil && bare == nil && zkMillis[name] {
+		err, t = nil, hi+1 // milliseconds beyond ZooKeeper's int: out of range, said below
+	}
 	if err != nil {
+		if _, bare := strconv.ParseInt(v, 10, 64); bare == nil {
+			return 0, fmt.Errorf("%s=%s: a duration needs its unit: ns, us, ms, s, m or h (like 2s or 150ms)", name, v)
+		}
 		return 0, fmt.Errorf("%s=%s: not a duration like 2s or 150ms", name, v)
 	}
 	if t < lo || t > hi {
@@ -740,7 +762,7 @@ func checkRun(s *Script, c *Command, _ map[string]bool) error {
 	}
 	d, err := sim.ParseTime(c.Args[0])
 	if err != nil {
-		return fmt.Errorf("run %s: not a duration like 10s", c.Args[0])
+		return fmt.Errorf("run %s: %v", c.Args[0], err.(*sim.SettingError).Reason)
 	}
 	if d > MaxDuration {
 		return fmt.Errorf("run %s: want at most %s", c.Args[0], MaxDuration)
@@ -905,9 +927,9 @@ func checkWorkload(s *Script, c *Command, names map[string]bool) error {
 			if err := checkSelector(s, kv.Value, names); err != nil {
 				return err
 			}
-		case "timeout":
-			if _, err := sim.ParseTime(kv.Value); err != nil {
-				return fmt.Errorf("timeout=%s: not a duration like 10s (the session timeout the clients ask for)", kv.Value)
+		case "timeout": // the session timeout the clients ask for
+			if _, err := checkDuration("timeout", kv.Value, sim.Millisecond, maxMillis, sessionWhy); err != nil {
+				return err
 			}
 		}
 	}

@@ -115,7 +115,7 @@ func (r *runner) execClient(c *Command) error {
 	}
 	cfg := model.ClientConfig{Servers: sids}
 	if v, ok := c.Opt("timeout"); ok {
-		cfg.SessionTimeout, _ = sim.ParseTime(v)
+		cfg.SessionTimeout, _ = parseDuration("timeout", v)
 	}
 	cl, err := r.e.AddClient(cfg) // node ids from 1000, shared with the workload's clients
 	if err != nil {

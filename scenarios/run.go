@@ -1136,7 +1136,7 @@ func (r *runner) execWorkload(c *Command) error {
 			}
 			cfg.Client.Servers = sids
 		case "timeout":
-			cfg.Client.SessionTimeout, _ = sim.ParseTime(kv.Value)
+			cfg.Client.SessionTimeout, _ = parseDuration("timeout", kv.Value)
 		}
 	}
 	wl, err := model.NewWorkload(r.e, cfg)

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"zabsim/model"
+	"zabsim/sim"
 )
 
 var seeds = flag.Int("seeds", 20, "run every built-in scenario on seeds 1..N (go test ./scenarios -run Seeds -seeds 1000)")
@@ -91,6 +94,24 @@ func TestFindingsSayWhatTheFixChanges(t *testing.T) {
 			if expectViolation.MatchString(line) && !strings.Contains(line, "without="+fix) {
 				t.Errorf("%s: %q must say without=%s: the fix removes it", name, line, fix)
 			}
+		}
+	}
+}
+
+// ZooKeeper's own millisecond settings take a bare number as milliseconds, as zoo.cfg and
+// the client's sessionTimeout do; every other duration needs its unit.
+func TestZooKeeperMillisecondSettings(t *testing.T) {
+	res := runText(t, "ensemble 3\nconfig tickTime=2000 minSessionTimeout=4000 maxSessionTimeout=40000\nstart all\nawait leader\nclient A servers={1} timeout=10000\n", 1)
+	if !res.OK {
+		t.Fatal(res.Summary())
+	}
+	cfg := res.Ensemble.Cfg
+	if cfg.TickTime != 2*sim.Second || cfg.MinSessionTimeout != 4*sim.Second || cfg.MaxSessionTimeout != 40*sim.Second {
+		t.Errorf("tickTime %v, session timeouts %v..%v", cfg.TickTime, cfg.MinSessionTimeout, cfg.MaxSessionTimeout)
+	}
+	for _, r := range res.World.Trace().Records() {
+		if cs, ok := r.Data.(*model.ClientState); ok && cs.Timeout != 0 && cs.Timeout != 10*sim.Second {
+			t.Errorf("the client's session timeout %v, want 10s", cs.Timeout)
 		}
 	}
 }

@@ -528,11 +528,14 @@ func TestBadInputIsRefusedWithANamedError(t *testing.T) {
 }
 
 func TestParseTimeAndPolicies(t *testing.T) {
-	for in, want := range map[string]Time{"2s": 2 * Second, "150ms": 150 * Millisecond, "1m30s": 90 * Second, " 42 ": 42, "0": 0} {
+	for in, want := range map[string]Time{"2s": 2 * Second, "150ms": 150 * Millisecond, "1m30s": 90 * Second, " 42ns ": 42, "0": 0} {
 		got, err := ParseTime(in)
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 	}
+	// A bare number is refused: it silently meant nanoseconds.
+	_, err := ParseTime("5")
+	require.EqualError(t, err, `invalid duration "5": a duration needs its unit: ns, us, ms, s, m or h (like 5s or 150ms)`)
 	for _, p := range []DiskPolicy{LoseUnsynced, KeepAll, TearLastRecord} {
 		got, err := ParseDiskPolicy(p.String())
 		require.NoError(t, err)
