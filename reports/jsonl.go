@@ -15,8 +15,10 @@ import (
 	"zabsim/sim"
 )
 
-// TraceFile is a trace read back from JSON Lines: its records, and its closing line.
+// TraceFile is a trace read back from JSON Lines: its opening line (nil in a trace written
+// before there was one), its records, and its closing line.
 type TraceFile struct {
+	Header  *sim.TraceHeader
 	Records []sim.Record
 	End     sim.TraceEnd
 }
@@ -73,6 +75,16 @@ func readTrace(r io.Reader, verifyHash bool) (*TraceFile, error) {
 		if endLine > 0 {
 			return nil, &TraceError{line, fmt.Sprintf("a record after the end record (line %d)", endLine)}
 		}
+		if h, isHeader, err := readHeader(b); isHeader {
+			switch {
+			case err != nil:
+				return nil, &TraceError{line, err.Error()}
+			case tf.Header != nil || len(tf.Records) > 0:
+				return nil, &TraceError{line, "a header record after the first line: it opens the trace"}
+			}
+			tf.Header = h
+			continue
+		}
 		rec, end, err := readLine(b, last)
 		if err != nil {
 			return nil, &TraceError{line, err.Error()}
@@ -117,6 +129,24 @@ var recordKinds = func() map[string]sim.RecordKind {
 	}
 	return kinds
 }()
+
+// readHeader reads the opening line if b is one (isHeader): what ran, to judge and replay.
+func readHeader(b []byte) (h *sim.TraceHeader, isHeader bool, err error) {
+	var probe struct {
+		Kind string `json:"kind"`
+	}
+	if json.Unmarshal(b, &probe) != nil || probe.Kind != sim.HeaderKind {
+		return nil, false, nil
+	}
+	h = &sim.TraceHeader{}
+	if err := json.Unmarshal(b, h); err != nil {
+		return nil, true, fmt.Errorf("a header that does not decode: %v", err)
+	}
+	if h.Scenario == "" || h.Source == "" {
+		return nil, true, fmt.Errorf("a header needs the scenario's name and source")
+	}
+	return h, true, nil
+}
 
 // readLine reads one line: a record, or the end record (end != nil). last is the time of
 // the record before.

@@ -42,6 +42,12 @@ func WriteFromTraceFile(tf *TraceFile, dir string) error {
 	return write(newStory(tf.Records, tf.End.At), nil, dir)
 }
 
+// WriteJudged writes the report of a saved trace with the verdict res judged from it
+// (scenarios.JudgeTrace).
+func WriteJudged(tf *TraceFile, res *scenarios.Result, dir string) error {
+	return write(newStory(tf.Records, tf.End.At), res, dir)
+}
+
 func write(s *story, res *scenarios.Result, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -48,6 +48,7 @@ func (c *Command) Opt(key string) (string, bool) {
 type Script struct {
 	Name     string
 	File     string
+	Source   string // the text it was parsed from
 	Header   string // the leading comment block: what the scenario teaches
 	Commands []Command
 	// Seed is the run's seed from a `seed N` line (HasSeed): `zabsim run` uses it unless
@@ -69,7 +70,7 @@ type Script struct {
 
 // Parse reads a scenario. file names it in error messages.
 func Parse(file string, src string) (*Script, error) {
-	s := &Script{File: file, Name: strings.TrimSuffix(baseName(file), ".zab")}
+	s := &Script{File: file, Name: strings.TrimSuffix(baseName(file), ".zab"), Source: src}
 	var header []string
 	inHeader := true
 	for i, raw := range strings.Split(src, "\n") {

@@ -281,6 +281,22 @@ type jsonRecord struct {
 // knows the trace was cut.
 const EndKind = "end"
 
+// HeaderKind is the kind of the opening line of a JSON Lines trace, which says what ran.
+const HeaderKind = "header"
+
+// TraceHeader is what the opening line of a JSON Lines trace says: the scenario's name and
+// text, the seed, the mutants and fixes switched on from outside, and the zabsim version,
+// so that the trace alone says how to judge it and how to run it again.
+type TraceHeader struct {
+	Kind     string   `json:"kind"` // HeaderKind
+	Scenario string   `json:"scenario"`
+	Source   string   `json:"source"`
+	Seed     uint64   `json:"seed"`
+	Mutants  []string `json:"mutants,omitempty"`
+	Fixes    []string `json:"fixes,omitempty"`
+	Version  string   `json:"version"`
+}
+
 // TraceEnd is what the closing line of a JSON Lines trace says: the run's final virtual
 // time, how many records came before it, the events the World processed (0: not known)
 // and the trace hash, which a reader can recompute from the lines.
@@ -316,6 +332,18 @@ type JSONLWriter struct {
 func NewJSONLWriter(out io.Writer) *JSONLWriter {
 	bw := bufio.NewWriter(out)
 	return &JSONLWriter{bw: bw, enc: json.NewEncoder(bw)}
+}
+
+// Header writes the opening line; it must come before any record.
+func (jw *JSONLWriter) Header(h TraceHeader) error {
+	if jw.n > 0 {
+		return fmt.Errorf("trace: the header must come before the records (%d written)", jw.n)
+	}
+	h.Kind = HeaderKind
+	if jw.err == nil {
+		jw.err = jw.enc.Encode(&h)
+	}
+	return jw.err
 }
 
 // Attach writes every record t gets from now on; t must have none yet, so that the file

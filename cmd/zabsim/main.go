@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "run":
 		code, err = cmdRun(args[1:], stdout, stderr)
 	case "report":
-		err = cmdReport(args[1:], stdout)
+		code, err = cmdReport(args[1:], stdout)
 	case "explore":
 		code, err = cmdExplore(args[1:], stdout, stderr)
 	case "shrink":
@@ -157,9 +158,37 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fixes := fs.String("fix", "", "")
 	maxEvents := fs.Uint64("max-events", scenarios.DefaultMaxEvents, "")
 	maxVirtual := fs.String("max-virtual", scenarios.DefaultMaxVirtual.String(), "")
+	replay := fs.String("replay", "", "")
 	flags, pos := splitFlags(args, map[string]bool{"json": true, "check-determinism": true})
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"run: " + err.Error()}
+	}
+	var replayOf *reports.TraceFile
+	if *replay != "" {
+		// run what a saved trace's header names: its scenario text, seed, mutants and fixes
+		if len(pos) != 0 {
+			return 2, &exitError{"run --replay TRACE takes no scenario: the trace names it"}
+		}
+		tf, err := readTraceFile(*replay)
+		if err != nil {
+			return 2, err
+		}
+		if tf.Header == nil {
+			return 2, &exitError{*replay + ": no header record: a trace written before traces said what ran cannot be replayed"}
+		}
+		dir, err := os.MkdirTemp("", "zabsim-replay")
+		if err != nil {
+			return 2, err
+		}
+		defer os.RemoveAll(dir)
+		file := filepath.Join(dir, tf.Header.Scenario+".zab")
+		if err := os.WriteFile(file, []byte(tf.Header.Source), 0o644); err != nil {
+			return 2, err
+		}
+		pos = []string{file}
+		*seed, *mutants, *fixes = tf.Header.Seed, strings.Join(tf.Header.Mutants, ","), strings.Join(tf.Header.Fixes, ",")
+		fs.Set("seed", strconv.FormatUint(*seed, 10))
+		replayOf = tf
 	}
 	if len(pos) != 1 {
 		return 2, &exitError{"run takes one scenario: a built-in name (zabsim list) or a .zab file"}
@@ -198,6 +227,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		defer tf.Close() // closed below; this is for the early returns
 		jw = sim.NewJSONLWriter(tf)
+		if err := jw.Header(scenarios.Header(script, opt)); err != nil {
+			return 2, &exitError{"--trace: " + err.Error()}
+		}
 		opt.Attach = func(w *sim.World) error { return jw.Attach(w.Trace()) }
 	}
 	res, err := scenarios.Run(script, opt)
@@ -217,6 +249,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	code := 0
 	if !res.OK {
 		code = 1
+	}
+	if replayOf != nil {
+		if res.TraceHash == replayOf.End.Hash {
+			fmt.Fprintf(stderr, "replay of %s: the same trace (%s)\n", *replay, res.TraceHash)
+		} else {
+			fmt.Fprintf(stderr, "replay of %s: trace %s, not the saved %s (written by zabsim %s, this is %s)\n",
+				*replay, res.TraceHash, replayOf.End.Hash, replayOf.Header.Version, scenarios.Version())
+			code = 1
+		}
 	}
 	if *determinism {
 		d, err := checkDeterminism(script, opt, res)
@@ -278,35 +319,77 @@ func checkDeterminism(script *scenarios.Script, opt scenarios.Options, first *sc
 	return msg + "; two more runs, kept to compare, agreed", nil
 }
 
-func cmdReport(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	out := fs.String("out", "", "")
-	flags, pos := splitFlags(args, nil)
-	if err := fs.Parse(flags); err != nil {
-		return &exitError{"report: " + err.Error()}
-	}
-	if len(pos) != 1 || *out == "" {
-		return &exitError{"report takes a trace file and --out DIR: zabsim report run.jsonl --out report/"}
-	}
-	f, err := os.Open(pos[0])
+// readTraceFile reads and checks a saved trace, naming the line of what is wrong.
+func readTraceFile(path string) (*reports.TraceFile, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return &exitError{"report: " + err.Error()}
+		return nil, &exitError{err.Error()}
 	}
 	defer f.Close()
 	tf, err := reports.ReadTrace(f)
 	if err != nil {
 		var te *reports.TraceError
 		if errors.As(err, &te) {
-			return &exitError{fmt.Sprintf("%s:%d: %s", pos[0], te.Line, te.Msg)}
+			return nil, &exitError{fmt.Sprintf("%s:%d: %s", path, te.Line, te.Msg)}
 		}
-		return &exitError{fmt.Sprintf("report: %s: %v", pos[0], err)}
+		return nil, &exitError{fmt.Sprintf("%s: %v", path, err)}
 	}
-	if err := reports.WriteFromTraceFile(tf, *out); err != nil {
-		return &exitError{"report: " + err.Error()}
+	return tf, nil
+}
+
+// cmdReport writes the report of a saved trace. Exit 1 when the verdict it judges from the
+// trace is FAILED, as `zabsim run` would have.
+func cmdReport(args []string, stdout io.Writer) (int, error) {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	out := fs.String("out", "", "")
+	flags, pos := splitFlags(args, nil)
+	if err := fs.Parse(flags); err != nil {
+		return 2, &exitError{"report: " + err.Error()}
 	}
-	fmt.Fprintf(stdout, "report: %s (%d records)\n", filepath.Join(*out, "index.md"), len(tf.Records))
-	return nil
+	if len(pos) != 1 || *out == "" {
+		return 2, &exitError{"report takes a trace file and --out DIR: zabsim report run.jsonl --out report/"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return 2, &exitError{"report: " + err.Error()}
+	}
+	defer f.Close()
+	tf, err := reports.ReadTrace(f)
+	if err != nil {
+		var te *reports.TraceError
+		if errors.As(err, &te) {
+			return 2, &exitError{fmt.Sprintf("%s:%d: %s", pos[0], te.Line, te.Msg)}
+		}
+		return 2, &exitError{fmt.Sprintf("report: %s: %v", pos[0], err)}
+	}
+	if tf.Header == nil { // a trace from before traces had a header: pictures, no verdict
+		if err := reports.WriteFromTraceFile(tf, *out); err != nil {
+			return 2, &exitError{"report: " + err.Error()}
+		}
+		fmt.Fprintf(stdout, "report: %s (%d records; no header: no verdict)\n", filepath.Join(*out, "index.md"), len(tf.Records))
+		return 0, nil
+	}
+	res, err := scenarios.JudgeTrace(tf.Header, tf.Records, tf.End)
+	if err != nil {
+		return 2, &exitError{fmt.Sprintf("report: %s: %v", pos[0], err)}
+	}
+	res.Replay = "zabsim run --replay " + pos[0]
+	if err := reports.WriteJudged(tf, res, *out); err != nil {
+		return 2, &exitError{"report: " + err.Error()}
+	}
+	verdict := "ok"
+	if !res.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(stdout, "report: %s (%d records; verdict from the trace: %s)\n", filepath.Join(*out, "index.md"), len(tf.Records), verdict)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
+	if !res.OK {
+		return 1, nil
+	}
+	return 0, nil
 }
 
 // progress prints a line to stderr at most once a wall second while a run goes on.

@@ -437,3 +437,48 @@ func TestReportReplayLine(t *testing.T) {
 		t.Errorf("a built-in's replay line:\n%s", index)
 	}
 }
+
+// A saved trace opens with a header that says what ran: `zabsim report` states the verdict
+// from the trace alone (the checker reads its records), and `zabsim run --replay` runs it
+// again and says whether it is the same trace.
+func TestTraceHeaderVerdictAndReplay(t *testing.T) {
+	dir := t.TempDir()
+	finding := filepath.Join(dir, "finding.jsonl")
+	if code, _, errs := runCLI("run", "dirty-snapshot-trunc", "--trace", finding); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if first := strings.SplitN(readFile(t, finding), "\n", 2)[0]; !strings.HasPrefix(first, `{"kind":"header","scenario":"dirty-snapshot-trunc","source":"# A TRUNC`) {
+		t.Fatalf("first line: %.200s", first)
+	}
+	code, out, errs := runCLI("report", finding, "--out", filepath.Join(dir, "r1"))
+	if code != 0 || !strings.Contains(out, "verdict from the trace: ok") {
+		t.Fatalf("report: exit %d\n%s%s", code, out, errs)
+	}
+	index := readFile(t, filepath.Join(dir, "r1", "index.md"))
+	if !strings.Contains(index, "**Verdict: ok.**") || !strings.Contains(index, "ProcessConsistency") || !strings.Contains(index, "zabsim run --replay "+finding) {
+		t.Errorf("index.md:\n%.2000s", index)
+	}
+	failing := filepath.Join(dir, "wrong.zab")
+	os.WriteFile(failing, []byte("ensemble 3\nstart all\nawait leader\nexpect leader 1\n"), 0o644)
+	bad := filepath.Join(dir, "bad.jsonl")
+	if code, _, _ := runCLI("run", failing, "--trace", bad); code != 1 {
+		t.Fatalf("the wrong expectation: exit %d", code)
+	}
+	if code, out, _ := runCLI("report", bad, "--out", filepath.Join(dir, "r2")); code != 1 || !strings.Contains(out, "verdict from the trace: FAILED") {
+		t.Errorf("report of a failed run: exit %d %s", code, out)
+	}
+	code, _, errs = runCLI("run", "--replay", finding)
+	if code != 0 || !strings.Contains(errs, "the same trace") {
+		t.Errorf("replay: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI("run", "--replay", finding, "leader-crash-trunc"); code != 2 || !strings.Contains(errs, "takes no scenario") {
+		t.Errorf("replay with a scenario: exit %d %s", code, errs)
+	}
+	// a header anywhere but the first line
+	lines := strings.SplitN(readFile(t, finding), "\n", 3)
+	moved := filepath.Join(dir, "moved.jsonl")
+	os.WriteFile(moved, []byte(lines[1]+"\n"+lines[0]+"\n"+lines[2]), 0o644)
+	if code, _, errs := runCLI("report", moved, "--out", filepath.Join(dir, "r3")); code != 2 || !strings.Contains(errs, ":2: a header record after the first line") {
+		t.Errorf("a moved header: exit %d %s", code, errs)
+	}
+}
