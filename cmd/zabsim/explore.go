@@ -358,12 +358,40 @@ func cmdShrink(args []string, stdout, stderr io.Writer) (int, error) {
 	if dest == "" {
 		dest = strings.TrimSuffix(pos[0], ".zab") + ".min.zab"
 	}
+	small = withReplayLine(small, dest)
 	if err := os.WriteFile(dest, []byte(small), 0o644); err != nil {
 		return 2, &exitError{"--out: " + err.Error()}
 	}
+	before, after := countLines(string(src)), countLines(small)
 	fmt.Fprintf(stdout, "%s: %s: %s\nshrunk from %d lines to %d in %d runs: %s\n", pos[0], check, detail,
-		countLines(string(src)), countLines(small), runs, dest)
+		before, after, runs, dest)
+	if after < before {
+		return 0, nil // a smaller scenario that still fails: what was asked for
+	}
+	fmt.Fprintf(stdout, "no line could go: the scenario is as small as the shrinker gets it\n")
 	return 1, nil
+}
+
+// withReplayLine makes the scenario's "# Replay:" comment name the file it is written to
+// (adding one after the leading comments if there is none) and ends it with a newline.
+func withReplayLine(src, file string) string {
+	replay := "# Replay: zabsim run " + file
+	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
+	at := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "# Replay:") {
+			lines[i] = replay
+			return strings.Join(lines, "\n") + "\n"
+		}
+		if at < 0 && !strings.HasPrefix(l, "#") {
+			at = i
+		}
+	}
+	if at < 0 {
+		at = len(lines)
+	}
+	lines = append(lines[:at], append([]string{replay}, lines[at:]...)...)
+	return strings.Join(lines, "\n") + "\n"
 }
 
 // countLines counts the command lines (not comments, not blank).

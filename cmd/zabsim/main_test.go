@@ -314,12 +314,23 @@ func TestShrink(t *testing.T) {
 	os.WriteFile(src, []byte(strings.Replace(string(body), "expect violation ProcessConsistency\n", "", 1)+"run 5s\ncrash 1\nrun 1s\nrestart 1\n"), 0o644)
 	code, out, errs := runCLI("shrink", src)
 	want := filepath.Join(dir, "zk.min.zab")
-	if code != 1 || !strings.Contains(out, "ProcessConsistency") || !strings.Contains(out, want) {
-		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	if code != 0 || !strings.Contains(out, "ProcessConsistency") || !strings.Contains(out, want) {
+		t.Fatalf("exit %d (want 0: a smaller failing file):\n%s%s", code, out, errs)
 	}
 	small, _ := os.ReadFile(want)
 	if countLines(string(small)) >= countLines(string(body))+4 || strings.Contains(string(small), "crash 1") {
 		t.Errorf("not shrunk:\n%s", small)
+	}
+	if !strings.Contains(string(small), "\n# Replay: zabsim run "+want+"\n") || !strings.HasSuffix(string(small), "\n") {
+		t.Errorf("the shrunk file's replay line, or its last newline:\n%s", small)
+	}
+	// shrinking the shrunk file again: nothing goes, exit 1, and its replay line names the new file
+	again := filepath.Join(dir, "again.zab")
+	if code, out, _ := runCLI("shrink", want, "--out", again); code != 1 || !strings.Contains(out, "as small as the shrinker gets it") {
+		t.Errorf("shrinking a minimal file: exit %d %s", code, out)
+	}
+	if b, _ := os.ReadFile(again); !strings.Contains(string(b), "# Replay: zabsim run "+again+"\n") {
+		t.Errorf("the refreshed replay line:\n%s", b)
 	}
 	if code, out, _ := runCLI("run", want); code != 1 || !strings.Contains(out, "ProcessConsistency") {
 		t.Errorf("the shrunk file: exit %d\n%s", code, out)
