@@ -107,10 +107,22 @@ func exploreStream(seed uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, h.Sum64()))
 }
 
+// Chooser makes the generator's random choices: a seeded stream for explore, or a property
+// test's draws (the root package's rapid generator), so that both write the same kind of
+// schedule and a test framework's shrinking works on the choices.
+type Chooser interface {
+	IntN(n int) int      // in [0, n)
+	ExpFloat64() float64 // exponentially distributed, mean 1
+}
+
 // Generate writes the random fault schedule of seed as a scenario.
 func Generate(seed uint64, cfg ExploreConfig) string {
+	return GenerateWith(exploreStream(seed), seed, cfg)
+}
+
+// GenerateWith writes a fault schedule from rng's choices, run with seed.
+func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 	cfg.normalize()
-	rng := exploreStream(seed)
 	n := cfg.Servers + cfg.Observers // faults hit observers too
 	var b strings.Builder
 	fmt.Fprintf(&b, "# zabsim explore: the random fault schedule of seed %d.\n", seed)
@@ -228,7 +240,7 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 			continue
 		case k < 66:
 			// split the ensemble in two groups
-			perm := rng.Perm(n)
+			perm := permutation(rng, n)
 			split := 1 + rng.IntN(max(n-1, 1))
 			var a, c []string
 			for i, p := range perm {
@@ -279,7 +291,21 @@ func Generate(seed uint64, cfg ExploreConfig) string {
 }
 
 // crashKind is the tail of a crash line: a process kill (SIGKILL) or, as often, a host loss.
-func crashKind(rng *rand.Rand) string {
+// permutation is rand.Rand.Perm made of IntN draws, in the same order (a Fisher-Yates
+// shuffle from the top): for explore's stream it gives the very same permutation.
+func permutation(rng Chooser, n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	for i := n - 1; i > 0; i-- {
+		j := rng.IntN(i + 1)
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+func crashKind(rng Chooser) string {
 	if rng.IntN(2) == 0 {
 		return " host"
 	}

@@ -1,0 +1,12 @@
+module example.com/proptest
+
+go 1.26
+
+require (
+	pgregory.net/rapid v1.3.0
+	zabsim v0.0.0
+)
+
+require github.com/anishathalye/porcupine v1.3.1 // indirect
+
+replace zabsim => ../..
