@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -159,9 +160,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	maxEvents := fs.Uint64("max-events", scenarios.DefaultMaxEvents, "")
 	maxVirtual := fs.String("max-virtual", scenarios.DefaultMaxVirtual.String(), "")
 	replay := fs.String("replay", "", "")
+	seedRange := fs.String("seeds", "", "")
+	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "")
 	flags, pos := splitFlags(args, map[string]bool{"json": true, "check-determinism": true})
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"run: " + err.Error()}
+	}
+	if *seedRange != "" {
+		if *traceFile != "" || *reportDir != "" || *replay != "" || *determinism {
+			return 2, &exitError{"run --seeds sweeps many runs: it takes no --trace, --report, --replay or --check-determinism (run one failing seed with those)"}
+		}
+		if len(pos) != 1 {
+			return 2, &exitError{"run --seeds A-B takes one scenario: a built-in name or a .zab file"}
+		}
+		return runSeeds(pos[0], *seedRange, *jobs, splitList(*mutants), splitList(*fixes), *asJSON, stdout, stderr)
 	}
 	var replayOf *reports.TraceFile
 	if *replay != "" {

@@ -493,3 +493,28 @@ func TestTraceHeaderVerdictAndReplay(t *testing.T) {
 		t.Errorf("a moved header: exit %d %s", code, errs)
 	}
 }
+
+// run --seeds sweeps a scenario over a seed range: the failing seeds, by check, the command
+// that replays the first; exit 1 on any failure.
+func TestRunSeeds(t *testing.T) {
+	if code, out, errs := runCLI("run", "leader-crash-trunc", "--seeds", "1-10", "--jobs", "2"); code != 0 || !strings.Contains(out, "seeds 1-10: 10 runs, 0 failed") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	dir := t.TempDir()
+	flaky := filepath.Join(dir, "flaky.zab")
+	// another session's write, read without a sync: a read may come before the follower applied it
+	os.WriteFile(flaky, []byte("ensemble 3\nstart all\nawait leader\nclient A servers={1}\nclient B servers={2}\nA create /x \"1\"\nB get /x\nexpect result B = \"1\"\n"), 0o644)
+	code, out, _ := runCLI("run", flaky, "--seeds", "120-130", "--json")
+	var rep sweepReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
+		t.Fatalf("exit %d %v:\n%s", code, err, out)
+	}
+	if rep.Runs != 11 || len(rep.Failed) == 0 || rep.ByCheck["expectation"] != len(rep.Failed) || !strings.HasPrefix(rep.Replay, "zabsim run "+flaky+" --seed ") {
+		t.Errorf("report %+v", rep)
+	}
+	for _, bad := range [][]string{{"--seeds", "5-1"}, {"--seeds", "0-3"}, {"--seeds", "x"}, {"--seeds", "1-3", "--trace", "t.jsonl"}} {
+		if code, _, errs := runCLI(append([]string{"run", "leader-crash-trunc"}, bad...)...); code != 2 || errs == "" {
+			t.Errorf("%v: exit %d %q", bad, code, errs)
+		}
+	}
+}
