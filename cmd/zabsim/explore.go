@@ -25,6 +25,9 @@ import (
 // exploreReport is the --json output of zabsim explore.
 type exploreReport struct {
 	First     uint64  `json:"first_seed"`
+	Seeds     int     `json:"seeds"`  // the range's size, every shard together
+	Shard     string  `json:"shard"`  // "i/n"; "merged" for zabsim merge's sum of all n
+	Config    string  `json:"config"` // what shapes the schedules: shards of one run agree on it
 	Schedules int     `json:"schedules"`
 	Failing   int     `json:"failing"`
 	Events    uint64  `json:"events"`
@@ -197,7 +200,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 
 	start := time.Now()
 	lastProgress := start
-	rep := exploreReport{First: *first, Failures: []exploreFailure{}, Syncs: map[string]int{}}
+	rep := exploreReport{First: *first, Seeds: *seeds, Shard: *shard, Failures: []exploreFailure{}, Syncs: map[string]int{},
+		Config: fmt.Sprintf("servers=%d observers=%d duration=%s clients=%d rate=%g mutants=%s fixes=%s",
+			*servers, *observers, d, *clients, *rate, strings.Join(cfg.Mutants, ","), strings.Join(cfg.Fixes, ","))}
 	var firstErr error
 	for j := 0; j < count; j++ {
 		mu.Lock()

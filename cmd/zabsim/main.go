@@ -36,6 +36,7 @@ usage:
   zabsim report TRACE --out DIR     pictures and a summary from a saved trace (--trace)
   zabsim explore [flags]            random fault schedules, each checked; failures shrunk to files
   zabsim shrink FILE [flags]        shrink a failing scenario to the lines that still fail its check
+  zabsim merge SHARD.json...        sum explore's shards (--shard i/n --json) into one summary
   zabsim bench [--seconds 5] [--jobs J]   this machine's speed: the library, then explored schedules
 
 run flags:
@@ -104,6 +105,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdExplore(args[1:], stdout, stderr)
 	case "shrink":
 		code, err = cmdShrink(args[1:], stdout, stderr)
+	case "merge":
+		code, err = cmdMerge(args[1:], stdout)
 	case "bench":
 		err = cmdBench(args[1:], stdout)
 	case "help", "-h", "--help":

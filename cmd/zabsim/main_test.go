@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -516,5 +517,43 @@ func TestRunSeeds(t *testing.T) {
 		if code, _, errs := runCLI(append([]string{"run", "leader-crash-trunc"}, bad...)...); code != 2 || errs == "" {
 			t.Errorf("%v: exit %d %q", bad, code, errs)
 		}
+	}
+}
+
+// Shards run apart and merged give the summary of one unsharded run: the same counts, the
+// same failures in seed order (only the wall time differs).
+func TestMergeEqualsUnsharded(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"explore", "--seeds", "20", "--servers", "3", "--duration", "5s", "--mutant", "ZK-2845", "--shrink-runs", "0", "--out", dir, "--json"}
+	_, whole, _ := runCLI(args...)
+	var files []string
+	for i := 1; i <= 3; i++ {
+		_, out, errs := runCLI(append(args, "--shard", fmt.Sprintf("%d/3", i))...)
+		f := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+		if err := os.WriteFile(f, []byte(out), 0o644); err != nil || out == "" {
+			t.Fatalf("shard %d: %v %s", i, err, errs)
+		}
+		files = append(files, f)
+	}
+	code, merged, errs := runCLI(append([]string{"merge", "--json"}, files...)...)
+	var a, b exploreReport
+	if err := json.Unmarshal([]byte(whole), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(merged), &b); err != nil {
+		t.Fatalf("merge: exit %d %v %s", code, err, errs)
+	}
+	if a.Failing == 0 || code != 1 {
+		t.Fatalf("want failures to merge (the mutant): %d, exit %d", a.Failing, code)
+	}
+	a.Seconds, b.Seconds, a.Shard, b.Shard = 0, 0, "", ""
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("merged\n%+v\nunsharded\n%+v", b, a)
+	}
+	if code, _, errs := runCLI("merge", files[0], files[2]); code != 2 || !strings.Contains(errs, "shards 2 of 3 are missing") {
+		t.Errorf("a missing shard: exit %d %q", code, errs)
+	}
+	if code, _, errs := runCLI("merge", files[0], files[0], files[1], files[2]); code != 2 || !strings.Contains(errs, "shard 1/3 twice") {
+		t.Errorf("a shard twice: exit %d %q", code, errs)
 	}
 }
