@@ -484,7 +484,54 @@ func Shrink(src, check string, maxRuns int) (string, int) {
 			best, d = cand, h
 		}
 	}
+	// Last, one line at a time until none can go: the result is 1-minimal (every fault,
+	// setting and wait left is needed to fail the same check), as far as the budget allows.
+	for changed := true; changed && runs < maxRuns; {
+		changed = false
+		for _, i := range minimalCandidates(best) {
+			if try(withoutLine(best, i)) {
+				best, changed = withoutLine(best, i), true
+				break
+			}
+		}
+	}
 	return strings.Join(best, "\n") + "\n", runs
+}
+
+// minimalCandidates are the lines of a shrunk scenario that 1-minimality is about: its
+// fault, setting and run lines before the recovery (which stays as it is).
+func minimalCandidates(lines []string) []int {
+	var out []int
+	for i, l := range lines {
+		if l == recoveryMark {
+			break
+		}
+		if removable(l) || strings.HasPrefix(l, "run ") {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// withoutLine is lines without line i (a workload's start goes with its stop).
+func withoutLine(lines []string, i int) []string {
+	out := slices.Delete(slices.Clone(lines), i, i+1)
+	if strings.HasPrefix(lines[i], "workload ") {
+		out = slices.DeleteFunc(out, func(l string) bool { return l == "workload stop" })
+	}
+	return out
+}
+
+// OneMinimal reports whether every candidate line of src is needed to fail check: removing
+// any one of them makes the run fail it no more. It names the first line that is not.
+func OneMinimal(src, check string) (bool, string) {
+	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
+	for _, i := range minimalCandidates(lines) {
+		if fails(strings.Join(withoutLine(lines, i), "\n")+"\n", check) {
+			return false, lines[i]
+		}
+	}
+	return true, ""
 }
 
 // undoOf is the kept line after line i that undoes it (the restart of a crash, the resume

@@ -218,3 +218,26 @@ func TestClassify(t *testing.T) {
 		t.Errorf("a passing schedule: %q", got)
 	}
 }
+
+// Shrinking ends 1-minimal: in every shrunk schedule, removing any one fault, setting or
+// wait line no longer fails the same check.
+func TestShrunkSchedulesAreOneMinimal(t *testing.T) {
+	found := 0
+	for seed := uint64(1); seed <= 20 && found < 3; seed++ {
+		x, err := Explore(seed, ExploreConfig{Mutants: []string{"ZK-2845"}}, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := x.Finding
+		if f == nil {
+			continue
+		}
+		found++
+		if ok, line := OneMinimal(f.Shrunk, f.Check); !ok {
+			t.Errorf("seed %d: %q can go and it still fails %s:\n%s", seed, line, f.Check, f.Shrunk)
+		}
+	}
+	if found == 0 {
+		t.Fatal("no failing schedule to shrink")
+	}
+}
