@@ -305,6 +305,7 @@ type Checker struct {
 	started bool
 	curAt   sim.Time
 	live    liveness
+	rc      recipes
 	cl      clientSide
 
 	trace    *sim.Trace // attached to
@@ -380,6 +381,7 @@ func (c *Checker) Finish(end sim.Time) []Violation {
 		c.instantEnd()
 	}
 	c.live.finish(end)
+	c.finishRecipes(end)
 	c.cl.unjudged += len(c.cl.pending)
 	c.checkLinearizability()
 	out := slices.Clone(c.vs)
@@ -547,6 +549,8 @@ func (c *Checker) onModel(i int, r *sim.Record) {
 		c.onWatchDelivered(i, r, d)
 	case *model.ClientState:
 		c.onClientState(i, r, d)
+	case *model.RecipeEvent:
+		c.onRecipe(i, r, d)
 	case *model.LeaderActive, *model.ElectionDone, *model.EpochWritten, *model.Note:
 		// nothing to check: LeaderActive shows as the BROADCAST StateChange that follows
 	}

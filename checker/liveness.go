@@ -112,6 +112,12 @@ func (l *liveness) fault(i int, r *sim.Record) {
 
 func (l *liveness) quietStart() sim.Time { return max(l.start, l.c.opts.QuietFrom) }
 
+// quietEnough reports whether a run that ended at end stayed quiet (every link whole, no
+// fault) for the whole liveness bound: what a recipe's liveness is judged after.
+func (l *liveness) quietEnough(end sim.Time) bool {
+	return l.on && !l.cut && end >= l.quietStart()+l.bound
+}
+
 // instantEnd: every record of instant c.curAt has been seen.
 func (c *Checker) instantEnd() {
 	l := &c.live

@@ -116,6 +116,12 @@ const (
 	lockExclusive lockKind = iota
 	lockRead
 	lockWrite
+	// lockReadNotes is the read lock as the project's notes describe it (seeds 001, the
+	// read/write lock): granted when the smallest child is a read lock. Unsafe: with
+	// [read-1, write-2, read-3], read-3 holds while write-2 waits, and when read-1 goes,
+	// write-2 holds beside read-3. ZooKeeper's recipe has a reader wait for the nearest
+	// lower write node instead (lockRead).
+	lockReadNotes
 )
 
 type lockState uint8
@@ -165,6 +171,12 @@ func NewLock(c *Client, dir string) *Lock { return newLock(c, dir, lockExclusive
 
 // NewReadLock is the shared (read) side of the read/write lock on dir.
 func NewReadLock(c *Client, dir string) *Lock { return newLock(c, dir, lockRead, "rwlock", "read-") }
+
+// NewReadLockNotesRule is the read side with the notes' unsafe rule (lockReadNotes), for
+// teaching: the recipe checker catches it.
+func NewReadLockNotesRule(c *Client, dir string) *Lock {
+	return newLock(c, dir, lockReadNotes, "rwlock", "read-")
+}
 
 // NewWriteLock is the exclusive (write) side of the read/write lock on dir.
 func NewWriteLock(c *Client, dir string) *Lock { return newLock(c, dir, lockWrite, "rwlock", "write-") }
@@ -320,6 +332,12 @@ func (l *Lock) checkChildren() {
 			if l.lk != lockRead || kids[i].write {
 				wait = kids[i].name
 				break
+			}
+		}
+		if l.lk == lockReadNotes {
+			wait = "" // "the smallest node is a read lock": then so must the rest be (it is not)
+			if kids[0].write {
+				wait = kids[me-1].name
 			}
 		}
 		if wait == "" {

@@ -42,7 +42,7 @@ func init() {
 		"run":         {check: checkRun},
 		"expect":      {opts: []string{"on", "within", "with", "without"}, check: checkExpect},
 		"client":      {opts: []string{"servers", "timeout", "within"}, check: checkClient},
-		"lock":        {opts: []string{"within"}, check: checkLock},
+		"lock":        {opts: []string{"within", "rule"}, check: checkLock},
 		"unlock":      {opts: []string{"within"}, check: checkUnlock},
 		"register":    {opts: []string{"within"}, check: checkRegister},
 		"discover":    {check: checkDiscover},
@@ -565,9 +565,10 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("await state S STATE, STATE one of %s", strings.Join(states, " "))
 		}
 		return checkSelector(s, c.Args[1], names)
-	case "held":
+	case "held", "waiting":
+		// await waiting L: until lock L has its node and waits for a lower one
 		if len(c.Args) != 2 || s.recipes[c.Args[1]] != "lock" {
-			return fmt.Errorf("await held LOCK (a name bound by lock)")
+			return fmt.Errorf("await %s LOCK (a name bound by lock)", c.Args[0])
 		}
 	case "connected":
 		if len(c.Args) != 2 {
@@ -776,7 +777,8 @@ var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, ch
 	checker.CheckLocalPrimaryOrder, checker.CheckPrimaryIntegrity, checker.CheckLeaderLogCompleteness,
 	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision,
 	checker.CheckLiveness, checker.CheckLinearizability, checker.CheckStaleRead, checker.CheckSessionOrder,
-	checker.CheckReadYourWrites, checker.CheckSyncRead, checker.CheckWatchOrder, checker.CheckWatchOnce}
+	checker.CheckReadYourWrites, checker.CheckSyncRead, checker.CheckWatchOrder, checker.CheckWatchOnce,
+	checker.CheckLockExclusion, checker.CheckLockLiveness}
 
 var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}

@@ -64,6 +64,9 @@ func checkLock(s *Script, c *Command, names map[string]bool) error {
 	if len(a) == 4 && !contains([]string{"exclusive", "read", "write"}, a[3]) {
 		return fmt.Errorf("lock kind %q: want exclusive, read or write", a[3])
 	}
+	if v, ok := c.Opt("rule"); ok && (v != "zookeeper" && v != "notes" || len(a) != 4 || a[3] != "read") {
+		return fmt.Errorf("lock ... read rule=%s: a read lock's rule is zookeeper (wait for the nearest lower write node, the default) or notes (granted when the smallest node is a read lock: unsafe)", v)
+	}
 	if err := s.recipeName(a[0], names); err != nil {
 		return err
 	}
@@ -157,6 +160,9 @@ func (r *runner) execLock(c *Command) error {
 	switch kind {
 	case "read":
 		l = model.NewReadLock(cl, a[2])
+		if v, _ := c.Opt("rule"); v == "notes" {
+			l = model.NewReadLockNotesRule(cl, a[2])
+		}
 	case "write":
 		l = model.NewWriteLock(cl, a[2])
 	default:

@@ -664,6 +664,9 @@ func (r *runner) execAwait(c *Command) error {
 		ok = r.runUntil(func() bool { return r.events[k] > n }, limit)
 	case "held":
 		ok = r.runUntil(r.recipes[c.Args[1]].lock.Held, limit)
+	case "waiting":
+		l := r.recipes[c.Args[1]].lock
+		ok = r.runUntil(func() bool { return l.Node() != "" && !l.Held() }, limit)
 	case "connected":
 		cl := r.clients[c.Args[1]].c
 		ok = r.runUntil(func() bool { return cl.ConnectedNow(r.e) }, limit)

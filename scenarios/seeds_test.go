@@ -115,3 +115,26 @@ func TestZooKeeperMillisecondSettings(t *testing.T) {
 		}
 	}
 }
+
+// The read lock's rule: the notes' rule lets a writer hold beside a reader (the recipe
+// checker's LockExclusion); ZooKeeper's makes the reader wait for the nearest lower write
+// node, and the same schedule holds on every seed.
+func TestReadLockRules(t *testing.T) {
+	src, err := library.ReadFile("library/rwlock-notes-rule.zab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zk := strings.NewReplacer("lock R3 C /rw read rule=notes\n", "lock R3 C /rw read nowait\nawait waiting R3\n",
+		"expect held R3\n", "expect notheld R3\nunlock W\nawait held R3\n",
+		"expect violation LockExclusion\n", "").Replace(string(src))
+	for seed := uint64(1); seed <= 10; seed++ {
+		notes := runText(t, string(src), seed)
+		if !notes.OK || len(notes.Violations) != 1 || notes.Violations[0].Check != "LockExclusion" {
+			t.Errorf("seed %d, the notes' rule:\n%s", seed, notes.Summary())
+		}
+		res := runText(t, zk, seed)
+		if !res.OK || len(res.Violations) != 0 {
+			t.Errorf("seed %d, ZooKeeper's rule:\n%s", seed, res.Summary())
+		}
+	}
+}
