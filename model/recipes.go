@@ -153,6 +153,10 @@ type Lock struct {
 	onAcq    func()
 	watcher  Watcher
 	released func()
+	// Herd makes a waiter watch the lock directory's children instead of the one node
+	// before it: every release wakes every waiter (the herd effect the recipe avoids), for
+	// measuring it.
+	Herd bool
 }
 
 func newLock(c *Client, dir string, lk lockKind, kind, prefix string) *Lock {
@@ -298,7 +302,11 @@ func parseLockChild(name string) (lockChild, bool) {
 // checkChildren is the recipe's loop: list the children, hold the lock if nothing we wait
 // for is below us, else watch the node we wait for.
 func (l *Lock) checkChildren() {
-	l.c.GetChildren(l.dir, nil, func(r *Result) {
+	var w Watcher
+	if l.Herd {
+		w = l.watcher
+	}
+	l.c.GetChildren(l.dir, w, func(r *Result) {
 		if l.state != lockAcquiring {
 			return
 		}
@@ -347,6 +355,9 @@ func (l *Lock) checkChildren() {
 				l.onAcq()
 			}
 			return
+		}
+		if l.Herd {
+			return // the listing above set a watch on the whole directory
 		}
 		l.c.Exists(l.dir+"/"+wait, l.watcher, func(r *Result) {
 			if l.state != lockAcquiring {
