@@ -48,7 +48,7 @@ func init() {
 		"discover":    {check: checkDiscover},
 		"watchconfig": {check: checkWatchConfig},
 		"seed":        {check: checkSeed},
-		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout"}, check: checkWorkload},
+		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout", "rw", "rule", "hold", "think"}, check: checkWorkload},
 	}
 }
 
@@ -901,11 +901,39 @@ func checkWorkload(s *Script, c *Command, names map[string]bool) error {
 		}
 		return nil
 	}
-	if len(c.Args) > 0 {
-		return fmt.Errorf("workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4) or stop, not %q", c.Args[0])
-	}
 	if s.workload {
 		return fmt.Errorf("workload: a scenario has one workload, and it was started on an earlier line")
+	}
+	if len(c.Args) == 1 && c.Args[0] == "locks" {
+		// workload locks [clients=3] [rw=true] [hold=200ms] [think=100ms]: clients contend
+		// for one lock in a loop, for the recipe checker
+		for _, kv := range c.KV {
+			switch kv.Key {
+			case "clients":
+				if n, err := strconv.Atoi(kv.Value); err != nil || n < 1 || n > 900 {
+					return fmt.Errorf("clients=%s: want a whole number from 1 to 900", kv.Value)
+				}
+			case "rw":
+				if _, err := strconv.ParseBool(kv.Value); err != nil {
+					return fmt.Errorf("rw=%s: want true or false", kv.Value)
+				}
+			case "rule":
+				if kv.Value != "zookeeper" && kv.Value != "notes" {
+					return fmt.Errorf("rule=%s: a read lock's rule is zookeeper or notes (unsafe)", kv.Value)
+				}
+			case "hold", "think":
+				if _, err := checkDuration(kv.Key, kv.Value, sim.Millisecond, 3600*sim.Second, ""); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("workload locks: unknown option %q (clients, rw, rule, hold, think)", kv.Key)
+			}
+		}
+		s.workload = true
+		return nil
+	}
+	if len(c.Args) > 0 {
+		return fmt.Errorf("workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, or stop, not %q", c.Args[0])
 	}
 	ints := map[string][2]int{"clients": {1, 900}, "keys": {1, 100000}, "outstanding": {1, 1000}}
 	for _, kv := range c.KV {

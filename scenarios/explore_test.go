@@ -241,3 +241,31 @@ func TestShrunkSchedulesAreOneMinimal(t *testing.T) {
 		t.Fatal("no failing schedule to shrink")
 	}
 }
+
+// Exploration of lock workloads: the recipe checker finds the notes' unsafe read-lock rule
+// (and shrinks it to the workload alone), and ZooKeeper's recipe holds the same schedules.
+func TestExploreLockWorkloads(t *testing.T) {
+	notes := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		x, err := Explore(seed, ExploreConfig{Servers: 3, Duration: 8 * sim.Second, Workload: "rwlocks-notes"}, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := x.Finding; f != nil {
+			if f.Check != "LockExclusion" || !strings.HasPrefix(f.Class, "the notes' unsafe read-lock rule") {
+				t.Errorf("seed %d: %s [%s]: %s", seed, f.Check, f.Class, f.Detail)
+			}
+			notes++
+		}
+		y, err := Explore(seed, ExploreConfig{Servers: 3, Duration: 8 * sim.Second, Workload: "rwlocks"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := y.Finding; f != nil {
+			t.Errorf("seed %d, ZooKeeper's rule: %s: %s", seed, f.Check, f.Detail)
+		}
+	}
+	if notes == 0 {
+		t.Error("the notes' rule held on every seed")
+	}
+}

@@ -142,24 +142,25 @@ type Violation struct {
 
 // runner is the interpreter's state.
 type runner struct {
-	s           *Script
-	opt         Options
-	mcfg        model.Config
-	wcfg        sim.Config
-	w           *sim.World
-	e           *model.Ensemble
-	names       map[string]int64
-	res         *Result
-	chk         *checker.Checker
-	clients     map[string]*scenarioClient
-	recipes     map[string]*recipe
-	clientOrder []string
-	expected    []expectedViolation // expect violation lines, judged at the end
-	workload    *model.Workload
-	events      map[eventKey]int // crash points reached so far, per server (see crashPoints)
-	lastProg    sim.Time
-	pc          int    // the index of the command being run
-	failedCall  string // the last blocking client call that failed on its connection
+	s            *Script
+	opt          Options
+	mcfg         model.Config
+	wcfg         sim.Config
+	w            *sim.World
+	e            *model.Ensemble
+	names        map[string]int64
+	res          *Result
+	chk          *checker.Checker
+	clients      map[string]*scenarioClient
+	recipes      map[string]*recipe
+	clientOrder  []string
+	expected     []expectedViolation // expect violation lines, judged at the end
+	workload     *model.Workload
+	lockWorkload *model.LockWorkload
+	events       map[eventKey]int // crash points reached so far, per server (see crashPoints)
+	lastProg     sim.Time
+	pc           int    // the index of the command being run
+	failedCall   string // the last blocking client call that failed on its connection
 	// maxEvents and maxVirtual are the run's limits; limit is set once one is met, and
 	// from then on nothing more runs.
 	maxEvents  uint64
@@ -1110,8 +1111,37 @@ func (res *Result) Summary() string {
 // execWorkload starts the model's random client workload (model.Workload) or stops it
 // issuing calls; the calls in flight still finish.
 func (r *runner) execWorkload(c *Command) error {
+	if len(c.Args) == 1 && c.Args[0] == "locks" {
+		cfg := model.LockWorkloadConfig{}
+		for _, kv := range c.KV {
+			switch kv.Key {
+			case "clients":
+				cfg.Clients, _ = strconv.Atoi(kv.Value)
+			case "rw":
+				cfg.ReadWrite, _ = strconv.ParseBool(kv.Value)
+			case "rule":
+				cfg.NotesRule = kv.Value == "notes"
+				cfg.ReadWrite = cfg.ReadWrite || cfg.NotesRule
+			case "hold":
+				cfg.Hold, _ = parseDuration("hold", kv.Value)
+			case "think":
+				cfg.Think, _ = parseDuration("think", kv.Value)
+			}
+		}
+		lw, err := model.NewLockWorkload(r.e, cfg)
+		if err != nil {
+			return err
+		}
+		r.lockWorkload = lw
+		return lw.Start()
+	}
 	if len(c.Args) == 1 { // stop
-		r.workload.Stop()
+		if r.workload != nil {
+			r.workload.Stop()
+		}
+		if r.lockWorkload != nil {
+			r.lockWorkload.Stop()
+		}
 		return nil
 	}
 	cfg := model.WorkloadConfig{Clients: 5, Rate: 10}

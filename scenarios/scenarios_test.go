@@ -148,7 +148,7 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\nworkload rate=-1", "x.zab:2: rate=-1: want calls per second per client"},
 		{"ensemble 3\nworkload reads=2", "x.zab:2: reads=2: want the share of reads, from 0 to 1"},
 		{"ensemble 3\nworkload speed=2", `x.zab:2: workload: unknown option "speed"`},
-		{"ensemble 3\nworkload now", `x.zab:2: workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4) or stop, not "now"`},
+		{"ensemble 3\nworkload now", `x.zab:2: workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, or stop, not "now"`},
 		{"ensemble 3\nworkload stop", "x.zab:2: workload stop: no workload was started"},
 		{"ensemble 3\nworkload\nworkload", "x.zab:3: workload: a scenario has one workload"},
 	} {

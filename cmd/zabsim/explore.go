@@ -87,6 +87,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	observers := fs.Int("observers", 0, "")
 	clients := fs.Int("clients", 3, "")
 	rate := fs.Float64("rate", 10, "")
+	workload := fs.String("workload", "ops", "")
 	mutant := fs.String("mutant", "", "")
 	fix := fs.String("fix", "", "")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "")
@@ -106,7 +107,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil || d <= 0 {
 		return 2, &exitError{fmt.Sprintf("--duration %q: want a positive duration like 20s", *duration)}
 	}
-	cfg := scenarios.ExploreConfig{Servers: *servers, Observers: *observers, Duration: d, Clients: *clients, Rate: *rate}
+	cfg := scenarios.ExploreConfig{Servers: *servers, Observers: *observers, Duration: d, Clients: *clients, Rate: *rate, Workload: *workload}
 	if *clients == 0 {
 		cfg.Clients = -1 // no workload
 	}
@@ -201,8 +202,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	start := time.Now()
 	lastProgress := start
 	rep := exploreReport{First: *first, Seeds: *seeds, Shard: *shard, Failures: []exploreFailure{}, Syncs: map[string]int{},
-		Config: fmt.Sprintf("servers=%d observers=%d duration=%s clients=%d rate=%g mutants=%s fixes=%s",
-			*servers, *observers, d, *clients, *rate, strings.Join(cfg.Mutants, ","), strings.Join(cfg.Fixes, ","))}
+		Config: fmt.Sprintf("servers=%d observers=%d duration=%s clients=%d rate=%g workload=%s mutants=%s fixes=%s",
+			*servers, *observers, d, *clients, *rate, *workload, strings.Join(cfg.Mutants, ","), strings.Join(cfg.Fixes, ","))}
 	var firstErr error
 	for j := 0; j < count; j++ {
 		mu.Lock()
