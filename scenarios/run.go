@@ -568,6 +568,19 @@ func (r *runner) execStart(c *Command) error {
 }
 
 func (r *runner) execProcess(c *Command) error {
+	if sc, ok := r.clients[c.Args[0]]; ok && len(c.Args) == 1 && (c.Name == "pause" || c.Name == "resume") {
+		id := sc.c.ID()
+		if c.Name == "pause" {
+			if r.w.IsPaused(id) || !r.w.IsUp(id) {
+				return fmt.Errorf("pause %s: client %s is not running or already paused", c.Args[0], c.Args[0])
+			}
+			return r.w.Pause(id)
+		}
+		if !r.w.IsPaused(id) {
+			return fmt.Errorf("resume %s: client %s is not paused", c.Args[0], c.Args[0])
+		}
+		return r.w.Resume(id)
+	}
 	args, host := c.Args, false
 	if c.Name == "crash" {
 		args, host = crashArgs(c)
