@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"zabsim/sim"
 )
 
 // Recipes built only on client operations, as ZooKeeper's recipes page describes them
@@ -588,6 +590,11 @@ type ServiceDiscovery struct {
 	known     bool // the list has been read at least once
 	watcher   Watcher
 	onChange  func([]string)
+	// Naive, when set, is the notes' way after an event: read the children (no watch),
+	// handle them for this long, then set the watch again without reading the list it
+	// returns. A registration in between is missed until the next event: the window the
+	// recipe closes by using the list that the watch-setting read returns.
+	Naive sim.Time
 }
 
 // WatchService follows the instances of service under root.
@@ -596,6 +603,10 @@ func WatchService(c *Client, root, service string, onChange func([]string)) *Ser
 	d := &ServiceDiscovery{recipeBase: recipeBase{c: c, kind: "discovery", name: path}, path: path, onChange: onChange}
 	d.watcher = NewWatcher(func(e WatchedEvent) {
 		if e.Type != EventNone && !d.ended {
+			if d.Naive > 0 {
+				d.naiveRefresh()
+				return
+			}
 			d.refresh()
 		}
 	})
@@ -625,6 +636,21 @@ func (d *ServiceDiscovery) refresh() {
 		case retryable(r.Err):
 			d.later(d.refresh)
 		}
+	})
+}
+
+// naiveRefresh reads the list without a watch, and sets the watch only after handling it
+// (see Naive).
+func (d *ServiceDiscovery) naiveRefresh() {
+	d.c.GetChildren(d.path, nil, func(r *Result) {
+		if r.Err == ErrOK {
+			d.set(r.Children)
+		}
+		d.c.w.At(d.c.w.Now()+d.Naive, func() {
+			if !d.ended {
+				d.c.GetChildren(d.path, d.watcher, func(*Result) {}) // the list it returns is not read
+			}
+		})
 	})
 }
 

@@ -45,7 +45,7 @@ func init() {
 		"lock":        {opts: []string{"within", "rule"}, check: checkLock},
 		"unlock":      {opts: []string{"within"}, check: checkUnlock},
 		"register":    {opts: []string{"within"}, check: checkRegister},
-		"discover":    {check: checkDiscover},
+		"discover":    {opts: []string{"naive"}, check: checkDiscover},
 		"watchconfig": {check: checkWatchConfig},
 		"seed":        {check: checkSeed},
 		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout", "rw", "rule", "hold", "think"}, check: checkWorkload},

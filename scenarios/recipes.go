@@ -106,6 +106,11 @@ func checkDiscover(s *Script, c *Command, names map[string]bool) error {
 	if err := s.needClient(a[1]); err != nil {
 		return err
 	}
+	if v, ok := c.Opt("naive"); ok {
+		if _, err := checkDuration("naive", v, sim.Millisecond, 3600*sim.Second, ""); err != nil {
+			return err
+		}
+	}
 	s.declareRecipe(a[0], "discover")
 	return nil
 }
@@ -201,7 +206,11 @@ func (r *runner) execRegister(c *Command) error {
 
 func (r *runner) execDiscover(c *Command) {
 	a := c.Args
-	r.recipes[a[0]] = &recipe{disc: model.WatchService(r.clients[a[1]].c, a[2], a[3], func([]string) {})}
+	d := model.WatchService(r.clients[a[1]].c, a[2], a[3], func([]string) {})
+	if v, ok := c.Opt("naive"); ok {
+		d.Naive, _ = parseDuration("naive", v)
+	}
+	r.recipes[a[0]] = &recipe{disc: d}
 }
 
 func (r *runner) execWatchConfig(c *Command) {

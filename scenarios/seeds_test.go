@@ -138,3 +138,18 @@ func TestReadLockRules(t *testing.T) {
 		}
 	}
 }
+
+// The discovery window: the naive re-registration misses an instance that the recipe (the
+// watch set by the read that returns the list) sees, on every seed.
+func TestDiscoveryWindow(t *testing.T) {
+	src, err := library.ReadFile("library/discovery-window.zab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipe := strings.NewReplacer(" naive=100ms", "", "expect instances WEB {i1,i2}\n", "expect instances WEB {i1,i2,i3}\n").Replace(string(src))
+	for seed := uint64(1); seed <= 10; seed++ {
+		if res := runText(t, recipe, seed); !res.OK {
+			t.Errorf("seed %d, the recipe:\n%s", seed, res.Summary())
+		}
+	}
+}
