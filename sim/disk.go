@@ -53,14 +53,22 @@ type Disk struct {
 	files   map[string]*File // looked up by name; Names lists them in order
 	busy    Time             // when the fsync in progress (if any) completes
 	pending []fsyncReq
+	spare   [][]fileMark // marks slices of completed fsyncs, for the next ones
 	token   uint64
+}
+
+// fileMark is the length a file had when an fsync was asked for. A file removed and made
+// again is another File: the mark of the old one no longer counts.
+type fileMark struct {
+	f *File
+	n int
 }
 
 // fsyncReq is an fsync in progress: the length each file had when it was asked for.
 type fsyncReq struct {
 	token       uint64
 	incarnation uint64
-	marks       map[string]int
+	marks       []fileMark
 }
 
 func newDisk() *Disk { return &Disk{files: map[string]*File{}} }
@@ -140,11 +148,7 @@ func (d *Disk) Truncate(name string, n int) {
 	}
 	f.durable = min(f.durable, n)
 	f.written = min(f.written, n)
-	for _, p := range d.pending {
-		if m, ok := p.marks[name]; ok && m > n {
-			p.marks[name] = n
-		}
-	}
+	d.lowerMarks(f, n)
 }
 
 // WriteAtomic replaces file name by the single record rec, durably at once, as ZooKeeper's
@@ -155,20 +159,13 @@ func (d *Disk) WriteAtomic(name string, rec any) {
 	f.recs = append(f.recs[:0], rec)
 	f.durable, f.written = 1, 1
 	f.torn = false
-	for _, p := range d.pending { // an fsync in flight covers at most the new record
-		if m, ok := p.marks[name]; ok && m > 1 {
-			p.marks[name] = 1
-		}
-	}
+	d.lowerMarks(f, 1) // an fsync in flight covers at most the new record
 }
 
 // Remove deletes file name durably. An fsync in flight no longer covers it: a file created
 // again under that name starts volatile.
 func (d *Disk) Remove(name string) {
-	delete(d.files, name)
-	for _, p := range d.pending {
-		delete(p.marks, name)
-	}
+	delete(d.files, name) // a file made again under the name is a new File: no mark covers it
 }
 
 // Fsync starts an fsync of every file on node id's disk. Fsyncs queue: each takes
@@ -179,10 +176,13 @@ func (w *World) Fsync(id NodeID) uint64 {
 	s := w.nodes[id]
 	d := s.disk
 	d.token++
-	marks := make(map[string]int, len(d.files))
-	for name, f := range d.files { // each file is independent: order does not matter
+	var marks []fileMark
+	if k := len(d.spare); k > 0 {
+		marks, d.spare = d.spare[k-1][:0], d.spare[:k-1]
+	}
+	for _, f := range d.files { // each file is independent: order does not matter
 		f.written = len(f.recs) // the buffers are flushed to the kernel first
-		marks[name] = len(f.recs)
+		marks = append(marks, fileMark{f, len(f.recs)})
 	}
 	d.pending = append(d.pending, fsyncReq{token: d.token, incarnation: s.incarnation, marks: marks})
 	start := max(w.now, d.busy)
@@ -198,11 +198,12 @@ func (d *Disk) fsyncDue(token, incarnation uint64) bool {
 	for len(d.pending) > 0 && d.pending[0].token <= token {
 		p := d.pending[0]
 		d.pending = d.pending[1:]
-		for name, m := range p.marks { // order does not matter: each file is independent
-			if f := d.files[name]; f != nil && m > f.durable {
-				f.durable = min(m, len(f.recs))
+		for _, m := range p.marks { // order does not matter: each file is independent
+			if m.n > m.f.durable {
+				m.f.durable = min(m.n, len(m.f.recs))
 			}
 		}
+		d.spare = append(d.spare, p.marks)
 		if p.token == token {
 			return p.incarnation == incarnation
 		}
@@ -217,6 +218,17 @@ func (d *Disk) kill() {
 		if len(f.recs) > f.written {
 			clear(f.recs[f.written:])
 			f.recs = f.recs[:f.written]
+		}
+	}
+}
+
+// lowerMarks makes every fsync in flight cover at most the first n records of f.
+func (d *Disk) lowerMarks(f *File, n int) {
+	for _, p := range d.pending {
+		for i := range p.marks {
+			if p.marks[i].f == f && p.marks[i].n > n {
+				p.marks[i].n = n
+			}
 		}
 	}
 }
