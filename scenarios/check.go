@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"math"
 	"strconv"
 	"strings"
@@ -418,16 +419,14 @@ func checkDisk(s *Script, c *Command, _ map[string]bool) error {
 }
 
 func checkMutant(s *Script, c *Command, _ map[string]bool) error {
-	if s.registry != "" && s.registry != registry.ZooKeeper {
-		return checkSwitches(c, registry.MutantNames, func(n string) error {
-			if !contains(registry.MutantNames, n) {
-				return fmt.Errorf("unknown mutant %q", n)
-			}
-			return nil
-		})
-	}
 	var m model.Mutants
-	return checkSwitches(c, model.MutantNames, m.Set)
+	known := append(slices.Clone(model.MutantNames), registry.MutantNames...)
+	return checkSwitches(c, known, func(n string) error {
+		if slices.Contains(registry.MutantNames, n) {
+			return nil // a registry's mutant (registry.MutantNames)
+		}
+		return m.Set(n)
+	})
 }
 
 func checkFix(s *Script, c *Command, _ map[string]bool) error {

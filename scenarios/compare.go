@@ -54,6 +54,7 @@ func LoadCompare(nameOrFile string) (*Script, error) {
 type Comparison struct {
 	Scenario string
 	Seed     uint64
+	Servers  int
 	Runs     []*Result
 	Metrics  []*registry.Metrics
 }
@@ -61,7 +62,7 @@ type Comparison struct {
 // Compare runs s once per registry (Options.Registry overrides its registry line) and
 // measures each run.
 func Compare(s *Script, opt Options) (*Comparison, error) {
-	cmp := &Comparison{Scenario: s.Name, Seed: opt.Seed}
+	cmp := &Comparison{Scenario: s.Name, Seed: opt.Seed, Servers: s.servers}
 	for _, k := range registry.Kinds {
 		o := opt
 		o.Registry = k

@@ -359,7 +359,12 @@ func (r *runner) exec(c *Command) error {
 	case "seed", "registry":
 		return nil // the caller chose the seed (Script.Seed is its default); the registry is r.regKind
 	case "mutant":
-		return checkSwitches(c, model.MutantNames, r.mcfg.Mutants.Set)
+		return checkSwitches(c, append(slices.Clone(model.MutantNames), registry.MutantNames...), func(n string) error {
+			if slices.Contains(registry.MutantNames, n) {
+				return nil // read by buildRegistry
+			}
+			return r.mcfg.Mutants.Set(n)
+		})
 	case "fix":
 		return checkSwitches(c, model.FixNames, r.mcfg.Fixes.Set)
 	}
