@@ -1,12 +1,14 @@
 package registry_test
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"zabsim/registry"
+	"zabsim/reports"
 	"zabsim/scenarios"
 	"zabsim/sim"
 )
@@ -135,4 +137,28 @@ func TestDeterministic(t *testing.T) {
 		_, b := run(t, "silent-crash", k)
 		require.Equal(t, a.TraceHash, b.TraceHash, k)
 	}
+}
+
+// The comparison picture is the same bytes for the same run.
+func TestComparisonPictureStable(t *testing.T) {
+	s, err := scenarios.LoadCompare("silent-crash")
+	require.NoError(t, err)
+	cmp, err := scenarios.Compare(s, scenarios.Options{Seed: 1})
+	require.NoError(t, err)
+	var a, b bytes.Buffer
+	require.NoError(t, reports.Comparison(&a, "silent-crash", cmp.Metrics, reports.SVG))
+	require.NoError(t, reports.Comparison(&b, "silent-crash", cmp.Metrics, reports.SVG))
+	require.Equal(t, a.Bytes(), b.Bytes())
+	require.Contains(t, cmp.Table(), "| eureka |")
+	for _, m := range cmp.Metrics {
+		require.Empty(t, registry.Promises(m, 5, true), m.Kind)
+	}
+}
+
+// A ZooKeeper command in a scenario for another registry is refused before it runs.
+func TestZooKeeperCommandsRefused(t *testing.T) {
+	_, err := scenarios.Parse("x.zab", "registry eureka\nensemble 3\nstart all\nawait leader\n")
+	require.ErrorContains(t, err, "not for registry eureka")
+	_, err = scenarios.Parse("x.zab", "registry etcd\nensemble 3\n")
+	require.ErrorContains(t, err, "want zookeeper, eureka, nacos-ap or nacos-cp")
 }
