@@ -4,10 +4,13 @@ go 1.26
 
 require (
 	github.com/stretchr/testify v1.12.1
+	go.etcd.io/raft/v3 v3.7.0
 	golang.org/x/image v0.30.0
 	gonum.org/v1/plot v0.17.0
 	pgregory.net/rapid v1.3.0
 )
+
+require google.golang.org/protobuf v1.36.11 // indirect
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

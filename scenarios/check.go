@@ -3,11 +3,13 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"zabsim/checker"
 	"zabsim/model"
+	"zabsim/registry"
 	"zabsim/sim"
 )
 
@@ -49,6 +51,8 @@ func init() {
 		"watchconfig": {check: checkWatchConfig},
 		"seed":        {check: checkSeed},
 		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout", "rw", "rule", "hold", "think"}, check: checkWorkload},
+		"registry":    {check: checkRegistry},
+		"deregister":  {opts: []string{"within"}, check: checkDeregister},
 	}
 }
 
@@ -80,7 +84,7 @@ func check(s *Script) error {
 				return &Error{s.File, c.Line, "ensemble given twice"}
 			}
 			seenEnsemble = true
-		case "config", "disk", "mutant", "fix", "seed":
+		case "config", "disk", "mutant", "fix", "seed", "registry":
 			if seenStart {
 				return &Error{s.File, c.Line, c.Name + " must come before the first start"}
 			}
@@ -95,6 +99,9 @@ func check(s *Script) error {
 		if err := sp.check(s, c, names); err != nil {
 			return &Error{s.File, c.Line, err.Error()}
 		}
+		if err := checkForRegistry(s, c); err != nil {
+			return &Error{s.File, c.Line, err.Error()}
+		}
 	}
 	if !seenEnsemble {
 		return &Error{s.File, 1, "no 'ensemble N' command"}
@@ -103,7 +110,7 @@ func check(s *Script) error {
 }
 
 func knownCommands() string {
-	return "ensemble seed config disk mutant fix start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register discover watchconfig workload"
+	return "ensemble seed config disk mutant fix registry start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register deregister discover watchconfig workload"
 }
 
 func contains(list []string, s string) bool {
@@ -413,7 +420,13 @@ func checkDisk(s *Script, c *Command, _ map[string]bool) error {
 
 func checkMutant(s *Script, c *Command, _ map[string]bool) error {
 	var m model.Mutants
-	return checkSwitches(c, model.MutantNames, m.Set)
+	known := append(slices.Clone(model.MutantNames), registry.MutantNames...)
+	return checkSwitches(c, known, func(n string) error {
+		if slices.Contains(registry.MutantNames, n) {
+			return nil // a registry's mutant (registry.MutantNames)
+		}
+		return m.Set(n)
+	})
 }
 
 func checkFix(s *Script, c *Command, _ map[string]bool) error {
@@ -460,6 +473,9 @@ func checkSelector(s *Script, w string, names map[string]bool) error {
 		return nil
 	}
 	if isIdent(w) {
+		if s.clients[w] {
+			return nil // a client's node: an application process, in a partition or a crash
+		}
 		if !names[w] {
 			return fmt.Errorf("%q is not bound: use 'let %s = leader' first, or a server number", w, w)
 		}

@@ -107,6 +107,9 @@ type scenarioClient struct {
 }
 
 func (r *runner) execClient(c *Command) error {
+	if r.reg != nil {
+		return r.regClient(c)
+	}
 	name := c.Args[0]
 	sel, _ := c.Opt("servers")
 	sids, err := r.servers(sel)

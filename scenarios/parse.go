@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"zabsim/model"
+	"zabsim/registry"
 	"zabsim/sim"
 )
 
@@ -56,7 +57,10 @@ type Script struct {
 	Seed    uint64
 	HasSeed bool
 	// Builtin is set for a scenario of the built-in library (Builtin): it replays by name.
-	Builtin  bool
+	Builtin bool
+	// registry is the registry a `registry` line names ("": ZooKeeper, as before the
+	// line existed); Options.Registry overrides it.
+	registry registry.Kind
 	servers  int               // voters + observers, from the ensemble line
 	workload bool              // a workload line came (and no stop since)
 	clients  map[string]bool   // names declared by client lines

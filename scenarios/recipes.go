@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"zabsim/model"
+	"zabsim/registry"
 	"zabsim/sim"
 )
 
@@ -27,6 +28,9 @@ type recipe struct {
 	released bool
 	disc     *model.ServiceDiscovery
 	conf     *model.ConfigWatch
+	// a registry's subscription (registry mode)
+	regClient registry.Client
+	service   string
 }
 
 func (s *Script) recipeName(name string, names map[string]bool) error {
@@ -86,8 +90,11 @@ func checkUnlock(s *Script, c *Command, _ map[string]bool) error {
 
 func checkRegister(s *Script, c *Command, _ map[string]bool) error {
 	a := c.Args
+	if n := len(a); n > 0 && a[n-1] == "nowait" {
+		a = a[:n-1]
+	}
 	if len(a) != 5 || !strings.HasPrefix(a[1], "/") || !strings.HasPrefix(a[4], `"`) {
-		return fmt.Errorf(`register CLIENT /root service instance "data"`)
+		return fmt.Errorf(`register CLIENT /root service instance "data" [nowait]`)
 	}
 	if err := s.needClient(a[0]); err != nil {
 		return err
@@ -199,12 +206,19 @@ func (r *runner) execUnlock(c *Command) error {
 }
 
 func (r *runner) execRegister(c *Command) error {
+	if r.reg != nil {
+		return r.regRegister(c)
+	}
 	a := c.Args
 	reg := model.RegisterService(r.clients[a[0]].c, a[1], a[2], a[3], unquote(a[4]))
 	return r.awaitOrStop(c, reg.Registered, 30*sim.Second)
 }
 
 func (r *runner) execDiscover(c *Command) {
+	if r.reg != nil {
+		r.regDiscover(c)
+		return
+	}
 	a := c.Args
 	d := model.WatchService(r.clients[a[1]].c, a[2], a[3], func([]string) {})
 	if v, ok := c.Opt("naive"); ok {
@@ -229,7 +243,12 @@ func (r *runner) expectRecipe(c *Command) (bool, string) {
 		}
 		return got == a[0], got
 	case "instances":
-		inst := rc.disc.Instances()
+		var inst []string
+		if rc.regClient != nil {
+			inst = rc.regClient.View(rc.service)
+		} else {
+			inst = rc.disc.Instances()
+		}
 		slices.Sort(inst)
 		got := "{" + strings.Join(inst, ",") + "}"
 		want := strings.Split(strings.Trim(a[2], "{}"), ",")

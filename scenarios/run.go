@@ -10,6 +10,7 @@ import (
 
 	"zabsim/checker"
 	"zabsim/model"
+	"zabsim/registry"
 	"zabsim/sim"
 )
 
@@ -30,6 +31,9 @@ type Options struct {
 	// Attach, if set, is called with the run's World before anything happens in it: to
 	// attach an observer of its trace (a sim.JSONLWriter). An error stops the run.
 	Attach func(w *sim.World) error
+	// Registry, if set, runs the scenario against this registry whatever its `registry`
+	// line says (zabsim compare).
+	Registry registry.Kind
 }
 
 // The default run limits: far beyond any scenario of the library or any explored schedule
@@ -92,6 +96,11 @@ type Result struct {
 	LinWitnessed int             `json:"-"`
 	World        *sim.World      `json:"-"`
 	Ensemble     *model.Ensemble `json:"-"`
+	// Registry is the registry the scenario ran against ("" without a registry line),
+	// with its deployment, its clients' sides and the partitions, for registry.Measure.
+	Registry   registry.Kind       `json:"registry,omitempty"`
+	Deployment registry.Deployment `json:"-"`
+	Faults     []registry.Fault    `json:"-"`
 }
 
 // LeaderInfo is an established leader: a quorum acknowledged its epoch.
@@ -166,6 +175,11 @@ type runner struct {
 	maxEvents  uint64
 	maxVirtual sim.Time
 	limit      *stop
+	// registry mode (a `registry` line or Options.Registry): the deployment and its clients
+	reg        registry.Deployment
+	regKind    registry.Kind
+	regClients map[string]registry.Client
+	faults     []registry.Fault
 }
 
 // expectedViolation is an `expect violation CHECK` line.
@@ -205,6 +219,15 @@ func Run(s *Script, opt Options) (*Result, error) {
 		res: &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header, Replay: replayCommand(s, opt)}}
 	if r.maxEvents == 0 {
 		r.maxEvents = DefaultMaxEvents
+	}
+	r.regKind = s.registry
+	if opt.Registry != "" {
+		r.regKind = opt.Registry
+	}
+	if r.regKind != "" {
+		if err := checkScriptFor(s, r.regKind); err != nil {
+			return nil, err
+		}
 	}
 	if r.maxVirtual == 0 {
 		r.maxVirtual = DefaultMaxVirtual
@@ -260,6 +283,9 @@ func (r *runner) build() error {
 			return err
 		}
 	}
+	if r.regKind != "" && r.regKind != registry.ZooKeeper {
+		return r.buildRegistry(w)
+	}
 	e, err := model.NewEnsemble(w, r.mcfg)
 	if err != nil {
 		return err
@@ -301,6 +327,10 @@ func (r *runner) build() error {
 	opts.Liveness = true
 	r.chk = checker.New(opts)
 	r.chk.Attach(w.Trace())
+	if r.regKind == registry.ZooKeeper {
+		r.reg = registry.NewZooKeeper(e, "/services")
+		r.res.Registry, r.res.Deployment = r.regKind, r.reg
+	}
 	return nil
 }
 
@@ -327,10 +357,15 @@ func (r *runner) exec(c *Command) error {
 		p, err := sim.ParseDiskPolicy(v)
 		r.wcfg.CrashDisk = p
 		return err
-	case "seed":
-		return nil // the caller chose the seed (Script.Seed is its default)
+	case "seed", "registry":
+		return nil // the caller chose the seed (Script.Seed is its default); the registry is r.regKind
 	case "mutant":
-		return checkSwitches(c, model.MutantNames, r.mcfg.Mutants.Set)
+		return checkSwitches(c, append(slices.Clone(model.MutantNames), registry.MutantNames...), func(n string) error {
+			if slices.Contains(registry.MutantNames, n) {
+				return nil // read by buildRegistry
+			}
+			return r.mcfg.Mutants.Set(n)
+		})
 	case "fix":
 		return checkSwitches(c, model.FixNames, r.mcfg.Fixes.Set)
 	}
@@ -394,6 +429,8 @@ func (r *runner) exec(c *Command) error {
 	case "discover":
 		r.execDiscover(c)
 		return nil
+	case "deregister":
+		return r.execDeregister(c)
 	case "watchconfig":
 		r.execWatchConfig(c)
 		return nil
@@ -470,7 +507,13 @@ func (r *runner) servers(sel string) ([]int64, error) {
 		}
 		return out, nil
 	}
-	total := int64(len(r.e.Servers))
+	total := int64(r.numServers())
+	if r.regClients[sel] != nil {
+		return []int64{int64(r.regClients[sel].ID())}, nil
+	}
+	if sc := r.clients[sel]; sc != nil {
+		return []int64{int64(sc.c.ID())}, nil
+	}
 	switch sel {
 	case "all", "*":
 		out := make([]int64, total)
@@ -554,7 +597,7 @@ func (r *runner) execStart(c *Command) error {
 		if i > 0 && stagger > 0 {
 			r.runFor(stagger)
 		}
-		if r.e.Server(sid).Up() {
+		if r.w.IsUp(sim.NodeID(sid)) {
 			if len(sids) == 1 {
 				return fmt.Errorf("start %d: server %d is already running", sid, sid)
 			}
@@ -784,6 +827,7 @@ func toNodes(sids []int64) []sim.NodeID {
 func (r *runner) execLinks(c *Command) error {
 	if c.Name == "heal" && len(c.Args) == 0 {
 		r.w.HealAll()
+		r.noteHeal()
 		return nil
 	}
 	args, resets := partitionArgs(c)
@@ -800,8 +844,10 @@ func (r *runner) execLinks(c *Command) error {
 	ports, _ := linkPorts(c)
 	switch c.Name {
 	case "partition":
+		r.notePartition(f, t)
 		return r.w.Cut(sim.Cut{From: f, To: t, OneWay: oneWay, Ports: ports, Resets: resets})
 	case "heal":
+		r.noteHeal()
 		return r.w.Mend(sim.Cut{From: f, To: t, OneWay: oneWay, Ports: ports})
 	case "clog":
 		v, _ := c.Opt("for")
@@ -981,7 +1027,13 @@ func (r *runner) finish() {
 	res.TraceHash = w.Trace().HashString()
 	// Violations: an expected one is an expectation met, not a failure.
 	found := map[string]bool{}
-	for _, v := range r.chk.Finish(w.Now()) {
+	var checked []checker.Violation
+	if r.chk != nil {
+		checked = r.chk.Finish(w.Now())
+	}
+	r.closeFaults()
+	res.Faults = r.faults
+	for _, v := range checked {
 		found[v.Check] = true
 		expected := false
 		for _, x := range r.expected {
@@ -991,7 +1043,8 @@ func (r *runner) finish() {
 		}
 		res.Violations = append(res.Violations, Violation{Check: v.Check, Detail: v.Detail, AtNs: int64(v.At), Expected: expected})
 	}
-	if lin := r.chk.Linearizability(); lin.Operations > 0 {
+	if r.chk == nil {
+	} else if lin := r.chk.Linearizability(); lin.Operations > 0 {
 		switch lin.Outcome {
 		case porcupine.Ok:
 			res.Linearizability = "ok"

@@ -6,6 +6,7 @@
 //	zabsim explore [--seeds N] [--first S] [--duration D] [--mutant M] [--jobs J] [--shard i/n] [--out DIR]
 //	zabsim shrink FILE [--out FILE] [--runs N]
 //	zabsim bench [--seconds N] [--jobs J]
+//	zabsim compare NAME|FILE [--seed N] [--out DIR] [--list]
 //
 // Exit status: 0 every expectation and check held, 1 one failed, 2 bad input.
 package main
@@ -38,6 +39,9 @@ usage:
   zabsim shrink FILE [flags]        shrink a failing scenario to the lines that still fail its check
   zabsim merge SHARD.json...        sum explore's shards (--shard i/n --json) into one summary
   zabsim bench [--seconds 5] [--jobs J]   this machine's speed: the library, then explored schedules
+  zabsim compare NAME|FILE [--seed N] [--out DIR] [--list]
+                                        one scenario against zookeeper, eureka, nacos-ap and nacos-cp:
+                                        the comparison table, broken promises, the timelines (--out)
 
 run flags:
   --seed N              seed of the run (default: the file's seed line, else 1): same scenario + seed = same run
@@ -111,6 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdMerge(args[1:], stdout)
 	case "bench":
 		err = cmdBench(args[1:], stdout)
+	case "compare":
+		code, err = cmdCompare(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
