@@ -19,6 +19,9 @@ const (
 	// CheckLockLiveness: at the end of a run that stayed quiet past the liveness bound, no
 	// lock has a waiter and no holder.
 	CheckLockLiveness = "LockLiveness"
+	// CheckRecipeLeader: the leader-election recipe (model.NewElection) never has two
+	// candidates that each believe they lead.
+	CheckRecipeLeader = "RecipeOneLeader"
 )
 
 // lockHolder is one client holding a lock, in its own view.
@@ -38,8 +41,9 @@ type waiter struct {
 
 // lockView is one lock directory as the clients see it.
 type lockView struct {
-	holders []lockHolder
-	waiting map[int64]waiter // client -> since when, until acquired or given up (looked up only)
+	holders  []lockHolder
+	waiting  map[int64]waiter // client -> since when, until acquired or given up (looked up only)
+	election bool             // a leader election's directory
 }
 
 // recipes are the recipes' states.
@@ -61,10 +65,11 @@ func (c *Checker) lock(dir string) *lockView {
 
 // onRecipe follows a lock's holders as their clients were told.
 func (c *Checker) onRecipe(i int, r *sim.Record, d *model.RecipeEvent) {
-	if d.Recipe != "lock" && d.Recipe != "rwlock" {
+	if d.Recipe != "lock" && d.Recipe != "rwlock" && d.Recipe != "election" {
 		return
 	}
 	l := c.lock(d.Name)
+	l.election = d.Recipe == "election"
 	drop := func() {
 		l.holders = slices.DeleteFunc(l.holders, func(h lockHolder) bool { return h.client == d.Client })
 	}
@@ -75,8 +80,13 @@ func (c *Checker) onRecipe(i int, r *sim.Record, d *model.RecipeEvent) {
 		delete(l.waiting, d.Client)
 		drop()
 		h := lockHolder{client: d.Client, node: d.Detail, since: i, sinceAt: r.At,
-			write: d.Recipe == "lock" || strings.Contains(d.Detail[strings.LastIndexByte(d.Detail, '/')+1:], "write-")}
+			write: d.Recipe != "rwlock" || strings.Contains(d.Detail[strings.LastIndexByte(d.Detail, '/')+1:], "write-")}
 		for _, o := range l.holders {
+			if d.Recipe == "election" {
+				c.report(CheckRecipeLeader, r.At, fmt.Sprintf("client %d leads the election on %s (node %s) while client %d still leads it (node %s, since %s): two leaders",
+					h.client, d.Name, h.node, o.client, o.node, o.sinceAt), o.since, i)
+				break
+			}
 			if h.write || o.write {
 				c.report(CheckLockExclusion, r.At, fmt.Sprintf("client %d holds the %s lock on %s (node %s) while client %d still holds it (node %s, since %s): %s",
 					h.client, lockKindName(d.Recipe, h.write), d.Name, h.node, o.client, o.node, o.sinceAt, exclusionWhy(h, o)), o.since, i)
@@ -109,8 +119,8 @@ func exclusionWhy(h, o lockHolder) string {
 	return "a writer and a reader"
 }
 
-// finishRecipes: a lock that nobody holds while a live client still waits for it, at the
-// end of a run quiet past the liveness bound, is stuck.
+// finishRecipes: a lock that nobody holds (an election nobody leads) while a live client
+// still waits for it, at the end of a run quiet past the liveness bound, is stuck.
 func (c *Checker) finishRecipes(end sim.Time) {
 	if !c.live.quietEnough(end) {
 		return
@@ -130,7 +140,10 @@ func (c *Checker) finishRecipes(end sim.Time) {
 			ws = append(ws, w)
 		}
 		slices.Sort(ws)
-		c.report(CheckLockLiveness, end, fmt.Sprintf("the lock on %s has no holder at the end, yet client %d still waits for it (since %s)",
-			dir, ws[0], l.waiting[ws[0]].at), l.waiting[ws[0]].rec)
+		what := "the lock on %s has no holder at the end, yet client %d still waits for it (since %s)"
+		if l.election {
+			what = "the election on %s has no leader at the end, yet client %d still runs for it (since %s)"
+		}
+		c.report(CheckLockLiveness, end, fmt.Sprintf(what, dir, ws[0], l.waiting[ws[0]].at), l.waiting[ws[0]].rec)
 	}
 }

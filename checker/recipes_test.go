@@ -16,7 +16,9 @@ func lockHistory(lines ...string) []sim.Record {
 		f := strings.Fields(l) // client event [read|write|exclusive]
 		client := 1000 + int64(f[0][0]-'A')
 		recipe, node := "lock", "/l/_c_"+f[0]+"-lock-000000000"+string(rune('0'+k))
-		if len(f) > 2 && f[2] != "exclusive" {
+		if len(f) > 2 && f[2] == "leader" {
+			recipe, node = "election", "/l/_c_"+f[0]+"-n_000000000"+string(rune('0'+k))
+		} else if len(f) > 2 && f[2] != "exclusive" {
 			recipe, node = "rwlock", "/l/_c_"+f[0]+"-"+f[2]+"-000000000"+string(rune('0'+k))
 		}
 		recs = append(recs, sim.Record{At: sim.Time(k+1) * sim.Second, Kind: sim.RecModel, Node: sim.NodeID(client), Peer: -1, Conn: -1,
@@ -50,6 +52,32 @@ func TestLockExclusion(t *testing.T) {
 				t.Errorf("want none, got %v", vs)
 			case tc.want != "" && (len(vs) != 1 || vs[0].Check != CheckLockExclusion || !strings.Contains(vs[0].Detail, tc.want)):
 				t.Errorf("want one %s (%s), got %v", CheckLockExclusion, tc.want, vs)
+			}
+		})
+	}
+}
+
+// The leader-election recipe: never two candidates that each believe they lead, judged
+// by what each was told, like an exclusive lock.
+func TestRecipeOneLeader(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		history []string
+		want    bool
+	}{
+		{"two leaders", []string{"A acquired leader", "B acquired leader"}, true},
+		{"after a resignation", []string{"A acquired leader", "A released leader", "B acquired leader"}, false},
+		{"a suspended leader does not lead", []string{"A acquired leader", "A suspended leader", "B acquired leader"}, false},
+		{"resumed beside the new leader", []string{"A acquired leader", "A suspended leader", "B acquired leader", "A resumed leader"}, true},
+		{"after a lost session", []string{"A acquired leader", "A lost leader", "B acquired leader"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vs := Check(lockHistory(tc.history...), Options{Voters: 3})
+			switch {
+			case !tc.want && len(vs) > 0:
+				t.Errorf("want none, got %v", vs)
+			case tc.want && (len(vs) != 1 || vs[0].Check != CheckRecipeLeader || !strings.Contains(vs[0].Detail, "two leaders")):
+				t.Errorf("want one %s, got %v", CheckRecipeLeader, vs)
 			}
 		})
 	}

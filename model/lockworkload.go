@@ -16,7 +16,10 @@ type LockWorkloadConfig struct {
 	ReadWrite bool     // each round takes the read or the write side of a read/write lock
 	// NotesRule takes the read side with the notes' unsafe rule (NewReadLockNotesRule).
 	NotesRule bool
-	Client    ClientConfig
+	// Election has the clients run for leadership (NewElection) instead: lead a while,
+	// resign, run again.
+	Election bool
+	Client   ClientConfig
 }
 
 // LockWorkload has clients contend for one lock in a loop: acquire, hold it a while,
@@ -41,6 +44,9 @@ func NewLockWorkload(e *Ensemble, cfg LockWorkloadConfig) (*LockWorkload, error)
 	}
 	if cfg.Dir == "" {
 		cfg.Dir = "/locks/wl"
+		if cfg.Election {
+			cfg.Dir = "/election/wl"
+		}
 	}
 	if cfg.Hold == 0 {
 		cfg.Hold = 200 * sim.Millisecond
@@ -61,6 +67,8 @@ func NewLockWorkload(e *Ensemble, cfg LockWorkloadConfig) (*LockWorkload, error)
 				read = NewReadLockNotesRule(c, cfg.Dir)
 			}
 			lw.locks = append(lw.locks, [2]*Lock{read, NewWriteLock(c, cfg.Dir)})
+		} else if cfg.Election {
+			lw.locks = append(lw.locks, [2]*Lock{NewElection(c, cfg.Dir)})
 		} else {
 			lw.locks = append(lw.locks, [2]*Lock{NewLock(c, cfg.Dir)})
 		}
@@ -125,6 +133,9 @@ func (lw *LockWorkload) String() string {
 	}
 	if lw.cfg.NotesRule {
 		s += " rule=notes"
+	}
+	if lw.cfg.Election {
+		s += " election=true"
 	}
 	return s
 }

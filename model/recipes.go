@@ -155,6 +155,7 @@ type Lock struct {
 	onAcq    func()
 	watcher  Watcher
 	released func()
+	czxid    Zxid // the zxid that created our node (its czxid), 0 when unknown
 	// Herd makes a waiter watch the lock directory's children instead of the one node
 	// before it: every release wakes every waiter (the herd effect the recipe avoids), for
 	// measuring it.
@@ -174,6 +175,15 @@ func newLock(c *Client, dir string, lk lockKind, kind, prefix string) *Lock {
 
 // NewLock is the exclusive lock recipe on dir (children "..lock-<seq>").
 func NewLock(c *Client, dir string) *Lock { return newLock(c, dir, lockExclusive, "lock", "lock-") }
+
+// NewElection is the recipe's leader election on dir (recipes.html, "Leader Election";
+// Curator's LeaderLatch): each candidate creates an ephemeral-sequential child "n_<seq>",
+// and the candidate whose child is the smallest leads; the others each watch the child
+// just before theirs. It is the exclusive lock under another name: Acquire runs for
+// leadership (acquired = leading), Release resigns. Its records are recipe "election".
+func NewElection(c *Client, dir string) *Lock {
+	return newLock(c, dir, lockExclusive, "election", "n_")
+}
 
 // NewReadLock is the shared (read) side of the read/write lock on dir.
 func NewReadLock(c *Client, dir string) *Lock { return newLock(c, dir, lockRead, "rwlock", "read-") }
@@ -196,6 +206,23 @@ func (l *Lock) Node() string {
 		return ""
 	}
 	return l.dir + "/" + l.node
+}
+
+// Token is the lock's fencing token: the zxid that created its node (the node's czxid).
+// Every later grant's node is created later, so tokens grow with every grant; a resource
+// that remembers the largest token it has seen can refuse a late holder's write. 0 when
+// there is no node, or when the node was adopted after a lost create reply (its czxid
+// was not seen).
+func (l *Lock) Token() Zxid { return l.czxid }
+
+// ClientID is the node id of the lock's client.
+func (l *Lock) ClientID() sim.NodeID { return l.c.id }
+
+// RecordUse records, as the lock's client, a write to a resource outside ZooKeeper with
+// the given fencing token (recipe "resource"; event "write accepted" or "write refused").
+func (l *Lock) RecordUse(resource, event string, token Zxid) {
+	l.c.record(&RecipeEvent{Client: int64(l.c.id), Session: l.c.sessionID, Recipe: "resource", Name: resource,
+		Event: event, Detail: "token " + token.String() + " of " + l.dir + "/" + l.node})
 }
 
 // OnLost sets what to call when a held or wanted lock is lost (session expired, or the
@@ -223,6 +250,7 @@ func (l *Lock) createNode() {
 		switch {
 		case r.Err == ErrOK:
 			l.node = r.Created[len(l.dir)+1:]
+			l.czxid = r.Zxid // a create's reply carries its own txn's zxid
 			l.checkChildren()
 		case r.Err == ErrNoNode:
 			ensurePath(l.c, l.dir, func(err int32) {
@@ -269,7 +297,7 @@ func (l *Lock) findOurNode() {
 func (l *Lock) adoptOurNode(children []string) bool {
 	for _, ch := range children {
 		if strings.HasPrefix(ch, l.guid) {
-			l.node = ch
+			l.node, l.czxid = ch, 0
 			return true
 		}
 	}
@@ -295,7 +323,7 @@ func parseLockChild(name string) (lockChild, bool) {
 	switch {
 	case strings.HasSuffix(body, "read-"):
 		return lockChild{name: name, seq: seq}, true
-	case strings.HasSuffix(body, "write-"), strings.HasSuffix(body, "lock-"):
+	case strings.HasSuffix(body, "write-"), strings.HasSuffix(body, "lock-"), strings.HasSuffix(body, "n_"):
 		return lockChild{name: name, write: true, seq: seq}, true
 	}
 	return lockChild{}, false
@@ -333,7 +361,7 @@ func (l *Lock) checkChildren() {
 			// Our node is gone (our session expired and came back? someone deleted it):
 			// start again with a new node.
 			l.event("node vanished", l.node)
-			l.node = ""
+			l.node, l.czxid = "", 0
 			l.createNode()
 			return
 		}
@@ -421,7 +449,7 @@ func (l *Lock) verifyHeld() {
 
 func (l *Lock) lost(why string) {
 	l.state = lockIdle
-	l.node = ""
+	l.node, l.czxid = "", 0
 	l.retry = nil
 	l.event("lost", why)
 	if l.onLost != nil {
@@ -481,7 +509,7 @@ func (l *Lock) deleteNode() {
 func (l *Lock) releasedNow() {
 	l.state = lockIdle
 	l.event("released", l.Node())
-	l.node = ""
+	l.node, l.czxid = "", 0
 	if f := l.released; f != nil {
 		l.released = nil
 		f()

@@ -569,7 +569,7 @@ func (r *SessionClosed) AppendTo(b []byte) []byte {
 type RecipeEvent struct {
 	Client  int64
 	Session int64
-	Recipe  string // "lock", "rwlock", "registration", "discovery", "config"
+	Recipe  string // "lock", "rwlock", "election", "registration", "discovery", "config", "resource"
 	Name    string // the lock or service path
 	Event   string
 	Detail  string

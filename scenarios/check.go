@@ -42,10 +42,14 @@ func init() {
 		"clog":        {opts: []string{"for"}, check: checkClog},
 		"latency":     {opts: []string{"min", "mean"}, check: checkLatency},
 		"run":         {check: checkRun},
-		"expect":      {opts: []string{"on", "within", "with", "without"}, check: checkExpect},
+		"expect":      {opts: []string{"on", "within", "with", "without", "last", "refused"}, check: checkExpect},
 		"client":      {opts: []string{"servers", "timeout", "within"}, check: checkClient},
 		"lock":        {opts: []string{"within", "rule"}, check: checkLock},
 		"unlock":      {opts: []string{"within"}, check: checkUnlock},
+		"elect":       {opts: []string{"within"}, check: checkLock},
+		"resign":      {opts: []string{"within"}, check: checkUnlock},
+		"resource":    {check: checkResource},
+		"use":         {check: checkUse},
 		"register":    {opts: []string{"within"}, check: checkRegister},
 		"discover":    {opts: []string{"naive"}, check: checkDiscover},
 		"watchconfig": {check: checkWatchConfig},
@@ -110,7 +114,7 @@ func check(s *Script) error {
 }
 
 func knownCommands() string {
-	return "ensemble seed config disk mutant fix registry start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock register deregister discover watchconfig workload"
+	return "ensemble seed config disk mutant fix registry start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock elect resign resource use register deregister discover watchconfig workload"
 }
 
 func contains(list []string, s string) bool {
@@ -803,7 +807,7 @@ var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, ch
 	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision,
 	checker.CheckLiveness, checker.CheckLinearizability, checker.CheckStaleRead, checker.CheckSessionOrder,
 	checker.CheckReadYourWrites, checker.CheckSyncRead, checker.CheckWatchOrder, checker.CheckWatchOnce,
-	checker.CheckLockExclusion, checker.CheckLockLiveness}
+	checker.CheckLockExclusion, checker.CheckLockLiveness, checker.CheckRecipeLeader}
 
 var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
@@ -811,6 +815,11 @@ var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
 func checkExpect(s *Script, c *Command, names map[string]bool) error {
 	if err := checkWithin(c); err != nil {
 		return err
+	}
+	for _, k := range []string{"last", "refused"} {
+		if _, has := c.Opt(k); has && (len(c.Args) == 0 || c.Args[0] != "resource") {
+			return fmt.Errorf("expect: %s= belongs to expect resource", k)
+		}
 	}
 	for _, k := range []string{"with", "without"} {
 		if v, ok := c.Opt(k); ok {
@@ -867,7 +876,7 @@ func checkExpect(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("expect synced S")
 		}
 		return checkSelector(s, a[1], names)
-	case "held", "notheld", "instances", "config":
+	case "held", "notheld", "instances", "config", "resource":
 		return checkExpectRecipe(s, c)
 	case "result":
 		return checkExpectResult(s, c)
@@ -929,10 +938,14 @@ func checkWorkload(s *Script, c *Command, names map[string]bool) error {
 	if s.workload {
 		return fmt.Errorf("workload: a scenario has one workload, and it was started on an earlier line")
 	}
-	if len(c.Args) == 1 && c.Args[0] == "locks" {
+	if len(c.Args) == 1 && (c.Args[0] == "locks" || c.Args[0] == "elections") {
 		// workload locks [clients=3] [rw=true] [hold=200ms] [think=100ms]: clients contend
-		// for one lock in a loop, for the recipe checker
+		// for one lock in a loop, for the recipe checker; workload elections: they run for
+		// leadership (the election recipe), lead a while, resign
 		for _, kv := range c.KV {
+			if c.Args[0] == "elections" && (kv.Key == "rw" || kv.Key == "rule") {
+				return fmt.Errorf("workload elections: %s= is a read/write lock's option (elections take clients, hold, think)", kv.Key)
+			}
 			switch kv.Key {
 			case "clients":
 				if n, err := strconv.Atoi(kv.Value); err != nil || n < 1 || n > 900 {
@@ -958,7 +971,7 @@ func checkWorkload(s *Script, c *Command, names map[string]bool) error {
 		return nil
 	}
 	if len(c.Args) > 0 {
-		return fmt.Errorf("workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, or stop, not %q", c.Args[0])
+		return fmt.Errorf("workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, elections, or stop, not %q", c.Args[0])
 	}
 	ints := map[string][2]int{"clients": {1, 900}, "keys": {1, 100000}, "outstanding": {1, 1000}}
 	for _, kv := range c.KV {

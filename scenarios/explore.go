@@ -40,7 +40,8 @@ type ExploreConfig struct {
 	Clients   int      // workload clients (default 3; negative: no workload)
 	// Workload is what the clients do: "ops" (the default: random reads, writes, multis,
 	// syncs, ephemerals), "locks" (contend for one lock), "rwlocks" (a read/write lock), or
-	// "rwlocks-notes" (the read side with the notes' unsafe rule).
+	// "rwlocks-notes" (the read side with the notes' unsafe rule), "elections" (the
+	// leader-election recipe).
 	Workload string
 	Rate     float64  // operations per second per client (default 10)
 	Mutants  []string // ZooKeeper bugs switched back on (model.MutantNames)
@@ -84,8 +85,8 @@ func (c ExploreConfig) Validate() error {
 	if c.Clients > 100 {
 		return fmt.Errorf("clients=%d: at most 100", c.Clients)
 	}
-	if !slices.Contains([]string{"", "ops", "locks", "rwlocks", "rwlocks-notes"}, c.Workload) {
-		return fmt.Errorf("workload=%s: want ops, locks, rwlocks or rwlocks-notes", c.Workload)
+	if !slices.Contains([]string{"", "ops", "locks", "rwlocks", "rwlocks-notes", "elections"}, c.Workload) {
+		return fmt.Errorf("workload=%s: want ops, locks, rwlocks, rwlocks-notes or elections", c.Workload)
 	}
 	// the workload line's own range (NaN is not <= 0, so normalize keeps it for here)
 	if err := CheckRate(strconv.FormatFloat(c.Rate, 'g', -1, 64)); err != nil {
@@ -164,6 +165,8 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 			fmt.Fprintf(&b, "workload locks clients=%d rw=true\n", cfg.Clients)
 		case "rwlocks-notes":
 			fmt.Fprintf(&b, "workload locks clients=%d rw=true rule=notes\n", cfg.Clients)
+		case "elections":
+			fmt.Fprintf(&b, "workload elections clients=%d\n", cfg.Clients)
 		default:
 			fmt.Fprintf(&b, "workload clients=%d rate=%s\n", cfg.Clients, strconv.FormatFloat(cfg.Rate, 'g', -1, 64))
 		}

@@ -15,12 +15,18 @@ import (
 //
 //	lock NAME CLIENT /dir [exclusive|read|write] [nowait]   acquire; waits until held
 //	unlock NAME                                             release; waits until released
+//	elect NAME CLIENT /dir [nowait]                         run for leadership; waits until
+//	                                                        it leads (held = leads)
+//	resign NAME                                             give leadership (or the run) up
+//	resource NAME [fenced]                                  a store outside ZooKeeper
+//	use LOCK RESOURCE                                       the holder writes to it
 //	register CLIENT /root service instance "data"           an ephemeral service instance
 //	discover NAME CLIENT /root service                      watch the service's instances
 //	watchconfig NAME CLIENT /path                           watch a configuration znode
 //
 // and their expectations: `expect held NAME`, `expect notheld NAME`, `expect instances
-// NAME {a,b}`, `expect config NAME = "v"`, plus `await held NAME`.
+// NAME {a,b}`, `expect config NAME = "v"`, `expect resource NAME last=LOCK [refused=N]`,
+// plus `await held NAME`.
 
 // recipe is a named recipe instance of a scenario.
 type recipe struct {
@@ -28,6 +34,7 @@ type recipe struct {
 	released bool
 	disc     *model.ServiceDiscovery
 	conf     *model.ConfigWatch
+	res      *resource
 	// a registry's subscription (registry mode)
 	regClient registry.Client
 	service   string
@@ -62,6 +69,19 @@ func checkLock(s *Script, c *Command, names map[string]bool) error {
 	if n := len(a); n > 0 && a[n-1] == "nowait" {
 		a = a[:n-1]
 	}
+	if c.Name == "elect" {
+		if len(a) != 3 || !strings.HasPrefix(a[2], "/") {
+			return fmt.Errorf("elect NAME CLIENT /dir [nowait]")
+		}
+		if err := s.recipeName(a[0], names); err != nil {
+			return err
+		}
+		if err := s.needClient(a[1]); err != nil {
+			return err
+		}
+		s.declareRecipe(a[0], "lock") // a lock under another name: held = leads
+		return checkWithin(c)
+	}
 	if len(a) < 3 || len(a) > 4 || !strings.HasPrefix(a[2], "/") {
 		return fmt.Errorf("lock NAME CLIENT /dir [exclusive|read|write] [nowait]")
 	}
@@ -83,6 +103,9 @@ func checkLock(s *Script, c *Command, names map[string]bool) error {
 
 func checkUnlock(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.Args) != 1 || s.recipes[c.Args[0]] != "lock" {
+		if c.Name == "resign" {
+			return fmt.Errorf("resign takes the name of a candidate: resign E (E bound by elect)")
+		}
 		return fmt.Errorf("unlock takes the name of a lock: unlock L")
 	}
 	return checkWithin(c)
@@ -153,6 +176,44 @@ func checkExpectRecipe(s *Script, c *Command) error {
 		if len(a) != 4 || s.recipes[a[1]] != "config" || a[2] != "=" {
 			return fmt.Errorf(`expect config NAME = "value" | absent (NAME bound by watchconfig)`)
 		}
+	case "resource":
+		if len(a) != 2 || s.recipes[a[1]] != "resource" {
+			return fmt.Errorf("expect resource NAME last=LOCK [refused=N] (NAME bound by resource)")
+		}
+		last, ok := c.Opt("last")
+		if !ok || s.recipes[last] != "lock" {
+			return fmt.Errorf("expect resource %s last=LOCK: last= names the lock whose holder wrote last (got %q)", a[1], last)
+		}
+		if v, ok := c.Opt("refused"); ok {
+			if n, err := strconv.Atoi(v); err != nil || n < 0 {
+				return fmt.Errorf("refused=%s: want a count of refused writes, 0 or more", v)
+			}
+		}
+	}
+	return nil
+}
+
+// checkResource: `resource NAME [fenced]` is a store outside ZooKeeper that lock holders
+// write to (use); a fenced one remembers the largest fencing token it has seen and
+// refuses a write with a smaller one.
+func checkResource(s *Script, c *Command, names map[string]bool) error {
+	a := c.Args
+	if len(a) < 1 || len(a) > 2 || len(a) == 2 && a[1] != "fenced" {
+		return fmt.Errorf("resource NAME [fenced]")
+	}
+	if err := s.recipeName(a[0], names); err != nil {
+		return err
+	}
+	s.declareRecipe(a[0], "resource")
+	return nil
+}
+
+// checkUse: `use LOCK RESOURCE`: the lock's client, believing it holds the lock, writes to
+// the resource with the lock's fencing token.
+func checkUse(s *Script, c *Command, _ map[string]bool) error {
+	a := c.Args
+	if len(a) != 2 || s.recipes[a[0]] != "lock" || s.recipes[a[1]] != "resource" {
+		return fmt.Errorf("use LOCK RESOURCE (LOCK bound by lock or elect, RESOURCE by resource)")
 	}
 	return nil
 }
@@ -169,7 +230,12 @@ func (r *runner) execLock(c *Command) error {
 		kind = a[3]
 	}
 	var l *model.Lock
+	if c.Name == "elect" {
+		kind = "election"
+	}
 	switch kind {
+	case "election":
+		l = model.NewElection(cl, a[2])
 	case "read":
 		l = model.NewReadLock(cl, a[2])
 		if v, _ := c.Opt("rule"); v == "notes" {
@@ -232,10 +298,60 @@ func (r *runner) execWatchConfig(c *Command) {
 	r.recipes[a[0]] = &recipe{conf: model.WatchConfig(r.clients[a[1]].c, a[2], func(string, int32, bool) {})}
 }
 
+// resource is a store outside ZooKeeper that lock holders write to, the classic fencing
+// example (M. Kleppmann, "How to do distributed locking"): its writers are judged only by
+// the token they present, the zxid that created their lock node (model.Lock.Token).
+type resource struct {
+	name    string
+	fenced  bool
+	max     model.Zxid // the largest token seen
+	last    string     // the lock whose holder wrote last
+	refused int
+}
+
+func (r *runner) execResource(c *Command) {
+	r.recipes[c.Args[0]] = &recipe{res: &resource{name: c.Args[0], fenced: len(c.Args) == 2}}
+}
+
+// execUse: the holder decides to write now; the write leaves when its client's process
+// runs (a paused client's write leaves when it resumes, the token it took before the
+// pause still in hand) and reaches the resource at once.
+func (r *runner) execUse(c *Command) error {
+	lockName, lk, res := c.Args[0], r.recipes[c.Args[0]].lock, r.recipes[c.Args[1]].res
+	if !lk.Held() {
+		return fmt.Errorf("use %s %s: %s is not held (its client must believe it holds the lock to use it)", lockName, res.name, lockName)
+	}
+	token := lk.Token()
+	if token == 0 {
+		return fmt.Errorf("use %s %s: %s's fencing token is not known (its node was found again after a lost create reply, without its czxid)", lockName, res.name, lockName)
+	}
+	r.w.WhenRunning(lk.ClientID(), func() {
+		ev := "write accepted"
+		if res.fenced && token < res.max {
+			ev = "write refused"
+			res.refused++
+		} else {
+			res.max = max(res.max, token)
+			res.last = lockName
+		}
+		lk.RecordUse(res.name, ev, token)
+	})
+	return nil
+}
+
 func (r *runner) expectRecipe(c *Command) (bool, string) {
 	a := c.Args
 	rc := r.recipes[a[1]]
 	switch a[0] {
+	case "resource":
+		got := fmt.Sprintf("last=%s refused=%d", rc.res.last, rc.res.refused)
+		last, _ := c.Opt("last")
+		ok := rc.res.last == last
+		if v, has := c.Opt("refused"); has {
+			n, _ := strconv.Atoi(v)
+			ok = ok && rc.res.refused == n
+		}
+		return ok, got
 	case "held", "notheld":
 		got := "notheld"
 		if rc.lock.Held() {

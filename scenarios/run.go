@@ -420,10 +420,15 @@ func (r *runner) exec(c *Command) error {
 		return r.execExpect(c)
 	case "client":
 		return r.execClient(c)
-	case "lock":
+	case "lock", "elect":
 		return r.execLock(c)
-	case "unlock":
+	case "unlock", "resign":
 		return r.execUnlock(c)
+	case "resource":
+		r.execResource(c)
+		return nil
+	case "use":
+		return r.execUse(c)
 	case "register":
 		return r.execRegister(c)
 	case "discover":
@@ -943,7 +948,7 @@ func (r *runner) evalExpect(c *Command) (ok bool, got string, err error) {
 			got = strconv.FormatInt(l.Sid(), 10)
 		}
 		ok = got == strconv.FormatInt(sid, 10)
-	case "held", "notheld", "instances", "config":
+	case "held", "notheld", "instances", "config", "resource":
 		ok, got = r.expectRecipe(c)
 	case "result":
 		ok, got = r.expectResult(c)
@@ -1177,8 +1182,8 @@ func (res *Result) Summary() string {
 // execWorkload starts the model's random client workload (model.Workload) or stops it
 // issuing calls; the calls in flight still finish.
 func (r *runner) execWorkload(c *Command) error {
-	if len(c.Args) == 1 && c.Args[0] == "locks" {
-		cfg := model.LockWorkloadConfig{}
+	if len(c.Args) == 1 && (c.Args[0] == "locks" || c.Args[0] == "elections") {
+		cfg := model.LockWorkloadConfig{Election: c.Args[0] == "elections"}
 		for _, kv := range c.KV {
 			switch kv.Key {
 			case "clients":

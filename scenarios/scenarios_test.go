@@ -148,7 +148,18 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\nworkload rate=-1", "x.zab:2: rate=-1: want calls per second per client"},
 		{"ensemble 3\nworkload reads=2", "x.zab:2: reads=2: want the share of reads, from 0 to 1"},
 		{"ensemble 3\nworkload speed=2", `x.zab:2: workload: unknown option "speed"`},
-		{"ensemble 3\nworkload now", `x.zab:2: workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, or stop, not "now"`},
+		{"ensemble 3\nworkload now", `x.zab:2: workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, elections, or stop, not "now"`},
+		{"ensemble 3\nworkload elections rw=true", "x.zab:2: workload elections: rw= is a read/write lock's option"},
+		{"ensemble 3\nresource", "x.zab:2: resource NAME [fenced]"},
+		{"ensemble 3\nresource R safe", "x.zab:2: resource NAME [fenced]"},
+		{"ensemble 3\nresource start", "x.zab:2: the name start is taken"},
+		{"ensemble 3\nclient A servers={1}\nlock L A /l\nuse L R", "x.zab:4: use LOCK RESOURCE (LOCK bound by lock or elect, RESOURCE by resource)"},
+		{"ensemble 3\nclient A servers={1}\nelect E A election", "x.zab:3: elect NAME CLIENT /dir [nowait]"},
+		{"ensemble 3\nelect E B /e", `x.zab:2: "B" is not a client`},
+		{"ensemble 3\nresign X", "x.zab:2: resign takes the name of a candidate: resign E (E bound by elect)"},
+		{"ensemble 3\nexpect leader 1 last=L", "x.zab:2: expect: last= belongs to expect resource"},
+		{"ensemble 3\nresource R\nexpect resource R", "x.zab:3: expect resource R last=LOCK: last= names the lock"},
+		{"ensemble 3\nclient A servers={1}\nlock L A /l nowait\nresource R\nexpect resource R last=L refused=-1", "x.zab:5: refused=-1: want a count of refused writes, 0 or more"},
 		{"ensemble 3\nworkload stop", "x.zab:2: workload stop: no workload was started"},
 		{"ensemble 3\nworkload\nworkload", "x.zab:3: workload: a scenario has one workload"},
 	} {
@@ -174,6 +185,8 @@ func TestRunErrors(t *testing.T) {
 		{"ensemble 3\nstart all\nstart 2", "x.zab:3: start 2: server 2 is already running"},
 		{"ensemble 3\nstart all\nresume 1", "x.zab:3: resume 1: server 1 is not paused"},
 		{"ensemble 3\nwrite 1", "x.zab:2: write: no server is serving"},
+		{"ensemble 3\nstart all\nawait leader\nclient A servers={1,2,3}\nclient B servers={1,2,3}\nlock LA A /l\nlock LB B /l nowait\nresource R\nuse LB R",
+			"x.zab:9: use LB R: LB is not held (its client must believe it holds the lock to use it)"},
 	} {
 		s, err := Parse("x.zab", tc.src)
 		if err != nil {
