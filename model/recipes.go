@@ -707,6 +707,10 @@ type ConfigWatch struct {
 	known    bool // read (or found missing) at least once
 	watcher  Watcher
 	onChange func(value string, version int32, exists bool)
+	// Naive, when set, is the same two-step way after an event as ServiceDiscovery's: read
+	// the value (no watch), handle it for this long, then set the watch with exists without
+	// looking at what it says. A change in between is missed until the next change.
+	Naive sim.Time
 }
 
 // WatchConfig follows the znode at path.
@@ -714,6 +718,10 @@ func WatchConfig(c *Client, path string, onChange func(value string, version int
 	w := &ConfigWatch{recipeBase: recipeBase{c: c, kind: "config", name: path}, path: path, onChange: onChange}
 	w.watcher = NewWatcher(func(e WatchedEvent) {
 		if e.Type != EventNone && !w.ended {
+			if w.Naive > 0 {
+				w.naiveRefresh()
+				return
+			}
 			w.refresh()
 		}
 	})
@@ -742,6 +750,24 @@ func (w *ConfigWatch) refresh() {
 		case retryable(r.Err):
 			w.later(w.refresh)
 		}
+	})
+}
+
+// naiveRefresh reads the value without a watch and sets the watch only after handling it
+// (see Naive).
+func (w *ConfigWatch) naiveRefresh() {
+	w.c.GetData(w.path, nil, func(r *Result) {
+		switch r.Err {
+		case ErrOK:
+			w.set(r.Data, r.Stat, true)
+		case ErrNoNode:
+			w.set("", Stat{}, false)
+		}
+		w.c.w.At(w.c.w.Now()+w.Naive, func() {
+			if !w.ended {
+				w.c.Exists(w.path, w.watcher, func(*Result) {}) // what it says is not read
+			}
+		})
 	})
 }
 

@@ -52,7 +52,7 @@ func init() {
 		"use":         {check: checkUse},
 		"register":    {opts: []string{"within"}, check: checkRegister},
 		"discover":    {opts: []string{"naive"}, check: checkDiscover},
-		"watchconfig": {check: checkWatchConfig},
+		"watchconfig": {opts: []string{"naive"}, check: checkWatchConfig},
 		"seed":        {check: checkSeed},
 		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout", "rw", "rule", "hold", "think"}, check: checkWorkload},
 		"registry":    {check: checkRegistry},

@@ -22,7 +22,7 @@ import (
 //	use LOCK RESOURCE                                       the holder writes to it
 //	register CLIENT /root service instance "data"           an ephemeral service instance
 //	discover NAME CLIENT /root service                      watch the service's instances
-//	watchconfig NAME CLIENT /path                           watch a configuration znode
+//	watchconfig NAME CLIENT /path [naive=D]                 watch a configuration znode
 //
 // and their expectations: `expect held NAME`, `expect notheld NAME`, `expect instances
 // NAME {a,b}`, `expect config NAME = "v"`, `expect resource NAME last=LOCK [refused=N]`,
@@ -148,7 +148,12 @@ func checkDiscover(s *Script, c *Command, names map[string]bool) error {
 func checkWatchConfig(s *Script, c *Command, names map[string]bool) error {
 	a := c.Args
 	if len(a) != 3 || !strings.HasPrefix(a[2], "/") {
-		return fmt.Errorf("watchconfig NAME CLIENT /path")
+		return fmt.Errorf("watchconfig NAME CLIENT /path [naive=D]")
+	}
+	if v, ok := c.Opt("naive"); ok {
+		if _, err := checkDuration("naive", v, sim.Millisecond, 3600*sim.Second, ""); err != nil {
+			return err
+		}
 	}
 	if err := s.recipeName(a[0], names); err != nil {
 		return err
@@ -295,7 +300,11 @@ func (r *runner) execDiscover(c *Command) {
 
 func (r *runner) execWatchConfig(c *Command) {
 	a := c.Args
-	r.recipes[a[0]] = &recipe{conf: model.WatchConfig(r.clients[a[1]].c, a[2], func(string, int32, bool) {})}
+	w := model.WatchConfig(r.clients[a[1]].c, a[2], func(string, int32, bool) {})
+	if v, ok := c.Opt("naive"); ok {
+		w.Naive, _ = parseDuration("naive", v)
+	}
+	r.recipes[a[0]] = &recipe{conf: w}
 }
 
 // resource is a store outside ZooKeeper that lock holders write to, the classic fencing

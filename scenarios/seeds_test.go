@@ -154,6 +154,24 @@ func TestDiscoveryWindow(t *testing.T) {
 	}
 }
 
+// The configuration watch's window: the naive re-watch misses a change that the recipe
+// (getData with the watch) sees, on every seed.
+func TestConfigWindow(t *testing.T) {
+	src, err := library.ReadFile("library/config-window.zab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipe := strings.NewReplacer(" naive=100ms", "", `expect config CFG = "v2"`, `expect config CFG = "v3"`).Replace(string(src))
+	for seed := uint64(1); seed <= 10; seed++ {
+		if res := runText(t, string(src), seed); !res.OK {
+			t.Errorf("seed %d, naive:\n%s", seed, res.Summary())
+		}
+		if res := runText(t, recipe, seed); !res.OK {
+			t.Errorf("seed %d, the recipe:\n%s", seed, res.Summary())
+		}
+	}
+}
+
 // The fencing cure: without the token the late holder's write lands last; the fenced store
 // refuses it, on every seed. Without the pause, nobody's write is refused.
 func TestFencingToken(t *testing.T) {
