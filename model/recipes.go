@@ -593,6 +593,14 @@ func (r *ServiceRegistration) checkExisting() {
 	})
 }
 
+// Register registers the instance again after Unregister (nothing once the session ended).
+func (r *ServiceRegistration) Register() {
+	if r.ended || r.registered {
+		return
+	}
+	r.later(r.register)
+}
+
 // Unregister deletes the instance's node.
 func (r *ServiceRegistration) Unregister(done func()) {
 	r.registered = false

@@ -54,7 +54,7 @@ func init() {
 		"discover":    {opts: []string{"naive"}, check: checkDiscover},
 		"watchconfig": {opts: []string{"naive"}, check: checkWatchConfig},
 		"seed":        {check: checkSeed},
-		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout", "rw", "rule", "hold", "think"}, check: checkWorkload},
+		"workload":    {opts: []string{"clients", "rate", "reads", "keys", "outstanding", "servers", "timeout", "rw", "rule", "hold", "think", "watchers", "naive"}, check: checkWorkload},
 		"registry":    {check: checkRegistry},
 		"deregister":  {opts: []string{"within"}, check: checkDeregister},
 	}
@@ -624,12 +624,21 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("epoch %q: want a number >= 0", v)
 		}
 		return checkSelector(s, c.Args[1], names)
+	case "converged":
+		// await converged [within=60s]: until every watcher of the discovery or config
+		// workload sees what the leader holds; else a RecipeConvergence violation
+		if len(c.Args) != 1 {
+			return fmt.Errorf("await converged takes no arguments")
+		}
+		if !s.recipeWorkload {
+			return fmt.Errorf("await converged: no discovery or config workload was started (workload discovery | workload config)")
+		}
 	case "value", "instances", "config", "watched", "result", "notheld":
 		// await value /p = "v" [on=S] | instances D {a,b} | config C = "v" | watched A /p
 		// EVENT | result A ... | notheld L: until the same words as an expect line hold.
 		return checkExpect(s, c, names)
 	default:
-		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, epoch, held, notheld, connected, value, instances, config, watched or result", c.Args[0])
+		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, epoch, held, notheld, connected, converged, value, instances, config, watched or result", c.Args[0])
 	}
 	return nil
 }
@@ -807,7 +816,7 @@ var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, ch
 	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision,
 	checker.CheckLiveness, checker.CheckLinearizability, checker.CheckStaleRead, checker.CheckSessionOrder,
 	checker.CheckReadYourWrites, checker.CheckSyncRead, checker.CheckWatchOrder, checker.CheckWatchOnce,
-	checker.CheckLockExclusion, checker.CheckLockLiveness, checker.CheckRecipeLeader}
+	checker.CheckLockExclusion, checker.CheckLockLiveness, checker.CheckRecipeLeader, CheckRecipeConvergence}
 
 var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
@@ -970,8 +979,35 @@ func checkWorkload(s *Script, c *Command, names map[string]bool) error {
 		s.workload = true
 		return nil
 	}
+	if len(c.Args) == 1 && (c.Args[0] == "discovery" || c.Args[0] == "config") {
+		// workload discovery [clients=3] [watchers=2] [hold=1s] [think=300ms] [naive=D]: instances come
+		// and go, watchers follow the service; workload config [clients=3] [think=300ms]: an
+		// admin keeps changing a znode that the clients watch. `await converged` judges them.
+		for _, kv := range c.KV {
+			switch kv.Key {
+			case "clients", "watchers":
+				if kv.Key == "watchers" && c.Args[0] == "config" {
+					return fmt.Errorf("workload config: watchers= is discovery's (config's clients= are its watchers)")
+				}
+				if n, err := strconv.Atoi(kv.Value); err != nil || n < 1 || n > 900 {
+					return fmt.Errorf("%s=%s: want a whole number from 1 to 900", kv.Key, kv.Value)
+				}
+			case "hold", "think", "naive":
+				if kv.Key == "hold" && c.Args[0] == "config" {
+					return fmt.Errorf("workload config: hold= is discovery's (how long an instance stays)")
+				}
+				if _, err := checkDuration(kv.Key, kv.Value, sim.Millisecond, 3600*sim.Second, ""); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("workload %s: unknown option %q (clients, watchers, hold, think, naive)", c.Args[0], kv.Key)
+			}
+		}
+		s.workload, s.recipeWorkload = true, true
+		return nil
+	}
 	if len(c.Args) > 0 {
-		return fmt.Errorf("workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, elections, or stop, not %q", c.Args[0])
+		return fmt.Errorf("workload takes options (clients=5 rate=10 reads=0.7 keys=16 outstanding=4), locks, elections, discovery, config, or stop, not %q", c.Args[0])
 	}
 	ints := map[string][2]int{"clients": {1, 900}, "keys": {1, 100000}, "outstanding": {1, 1000}}
 	for _, kv := range c.KV {

@@ -41,7 +41,8 @@ type ExploreConfig struct {
 	// Workload is what the clients do: "ops" (the default: random reads, writes, multis,
 	// syncs, ephemerals), "locks" (contend for one lock), "rwlocks" (a read/write lock), or
 	// "rwlocks-notes" (the read side with the notes' unsafe rule), "elections" (the
-	// leader-election recipe).
+	// leader-election recipe), "discovery" (instances come and go, watchers follow) or
+	// "config" (a znode keeps changing, watchers follow), judged by RecipeConvergence.
 	Workload string
 	Rate     float64  // operations per second per client (default 10)
 	Mutants  []string // ZooKeeper bugs switched back on (model.MutantNames)
@@ -85,8 +86,8 @@ func (c ExploreConfig) Validate() error {
 	if c.Clients > 100 {
 		return fmt.Errorf("clients=%d: at most 100", c.Clients)
 	}
-	if !slices.Contains([]string{"", "ops", "locks", "rwlocks", "rwlocks-notes", "elections"}, c.Workload) {
-		return fmt.Errorf("workload=%s: want ops, locks, rwlocks, rwlocks-notes or elections", c.Workload)
+	if !slices.Contains([]string{"", "ops", "locks", "rwlocks", "rwlocks-notes", "elections", "discovery", "config"}, c.Workload) {
+		return fmt.Errorf("workload=%s: want ops, locks, rwlocks, rwlocks-notes, elections, discovery or config", c.Workload)
 	}
 	// the workload line's own range (NaN is not <= 0, so normalize keeps it for here)
 	if err := CheckRate(strconv.FormatFloat(c.Rate, 'g', -1, 64)); err != nil {
@@ -167,6 +168,8 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 			fmt.Fprintf(&b, "workload locks clients=%d rw=true rule=notes\n", cfg.Clients)
 		case "elections":
 			fmt.Fprintf(&b, "workload elections clients=%d\n", cfg.Clients)
+		case "discovery", "config":
+			fmt.Fprintf(&b, "workload %s clients=%d\n", cfg.Workload, cfg.Clients)
 		default:
 			fmt.Fprintf(&b, "workload clients=%d rate=%s\n", cfg.Clients, strconv.FormatFloat(cfg.Rate, 'g', -1, 64))
 		}
@@ -305,7 +308,12 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 	// Until the liveness check's condition holds (a leader active, every running server
 	// following it with the whole committed log), at the latest past its bound: then the
 	// await fails and the check has its verdict.
-	fmt.Fprintf(&b, "await live within=%s\nrun 1s\n", quiet)
+	fmt.Fprintf(&b, "await live within=%s\n", quiet)
+	if cfg.Clients > 0 && (cfg.Workload == "discovery" || cfg.Workload == "config") {
+		// then every watcher whose session lives sees what the leader holds
+		b.WriteString("await converged\n")
+	}
+	b.WriteString("run 1s\n")
 	return b.String()
 }
 

@@ -61,10 +61,12 @@ type Script struct {
 	// registry is the registry a `registry` line names ("": ZooKeeper, as before the
 	// line existed); Options.Registry overrides it.
 	registry registry.Kind
-	servers  int               // voters + observers, from the ensemble line
-	workload bool              // a workload line came (and no stop since)
-	clients  map[string]bool   // names declared by client lines
-	recipes  map[string]string // recipe names: "lock", "discover", "config"
+	servers  int  // voters + observers, from the ensemble line
+	workload bool // a workload line came (and no stop since)
+	// recipeWorkload: a discovery or config workload was started (await converged)
+	recipeWorkload bool
+	clients        map[string]bool   // names declared by client lines
+	recipes        map[string]string // recipe names: "lock", "discover", "config"
 	// cfg and wcfg are what the config lines set, checked together at the end;
 	// lastConfig is the last config line (0: none).
 	cfg        model.Config

@@ -151,25 +151,29 @@ type Violation struct {
 
 // runner is the interpreter's state.
 type runner struct {
-	s            *Script
-	opt          Options
-	mcfg         model.Config
-	wcfg         sim.Config
-	w            *sim.World
-	e            *model.Ensemble
-	names        map[string]int64
-	res          *Result
-	chk          *checker.Checker
-	clients      map[string]*scenarioClient
-	recipes      map[string]*recipe
-	clientOrder  []string
-	expected     []expectedViolation // expect violation lines, judged at the end
-	workload     *model.Workload
-	lockWorkload *model.LockWorkload
-	events       map[eventKey]int // crash points reached so far, per server (see crashPoints)
-	lastProg     sim.Time
-	pc           int    // the index of the command being run
-	failedCall   string // the last blocking client call that failed on its connection
+	s              *Script
+	opt            Options
+	mcfg           model.Config
+	wcfg           sim.Config
+	w              *sim.World
+	e              *model.Ensemble
+	names          map[string]int64
+	res            *Result
+	chk            *checker.Checker
+	clients        map[string]*scenarioClient
+	recipes        map[string]*recipe
+	clientOrder    []string
+	expected       []expectedViolation // expect violation lines, judged at the end
+	workload       *model.Workload
+	lockWorkload   *model.LockWorkload
+	recipeWorkload *model.RecipeWorkload
+	// judged are the violations the runner itself finds (RecipeConvergence), beside the
+	// checker's
+	judged     []checker.Violation
+	events     map[eventKey]int // crash points reached so far, per server (see crashPoints)
+	lastProg   sim.Time
+	pc         int    // the index of the command being run
+	failedCall string // the last blocking client call that failed on its connection
 	// maxEvents and maxVirtual are the run's limits; limit is set once one is met, and
 	// from then on nothing more runs.
 	maxEvents  uint64
@@ -732,6 +736,13 @@ func (r *runner) execAwait(c *Command) error {
 	case "connected":
 		cl := r.clients[c.Args[1]].c
 		ok = r.runUntil(func() bool { return cl.ConnectedNow(r.e) }, limit)
+	case "converged":
+		var why string
+		if !r.runUntil(func() (done bool) { done, why = r.recipeWorkload.Converged(); return done }, limit) {
+			r.judged = append(r.judged, checker.Violation{Check: CheckRecipeConvergence, At: r.w.Now(),
+				Detail: fmt.Sprintf("%s did not converge within %s of line %d: %s", r.recipeWorkload, r.within(c, 60*sim.Second), c.Line, why)})
+		}
+		return nil
 	case "value", "instances", "config", "watched", "result", "notheld":
 		var got string
 		var err error
@@ -1036,6 +1047,7 @@ func (r *runner) finish() {
 	if r.chk != nil {
 		checked = r.chk.Finish(w.Now())
 	}
+	checked = append(checked, r.judged...)
 	r.closeFaults()
 	res.Faults = r.faults
 	for _, v := range checked {
@@ -1179,6 +1191,12 @@ func (res *Result) Summary() string {
 	return b.String()
 }
 
+// CheckRecipeConvergence: once the faults are over and a discovery or config workload's
+// changes have stopped, every watcher whose session lives comes to see what the leader
+// holds (`await converged`): the watches, set again after every event and re-registered on
+// reconnection (SetWatches), miss nothing for good.
+const CheckRecipeConvergence = "RecipeConvergence"
+
 // execWorkload starts the model's random client workload (model.Workload) or stops it
 // issuing calls; the calls in flight still finish.
 func (r *runner) execWorkload(c *Command) error {
@@ -1206,9 +1224,35 @@ func (r *runner) execWorkload(c *Command) error {
 		r.lockWorkload = lw
 		return lw.Start()
 	}
+	if len(c.Args) == 1 && (c.Args[0] == "discovery" || c.Args[0] == "config") {
+		cfg := model.RecipeWorkloadConfig{Config: c.Args[0] == "config"}
+		for _, kv := range c.KV {
+			switch kv.Key {
+			case "clients":
+				cfg.Clients, _ = strconv.Atoi(kv.Value)
+			case "watchers":
+				cfg.Watchers, _ = strconv.Atoi(kv.Value)
+			case "hold":
+				cfg.Hold, _ = parseDuration("hold", kv.Value)
+			case "think":
+				cfg.Think, _ = parseDuration("think", kv.Value)
+			case "naive":
+				cfg.Naive, _ = parseDuration("naive", kv.Value)
+			}
+		}
+		rw, err := model.NewRecipeWorkload(r.e, cfg)
+		if err != nil {
+			return err
+		}
+		r.recipeWorkload = rw
+		return rw.Start()
+	}
 	if len(c.Args) == 1 { // stop
 		if r.workload != nil {
 			r.workload.Stop()
+		}
+		if r.recipeWorkload != nil {
+			r.recipeWorkload.Stop()
 		}
 		if r.lockWorkload != nil {
 			r.lockWorkload.Stop()

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -243,5 +244,40 @@ func TestElectionRecipe(t *testing.T) {
 	}
 	if led < 20 {
 		t.Errorf("the election workload elected %d leaders over 20 schedules", led)
+	}
+}
+
+// Discovery and configuration workloads explored under faults: every watcher whose session
+// lives converges on what the leader holds (RecipeConvergence), and the check catches the
+// naive re-watch's window on the same schedules.
+func TestRecipeWorkloadsConverge(t *testing.T) {
+	for _, w := range []string{"discovery", "config"} {
+		caught, changes := 0, 0
+		for seed := uint64(1); seed <= 12; seed++ {
+			src := Generate(seed, ExploreConfig{Servers: 3, Duration: 8 * sim.Second, Workload: w, Fixes: []string{"all"}})
+			if !strings.Contains(src, "workload "+w+" clients=") || !strings.Contains(src, "await converged\n") {
+				t.Fatalf("%s, seed %d: no %s workload or no await converged in\n%s", w, seed, w, src)
+			}
+			res := runText(t, src, seed)
+			if check, detail := Failure(res); check != "" {
+				t.Errorf("%s, seed %d: %s: %s", w, seed, check, detail)
+			}
+			for _, r := range res.World.Trace().Records() {
+				if d, ok := r.Data.(*model.RecipeEvent); ok && (d.Event == "instances" || d.Event == "value") {
+					changes++
+				}
+			}
+			naive := strings.Replace(src, "workload "+w+" clients=3", "workload "+w+" clients=3 naive=200ms", 1)
+			if res := runText(t, naive, seed); slices.ContainsFunc(res.Violations, func(v Violation) bool { return v.Check == CheckRecipeConvergence }) {
+				caught++
+			}
+		}
+		if changes < 12*5 {
+			t.Errorf("%s: the watchers saw %d changes over 12 schedules", w, changes)
+		}
+		if caught == 0 {
+			t.Errorf("%s: the naive re-watch converged on every schedule", w)
+		}
+		t.Logf("%s: %d changes seen; the naive re-watch failed to converge on %d of 12 schedules", w, changes, caught)
 	}
 }

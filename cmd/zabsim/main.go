@@ -63,7 +63,8 @@ explore flags:
   --clients N           workload clients (default 3, 0 for none), --rate R calls/s each (default 10)
   --workload W          what the clients do: ops (random calls, the default), locks, rwlocks,
                         rwlocks-notes (the notes' unsafe read-lock rule), elections (the
-                        leader-election recipe): the recipe checker judges locks and leaders
+                        leader-election recipe), discovery, config (watchers must converge):
+                        the recipe checks judge them
   --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845, ZK-1154, ZK-1156, ZK-3642)
   --fix F[,F]           switch proposed fixes on (ZK-1549, stale-ack, ZK-2846: README "Findings")
   --jobs J              schedules run in parallel (default: the CPUs)
