@@ -637,9 +637,12 @@ const CheckRunError = "run-error"
 
 // Finding is an explored schedule that failed, and its shrunk form.
 type Finding struct {
-	Seed       uint64
-	Check      string // the check it fails (see Failure)
-	Class      string // the documented class it belongs to (see Classify), or "unclassified"
+	Seed  uint64
+	Check string // the check it fails (see Failure)
+	Class string // the documented class it belongs to (see Classify), or "unclassified"
+	// Signature groups failures that look alike: the check, the sync branches of the run,
+	// and the kinds of fault left in the (shrunk) schedule (see signature).
+	Signature  string
 	Detail     string // the first such violation, in the shrunk run
 	Original   string // the generated scenario
 	Shrunk     string // the smallest scenario found that still fails Check
@@ -688,11 +691,13 @@ func exploreSource(seed uint64, src string, shrinkRuns int) (Explored, error) {
 		return out, nil
 	}
 	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src, Class: Classify(src)}
+	f.Signature = signature(check, res, src)
 	if shrinkRuns > 0 {
 		f.Shrunk, f.ShrinkRuns = Shrink(src, check, shrinkRuns)
 		if r, err := RunSource("shrunk.zab", f.Shrunk); err == nil {
 			if c, d := Failure(r); c == check {
 				f.Detail = d
+				f.Signature = signature(check, r, f.Shrunk)
 			}
 		}
 	}
@@ -813,12 +818,75 @@ func countFaults(src string) int {
 	return n
 }
 
+// signature is a failure's shape: its check, the sync branches its run took (in SyncModes
+// order) and the kinds of fault its schedule holds, e.g. "ProcessConsistency · TRUNC,SNAP ·
+// crash host+partition". Two failures with one signature are likely one cause; the class
+// (Classify) says which documented one, if any.
+func signature(check string, res *Result, src string) string {
+	var syncs []string
+	for _, m := range SyncModes {
+		if slices.ContainsFunc(res.Syncs, func(s SyncInfo) bool { return s.Mode == m }) {
+			syncs = append(syncs, m)
+		}
+	}
+	var faults []string
+	for _, l := range strings.Split(src, "\n") {
+		if l == recoveryMark {
+			break
+		}
+		if k := faultKind(l); k != "" && !slices.Contains(faults, k) {
+			faults = append(faults, k)
+		}
+	}
+	slices.Sort(faults)
+	if len(syncs) == 0 {
+		syncs = []string{"no sync"}
+	}
+	if len(faults) == 0 {
+		faults = []string{"no fault"}
+	}
+	return check + " · " + strings.Join(syncs, ",") + " · " + strings.Join(faults, "+")
+}
+
+// faultKind names the kind of fault a schedule line injects ("" for any other line).
+func faultKind(line string) string {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return ""
+	}
+	switch f[0] {
+	case "crash":
+		for _, w := range f[1:] {
+			if w == "host" {
+				return "crash host"
+			}
+			if strings.HasPrefix(w, "at=") {
+				return "crash " + w
+			}
+		}
+		return "crash"
+	case "partition":
+		if f[len(f)-1] == "resets" {
+			return "partition resets"
+		}
+		return "partition"
+	case "pause", "clog", "latency":
+		return f[0]
+	case "mutant":
+		return "mutant " + f[len(f)-1]
+	}
+	return ""
+}
+
 // Annotated is the shrunk scenario with a header that says what it shows and how to replay it.
 func (f *Finding) Annotated(file string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s, found by zabsim explore (seed %d) and shrunk from %d fault and setting lines to %d.\n", f.Check, f.Seed, f.Faults[0], f.Faults[1])
 	if f.Class != "" {
 		fmt.Fprintf(&b, "# Class: %s\n", f.Class)
+	}
+	if f.Signature != "" {
+		fmt.Fprintf(&b, "# Signature: %s\n", f.Signature)
 	}
 	fmt.Fprintf(&b, "# %s\n", f.Detail)
 	fmt.Fprintf(&b, "# Replay: zabsim run %s\n", file)

@@ -269,3 +269,18 @@ func TestExploreLockWorkloads(t *testing.T) {
 		t.Error("the notes' rule held on every seed")
 	}
 }
+
+// A finding's signature: its check, the sync branches of its run and the kinds of fault in
+// its schedule, before the recovery epilogue.
+func TestSignature(t *testing.T) {
+	res := &Result{Syncs: []SyncInfo{{Mode: "SNAP"}, {Mode: "DIFF"}, {Mode: "SNAP"}}}
+	src := "ensemble 5\nmutant ZK-2845\nstart all\ncrash 2 host\npartition {1} {2,3} resets\ncrash 3\npause 4\ncrash 1 at=truncate\n" +
+		recoveryMark + "\ncrash 5\n"
+	want := "Liveness · DIFF,SNAP · crash+crash at=truncate+crash host+mutant ZK-2845+partition resets+pause"
+	if got := signature("Liveness", res, src); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := signature("Liveness", &Result{}, "ensemble 3\nstart all\n"); got != "Liveness · no sync · no fault" {
+		t.Errorf("got %s", got)
+	}
+}

@@ -46,6 +46,7 @@ type exploreFailure struct {
 	Seed         uint64 `json:"seed"`
 	Check        string `json:"check"`
 	Class        string `json:"class"`
+	Signature    string `json:"signature,omitempty"`
 	Detail       string `json:"detail"`
 	File         string `json:"file,omitempty"`
 	FaultsBefore int    `json:"faults_before"`
@@ -281,6 +282,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	if rep.Failing > 1 {
 		fmt.Fprintf(stdout, "by check: %s\n", byCheck(rep.Failures, func(f exploreFailure) string { return f.Check }))
 		fmt.Fprintf(stdout, "by class: %s\n", byCheck(rep.Failures, func(f exploreFailure) string { return f.Class }))
+		fmt.Fprint(stdout, bySignature(rep.Failures))
 	}
 	if rep.Interrupted {
 		fmt.Fprintf(stdout, "interrupted: %d of %d schedules ran\n", rep.Schedules, count)
@@ -291,7 +293,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 // writeFinding writes the shrunk scenario to dir/seed-N.zab and, with report, the pictures
 // and summary of its run to dir/seed-N/.
 func writeFinding(f *scenarios.Finding, dir string, report bool) (exploreFailure, error) {
-	ef := exploreFailure{Seed: f.Seed, Check: f.Check, Class: f.Class, Detail: f.Detail,
+	ef := exploreFailure{Seed: f.Seed, Check: f.Check, Class: f.Class, Signature: f.Signature, Detail: f.Detail,
 		FaultsBefore: f.Faults[0], FaultsAfter: f.Faults[1], ShrinkRuns: f.ShrinkRuns}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ef, &exitError{"--out: " + err.Error()}
@@ -412,6 +414,41 @@ func countLines(src string) int {
 }
 
 // byCheck counts the failures per check, most frequent first: "ProcessConsistency 9, Liveness 1".
+// bySignature lists the failures' signatures, one a line with its count, its class and its
+// first seed: the unclassified ones (nobody has explained them yet) first, then by count.
+func bySignature(fs []exploreFailure) string {
+	type group struct {
+		sig, class string
+		n          int
+		seed       uint64
+	}
+	var gs []*group
+	for _, f := range fs {
+		k := f.Signature + "\x00" + f.Class
+		i := slices.IndexFunc(gs, func(g *group) bool { return g.sig+"\x00"+g.class == k })
+		if i < 0 {
+			gs = append(gs, &group{sig: f.Signature, class: f.Class, seed: f.Seed})
+			i = len(gs) - 1
+		}
+		gs[i].n++
+	}
+	slices.SortStableFunc(gs, func(a, b *group) int {
+		if ua, ub := a.class == "unclassified", b.class == "unclassified"; ua != ub {
+			if ua {
+				return -1
+			}
+			return 1
+		}
+		return b.n - a.n
+	})
+	var b strings.Builder
+	b.WriteString("by signature:\n")
+	for _, g := range gs {
+		fmt.Fprintf(&b, "  %5d  %s  [%s]  e.g. seed %d\n", g.n, g.sig, g.class, g.seed)
+	}
+	return b.String()
+}
+
 func byCheck(fs []exploreFailure, key func(exploreFailure) string) string {
 	n := map[string]int{}
 	var checks []string

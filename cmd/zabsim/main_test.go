@@ -557,3 +557,20 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 		t.Errorf("a shard twice: exit %d %q", code, errs)
 	}
 }
+
+// Triage: failures grouped by signature, the unexplained ones first, then by count.
+func TestBySignature(t *testing.T) {
+	fs := []exploreFailure{
+		{Seed: 3, Signature: "ProcessConsistency · TRUNC · crash", Class: "dirty snapshot"},
+		{Seed: 5, Signature: "ProcessConsistency · TRUNC · crash", Class: "dirty snapshot"},
+		{Seed: 7, Signature: "Liveness · DIFF · partition", Class: "unclassified"},
+		{Seed: 9, Signature: "ProcessConsistency · TRUNC · crash", Class: "stale ACK"},
+	}
+	want := "by signature:\n" +
+		"      1  Liveness · DIFF · partition  [unclassified]  e.g. seed 7\n" +
+		"      2  ProcessConsistency · TRUNC · crash  [dirty snapshot]  e.g. seed 3\n" +
+		"      1  ProcessConsistency · TRUNC · crash  [stale ACK]  e.g. seed 9\n"
+	if got := bySignature(fs); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

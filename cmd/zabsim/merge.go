@@ -105,6 +105,7 @@ func cmdMerge(args []string, stdout io.Writer) (int, error) {
 	if all.Failing > 1 {
 		fmt.Fprintf(stdout, "by check: %s\n", byCheck(all.Failures, func(f exploreFailure) string { return f.Check }))
 		fmt.Fprintf(stdout, "by class: %s\n", byCheck(all.Failures, func(f exploreFailure) string { return f.Class }))
+		fmt.Fprint(stdout, bySignature(all.Failures))
 	}
 	return code, nil
 }
