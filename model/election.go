@@ -45,8 +45,17 @@ func (s *Server) lookForLeader() {
 	f.proposedLeader, f.proposedZxid, f.proposedEpoch = s.initVote()
 	f.notTimeout = s.cfg.FinalizeWait // minNotificationInterval defaults to finalizeWait
 	s.currentVote.State = LOOKING
-	s.sendNotifications(&VoteWhy{Reason: WhyStart})
+	why := &VoteWhy{Reason: WhyStart}
+	s.explainVote(why)
+	s.sendNotifications(why)
 	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
+}
+
+// explainVote records the proposal that why explains (a trace explanation).
+func (s *Server) explainVote(why *VoteWhy) {
+	f := &s.fle
+	s.w.Explain(s.nid, &VoteChanged{Sid: s.sid, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+		PeerEpoch: f.proposedEpoch, Round: f.logicalclock, Why: why})
 }
 
 // sendNotifications mirrors FastLeaderElection.sendNotifications: my proposal to every
@@ -115,13 +124,21 @@ func (s *Server) connectOne(sid int64) {
 // lost it.
 func (s *Server) flushPending(sid int64) {
 	n := s.elPending[sid]
+	why := &VoteWhy{Reason: WhyAgain}
 	if n == nil {
 		n = s.elLast[sid]
+	} else if n.Why != nil {
+		w := *n.Why
+		w.Queued = true
+		why = &w
 	}
 	if n != nil {
 		s.elPending[sid] = nil
 		s.elLast[sid] = n
-		s.w.Send(s.elConn[sid], s.nid, n)
+		// the same notification on the wire; in the trace, why it leaves now
+		sent := *n
+		sent.Why = why
+		s.w.Send(s.elConn[sid], s.nid, &sent)
 	}
 }
 
@@ -208,6 +225,7 @@ func (s *Server) fleHandle(n *Notification) {
 			if q := len(f.quorums); q > 0 {
 				f.quorums[q-1].EndedBy, f.quorums[q-1].EndedAt = n.Sid, s.w.Now()
 			}
+			s.w.Explain(s.nid, &FinalizeInterrupted{Sid: s.sid, From: n.Sid})
 		} else {
 			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
 			return
@@ -238,20 +256,26 @@ func (s *Server) fleHandle(n *Notification) {
 			if f.proposedLeader == n.Leader && f.proposedZxid == n.Zxid && f.proposedEpoch == n.PeerEpoch {
 				why.Field = decidingField(n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch)
 			}
+			s.explainVote(why)
 			s.sendNotifications(why)
 		} else if n.ElectionEpoch < f.logicalclock {
 			return
 		} else if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
-			s.sendNotifications(f.changedWhy(WhyBetter, n, oldLeader, oldZxid, oldEpoch))
+			why := f.changedWhy(WhyBetter, n, oldLeader, oldZxid, oldEpoch)
+			s.explainVote(why)
+			s.sendNotifications(why)
 		}
 		f.recvset.Put(n.Sid, Vote{Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch})
 		proposal := Vote{Leader: f.proposedLeader, Zxid: f.proposedZxid, ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch}
 		if f.recvset.HasQuorumFor(s.qv, proposal) {
 			f.finalizing = true
 			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
-			f.quorums = append(f.quorums, QuorumSeen{At: s.w.Now(), Sids: f.recvset.SidsFor(s.qv, proposal),
+			sids := f.recvset.SidsFor(s.qv, proposal)
+			f.quorums = append(f.quorums, QuorumSeen{At: s.w.Now(), Sids: sids,
 				Leader: f.proposedLeader, Zxid: f.proposedZxid, PeerEpoch: f.proposedEpoch, EndedAt: -1})
+			s.w.Explain(s.nid, &QuorumAgreed{Sid: s.sid, Sids: sids, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+				PeerEpoch: f.proposedEpoch, Round: f.logicalclock, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)})
 		}
 	case OBSERVING:
 		// ignored
@@ -296,6 +320,7 @@ func (s *Server) fleNotTimeout() {
 		return
 	}
 	next := min(2*f.notTimeout, s.cfg.MaxNotificationInterval)
+	s.w.Explain(s.nid, &NotTimeout{Sid: s.sid, WaitedMs: int64(f.notTimeout / sim.Millisecond), NextMs: int64(next / sim.Millisecond)})
 	s.sendNotifications(&VoteWhy{Reason: WhyResend, NotTimeoutMs: int64(next / sim.Millisecond)})
 	f.notTimeout = next
 	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)

@@ -605,6 +605,7 @@ const (
 	WhyResend = "resend"    // the poll timed out (notTimeout): the same vote again, and back off
 	WhyReply  = "reply"     // an answer to a LOOKING server of an older round, or to an observer
 	WhyLeader = "leader"    // not LOOKING: tell a LOOKING server whom this server follows
+	WhyAgain  = "again"     // a new election connection: SendWorker sends the last message again
 )
 
 // VoteWhy explains a notification: why its sender sends it, and when the vote changed,
@@ -621,6 +622,104 @@ type VoteWhy struct {
 	OldLeader, OldEpoch int64 `json:",omitempty"`
 	OldZxid             Zxid  `json:",omitempty"`
 	NotTimeoutMs        int64 `json:",omitempty"` // resend: the poll's timeout from now on
+	// Queued: it waited in the send queue for a connection, so it leaves later than the
+	// vote was chosen.
+	Queued bool `json:",omitempty"`
+}
+
+// The explanations of an election (trace records of kind explain, outside the trace hash):
+// what lookForLeader decided at each step, so that the run player and the pictures can
+// say it at the moment it happened, whatever the network did with the notifications.
+
+// VoteChanged: lookForLeader set its proposal (its first vote, or a change).
+type VoteChanged struct {
+	Sid              int64
+	Leader           int64
+	Zxid             Zxid
+	PeerEpoch, Round int64
+	Why              *VoteWhy
+}
+
+func (r *VoteChanged) TypeName() string { return "VoteChanged" }
+func (r *VoteChanged) AppendTo(b []byte) []byte {
+	b = append(b, "vote leader="...)
+	b = strconv.AppendInt(b, r.Leader, 10)
+	b = append(b, " zxid="...)
+	b = r.Zxid.AppendTo(b)
+	b = append(b, " peerEpoch="...)
+	b = strconv.AppendInt(b, r.PeerEpoch, 10)
+	b = append(b, " round="...)
+	b = strconv.AppendInt(b, r.Round, 10)
+	if w := r.Why; w != nil {
+		b = append(b, ' ')
+		b = append(b, w.Reason...)
+		if w.From != 0 {
+			b = append(b, " from="...)
+			b = strconv.AppendInt(b, w.From, 10)
+		}
+		if w.Field != "" {
+			b = append(b, " by="...)
+			b = append(b, w.Field...)
+		}
+	}
+	return b
+}
+
+// QuorumAgreed: the recvset holds a quorum for the proposal (Sids agree): lookForLeader
+// waits finalizeWait for a better vote.
+type QuorumAgreed struct {
+	Sid              int64
+	Sids             []int64
+	Leader           int64
+	Zxid             Zxid
+	PeerEpoch, Round int64
+	FinalizeWaitMs   int64
+}
+
+func (r *QuorumAgreed) TypeName() string { return "QuorumAgreed" }
+func (r *QuorumAgreed) AppendTo(b []byte) []byte {
+	b = append(b, "quorum {"...)
+	for i, s := range r.Sids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, s, 10)
+	}
+	b = append(b, "} for leader="...)
+	b = strconv.AppendInt(b, r.Leader, 10)
+	b = append(b, " round="...)
+	b = strconv.AppendInt(b, r.Round, 10)
+	b = append(b, " finalizeWait="...)
+	b = strconv.AppendInt(b, r.FinalizeWaitMs, 10)
+	return append(b, "ms"...)
+}
+
+// FinalizeInterrupted: during finalizeWait a notification From carried a better vote: the
+// wait ends and the election goes on.
+type FinalizeInterrupted struct {
+	Sid, From int64
+}
+
+func (r *FinalizeInterrupted) TypeName() string { return "FinalizeInterrupted" }
+func (r *FinalizeInterrupted) AppendTo(b []byte) []byte {
+	return strconv.AppendInt(append(b, "finalizeWait interrupted by a better vote from "...), r.From, 10)
+}
+
+// NotTimeout: lookForLeader's poll returned nothing within notTimeout: it sends its vote
+// again and doubles the timeout (up to maxNotificationInterval).
+type NotTimeout struct {
+	Sid      int64
+	WaitedMs int64
+	NextMs   int64
+}
+
+func (r *NotTimeout) TypeName() string { return "NotTimeout" }
+func (r *NotTimeout) AppendTo(b []byte) []byte {
+	b = append(b, "no notification within "...)
+	b = strconv.AppendInt(b, r.WaitedMs, 10)
+	b = append(b, "ms: resend, next wait "...)
+	b = strconv.AppendInt(b, r.NextMs, 10)
+	return append(b, "ms"...)
 }
 
 // decidingField names the first field of totalOrderPredicate's (epoch, zxid, sid) in which

@@ -191,6 +191,9 @@ type story struct {
 	proposals []proposal
 	leaders   []leaderEvent
 	episodes  []episode
+	// clientNames name client nodes as the scenario does (from the run's result).
+	clientNames map[int64]string
+	byConn      map[sim.ConnID][]int // records per connection (connRecs)
 	// linTimeout, if set, bounds porcupine's search in history (a fuzz test sets it: a
 	// made-up history can take porcupine its whole default budget).
 	linTimeout time.Duration
