@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/chromedp/chromedp"
 	"os"
 	"os/exec"
 	"sync"
 	"testing"
 	"time"
-	"github.com/chromedp/chromedp"
 )
 
 // A real browser for the player's tests: Debian's Chromium, headless, driven over the

@@ -168,7 +168,7 @@
       hit.addEventListener("click", (ev) => { ev.stopPropagation(); selectLink(a, b); });
     }
     // servers
-    G.srv = {};
+    G.srv = {}; G.fixedBoxes = [];
     for (const s of D.servers) {
       const p = pos[s.sid];
       const g = el("g", { class: "srv", id: "srv-" + s.sid, transform: `translate(${p.x},${p.y})` }, G.nodes);
@@ -185,6 +185,8 @@
       if (Math.abs(ox) <= 0.35) { ix = 40; iy = oy < 0 ? -22 : 22; } // the top and bottom ones: beside, not above or below
       const anchor2 = Math.abs(ox) <= 0.35 ? "start" : anchor;
       const info = el("text", { class: "info", x: ix, y: iy, "text-anchor": anchor2 }, g);
+      const bx = anchor2 === "start" ? p.x + ix : anchor2 === "end" ? p.x + ix - 175 : p.x + ix - 88;
+      G.fixedBoxes.push([p.x - 36, p.y - 36, p.x + 36, p.y + 36], [bx, p.y + iy - 12, bx + 175, p.y + iy + 30]);
       const lines = [];
       for (let l = 0; l < 3; l++) lines.push(el("tspan", { x: ix, dy: l ? 13 : 0 }, info));
       lines[2].setAttribute("class", "vote");
@@ -337,7 +339,8 @@
     const r = (a.client || b.client) ? 0 : 34;
     const s = r / l, e = 1 - r / l;
     const g = s + (e - s) * f;
-    return { x: a.x + dx * g - (dy / l) * off, y: a.y + dy * g + (dx / l) * off, held: f === 0.5 && flight > 2 * half + 1e5 };
+    // held: waiting far longer than a link's latency (a cut link, a clog, a paused receiver)
+    return { x: a.x + dx * g - (dy / l) * off, y: a.y + dy * g + (dx / l) * off, held: f === 0.5 && flight > 50e6 };
   }
   function inFlight(k, t) {
     const out = [];
@@ -362,7 +365,8 @@
     });
     const lbl = pooled(G.lblPool, G.labels, (p) => el("text", { class: "lbl" }, p));
     let nd = 0, nl = 0;
-    const placed = [];
+    // labels go where they cover no server, no server's text and no other label
+    const placed = G.fixedBoxes.slice();
     for (const id of ids) {
       const m = D.msgs[id], p = dotPos(m, t);
       if (!p) continue;
@@ -371,7 +375,7 @@
       c.setAttribute("cx", p.x.toFixed(1)); c.setAttribute("cy", p.y.toFixed(1));
       c.setAttribute("fill", msgColour[m[5]] || "#888");
       c.setAttribute("r", m[5] === "ping" || m[5] === "hello" ? 4 : id === P.selMsg ? 8 : 6);
-      c.setAttribute("class", "dot" + (p.held || m[8] >= 0 ? " held" : ""));
+      c.setAttribute("class", "dot" + (p.held || m[8] >= 0 && m[8] <= k ? " held" : ""));
       c.style.display = "";
       // a label where it overlaps no other
       if (m[5] !== "ping" && m[5] !== "hello" && nl < 40) {
