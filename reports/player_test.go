@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"zabsim/model"
 	"zabsim/scenarios"
@@ -347,4 +348,66 @@ func absDiff(a, b uint32) uint32 {
 		return a - b
 	}
 	return b - a
+}
+
+// TestPlayerSpeed opens the player of a long run (ZABSIM_BIG=trace.jsonl, or about 50,000
+// events made here) and measures loading and seeking in the browser.
+func TestPlayerSpeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long run")
+	}
+	dir := t.TempDir()
+	src := `ensemble 5
+start all
+await leader
+workload clients=4 rate=45
+run 10s
+let L = leader
+crash L
+await leader
+run 5s
+partition 1 2
+run 5s
+heal
+restart L
+run 10s
+`
+	s, err := scenarios.Parse("big.zab", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scenarios.Run(s, scenarios.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := scenarios.Header(s, scenarios.Options{Seed: 1})
+	file := filepath.Join(dir, "big.html")
+	start := time.Now()
+	if err := WritePlayer(PlayerInput{Records: res.World.Trace().Records(), End: sim.Time(res.VirtualNs), Header: &h, Result: res, Hash: res.TraceHash}, file); err != nil {
+		t.Fatal(err)
+	}
+	build := time.Since(start)
+	st, _ := os.Stat(file)
+	p := openPage(t, file)
+	defer p.close()
+	var load float64
+	p.evalInto(`player.loadMs`, &load)
+	var b struct {
+		Mean, Median, P95, Max float64
+		Prof                   map[string]float64
+	}
+	p.evalInto(`player.bench(200)`, &b)
+	t.Logf("%d events, %d records: page %d KB written in %s, loaded in %.0f ms; seek+render+layout median %.2f ms, mean %.2f ms, p95 %.2f ms, max %.2f ms",
+		res.Events, res.World.Trace().Len(), st.Size()/1024, build.Round(time.Millisecond), load, b.Median, b.Mean, b.P95, b.Max)
+	t.Logf("per part (ms): %v", b.Prof)
+	if res.Events < 45000 {
+		t.Errorf("only %d events: the run is meant to be about 50,000", res.Events)
+	}
+	// a frame is 16 ms; the median, since a shared 2-core machine has its moments
+	if b.Median > 16 || load > 15000 {
+		t.Errorf("too slow: seek+render %.2f ms (median; want under 16), load %.0f ms", b.Median, load)
+	}
+	if errs := p.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console: %v", errs)
+	}
 }

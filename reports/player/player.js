@@ -67,12 +67,13 @@
     bind();
     seek(0);
     P.ready = true;
+    P.loadMs = performance.now();
     document.body.dataset.ready = "1";
   }
 
   // --- derived tables ---
   let sidRow = {}; let clientRow = {}; let msgOrder = []; let msgMaxEnd = []; let chapKinds = {};
-  let stateChangeRecs = null; let msgRecs = null; let names = {};
+  let stateChangeRecs = null; let msgRecs = null; let names = {}; const callsOf = {};
   function prepare() {
     D.servers.forEach((s, i) => { sidRow[s.sid] = i; names[s.sid] = (s.observer ? "observer " : "S") + s.sid; });
     (D.clients || []).forEach((c, i) => { clientRow[c[0]] = i; names[c[0]] = "client " + c[1]; });
@@ -82,6 +83,7 @@
     let mx = -1;
     msgMaxEnd = msgOrder.map((i) => { const m = D.msgs[i]; const e = m[3] < 0 ? Infinity : m[3]; mx = Math.max(mx, e); return mx; });
     for (const c of D.chaps) (chapKinds[c[1]] = chapKinds[c[1]] || []).push(c[0]);
+    for (const c of D.calls) (callsOf[c[0]] = callsOf[c[0]] || []).push(c);
     // records that change what a server shows
     const set = new Set();
     for (const s of D.servers) {
@@ -105,16 +107,21 @@
     const v = { sid: s.sid, state, life: life ? life[1] : "not started", role: role ? role[1] : "", phase: role ? role[2] : "", epoch: role ? role[3] : 0,
       reason: role ? role[4] : "", accepted: acc ? acc[1] : 0, vote: null, lastZxid: "0x0", looking: state === "LOOKING" };
     if (vote && (!life || vote[0] >= life[0])) v.vote = { leader: vote[1], zxid: vote[2], epoch: vote[3], round: vote[4], looking: vote[5], why: vote[6], at: vote[0] };
-    let last = null, lastNum = -1;
-    for (const e of s.log) {
-      if (e[1] > k || (e[3] >= 0 && e[3] <= k)) continue;
-      const z = parseInt(e[0], 16);
-      if (z > lastNum) { lastNum = z; last = e[0]; }
+    // the newest entry still in the log: logs grow in zxid order (a SNAP or a restart
+    // loads a history in order), so it holds the last zxid
+    for (let j = lastAdded(s, k); j >= 0; j--) {
+      const e = s.log[j];
+      if (e[3] < 0 || e[3] > k) { v.lastZxid = e[0]; break; }
     }
-    if (last) v.lastZxid = last;
     v.quorum = null;
     for (const q of s.quorums) if (q[0] <= k && k < q[1] + (q[5] ? 0 : 1)) v.quorum = q;
     return v;
+  }
+  // the index of the last log entry of s added at or before record k
+  function lastAdded(s, k) {
+    let lo = 0, hi = s.log.length - 1, ans = -1;
+    while (lo <= hi) { const m = (lo + hi) >> 1; if (s.log[m][1] <= k) { ans = m; lo = m + 1; } else hi = m - 1; }
+    return ans;
   }
   // the latest notification s received from each voter since it started looking
   function receivedVotes(s, k, since) {
@@ -216,6 +223,7 @@
     buildScenario();
     buildVerdict();
     $("slider").max = n - 1;
+    $("eventsInner").style.height = n * ROW + "px";
     drawOverviewBase();
   }
 
@@ -227,6 +235,7 @@
   let lastK = -1;
   function render() {
     const k = P.k, t = P.t;
+    const tStart = P.prof ? performance.now() : 0;
     const views = {};
     for (const s of D.servers) {
       const v = serverAt(s, k); views[s.sid] = v;
@@ -257,16 +266,22 @@
         g.arc.setAttribute("stroke", q[5] ? "#999" : "#d95f0e");
       } else g.arc.setAttribute("d", "");
     }
-    renderLinks(k);
-    renderMessages(k, t);
-    renderClients(k);
+    const prof = P.prof;
+    let t0 = prof ? performance.now() : 0;
+    const mark = (name) => { if (prof) { const t1 = performance.now(); prof[name] = (prof[name] || 0) + t1 - t0; t0 = t1; } };
+    mark("servers");
+    renderLinks(k); mark("links");
+    renderMessages(k, t); mark("messages");
+    renderClients(k); mark("clients");
     if (k !== lastK || P.dirtyLogs) { renderLogs(k, views); P.dirtyLogs = false; }
-    renderNow(k, views);
+    mark("logs");
+    renderNow(k, views); mark("now");
     $("slider").value = k;
     $("clock").textContent = `t = ${fmtT(t)} · event ${k + 1} / ${n}`;
-    drawOverviewCursor();
-    scrollEvents(k);
-    renderScenarioCursor(k);
+    drawOverviewCursor(); mark("overview");
+    scrollEvents(k); mark("events");
+    renderScenarioCursor(k); mark("scenario");
+    if (prof) prof.lastRender = performance.now() - tStart;
     lastK = k;
   }
   function arcPath(r, frac) {
@@ -426,10 +441,15 @@
     for (const c of D.clients || []) {
       const C = G.cli[c[0]];
       if (!C) continue;
-      let pending = 0, lastAns = "", lastCall = "";
-      for (const call of D.calls) {
-        if (call[0] !== c[0] || call[1] > k) continue;
-        if (call[2] < 0 || call[2] > k) { pending++; lastCall = call[3]; } else { lastAns = call[3].split(" ").slice(0, 2).join(" ") + " → " + call[4]; }
+      let pending = 0, lastAns = "", lastCall = "", ansAt = -1;
+      const calls = callsOf[c[0]] || [];
+      // the calls made by k, newest first: a bounded walk back finds what is pending
+      let j = calls.length - 1;
+      while (j >= 0 && calls[j][1] > k) j--;
+      for (let seen = 0; j >= 0 && seen < 200; j--, seen++) {
+        const call = calls[j];
+        if (call[2] < 0 || call[2] > k) { pending++; if (!lastCall) lastCall = call[3]; }
+        else if (call[2] > ansAt) { ansAt = call[2]; lastAns = call[3].split(" ").slice(0, 2).join(" ") + " → " + call[4]; }
       }
       C.l[0].textContent = "client " + c[1];
       C.l[1].textContent = pending ? `${pending} pending: ${lastCall}`.slice(0, 30) : "no call pending";
@@ -438,15 +458,17 @@
   }
 
   // --- logs: one row per server, aligned by zxid ---
+  let lastLogs = "";
   function renderLogs(k, views) {
     const alive = {}, zs = new Set();
     for (const s of D.servers) {
       const cells = {};
-      for (const e of s.log) {
-        if (e[1] > k) continue;
+      // the recent end of the log is enough: newest first, a bounded walk
+      for (let j = lastAdded(s, k), seen = 0; j >= 0 && seen < 60; j--, seen++) {
+        const e = s.log[j];
         const removed = e[3] >= 0 && e[3] <= k;
         if (removed && k - e[3] > 40) continue; // ghosts stay a little while
-        if (removed && cells[e[0]] && !cells[e[0]].removed) continue;
+        if (cells[e[0]] && (removed || !cells[e[0]].removed)) continue;
         cells[e[0]] = { z: e[0], committed: e[2] >= 0 && e[2] <= k, how: e[4], removed, why: e[5], fresh: e[1] > k - 3 && e[1] <= k, e };
         zs.add(e[0]);
       }
@@ -466,7 +488,8 @@
       }
       h += `</td></tr>`;
     }
-    $("logs").innerHTML = h + "</table>";
+    h += "</table>";
+    if (h !== lastLogs) { $("logs").innerHTML = h; lastLogs = h; }
   }
 
   // --- the Now panel: this event, the line running, the election explained ---
@@ -475,6 +498,7 @@
     for (const st of D.steps || []) if (!st[6] && st[2] <= k && k < st[3]) best = st;
     return best;
   }
+  let lastNow = "";
   function renderNow(k, views) {
     let h = "";
     const st = stepAt(k);
@@ -524,7 +548,7 @@
       h += `<tr><td><b>${names[s.sid]}</b></td><td>${v.state === "NONE" ? "—" : v.state}${v.phase && v.state !== "LOOKING" && v.state !== "DOWN" ? " " + v.phase.toLowerCase() : ""}</td><td>${v.epoch}/${v.accepted}</td><td>${v.lastZxid}</td><td>${v.vote ? (v.vote.leader < 0 ? "none" : v.vote.leader) + " · " + v.vote.round : ""}</td></tr>`;
     }
     h += `</table><p class="hint">epoch = currentEpoch/acceptedEpoch; round = the election's logical clock.</p>`;
-    $("panel-now").innerHTML = h;
+    if (h !== lastNow) { $("panel-now").innerHTML = h; lastNow = h; }
   }
   function commentBefore(line) {
     const src = (D.source || "").split("\n");
@@ -697,7 +721,6 @@
   }
 
   // --- overview: one lane per server over the events, chapters and violations on top ---
-  let ovBase = null;
   function drawOverviewBase() {
     const cv = $("overview"), W = cv.clientWidth || 1200, H = 86;
     cv.width = W; cv.height = H;
@@ -723,29 +746,38 @@
       if (c[1] === "violation") { ctx.beginPath(); ctx.moveTo(xx - 6, 0); ctx.lineTo(xx + 6, 0); ctx.lineTo(xx, 11); ctx.fill(); }
       else ctx.fillRect(xx, 2, 2, 9);
     }
-    ovBase = ctx.getImageData(0, 0, W, H);
     ovX = x;
   }
   let ovX = (i) => i;
+  // the cursor is a line over the canvas, moved with a transform: redrawing the canvas
+  // each frame cost more than the rest of a frame
   function drawOverviewCursor() {
-    const cv = $("overview"), ctx = cv.getContext("2d");
-    if (!ovBase) return;
-    ctx.putImageData(ovBase, 0, 0);
-    ctx.fillStyle = "#000"; ctx.fillRect(ovX(P.k) - 1, 0, 2, cv.height);
+    $("ovCursor").style.transform = `translateX(${(ovX(P.k) - 1).toFixed(1)}px)`;
   }
 
   // --- event list, virtualised: only the rows in view exist ---
   const ROW = 18;
-  function scrollEvents(k) {
-    const box = $("events");
-    const top = k * ROW - box.clientHeight / 2 + ROW;
-    if (!P.userScroll) box.scrollTop = Math.max(0, top);
-    drawEvents();
+  let eventsKey = "";
+  // the list follows the cursor at the next frame: scrolling forces a layout, and one per
+  // frame is enough
+  let eventsFrame = 0;
+  function scrollEvents() {
+    if (eventsFrame) return;
+    eventsFrame = requestAnimationFrame(() => {
+      eventsFrame = 0;
+      const box = $("events");
+      const top = Math.max(0, Math.round(P.k * ROW - 126 / 2 + ROW));
+      if (!P.userScroll && box.scrollTop !== top) box.scrollTop = top;
+      drawEvents(P.userScroll ? box.scrollTop : top);
+    });
   }
-  function drawEvents() {
+  function drawEvents(top) {
     const box = $("events"), inner = $("eventsInner");
-    inner.style.height = n * ROW + "px";
-    const first = Math.max(0, Math.floor(box.scrollTop / ROW) - 5), last = Math.min(n, first + Math.ceil(box.clientHeight / ROW) + 10);
+    if (top == null) top = box.scrollTop;
+    const first = Math.max(0, Math.floor(top / ROW) - 5), last = Math.min(n, first + 18);
+    const key = first + ":" + last + ":" + P.k;
+    if (key === eventsKey) return; // the same rows: leave the DOM alone
+    eventsKey = key;
     let h = "";
     const viol = new Set((D.verdict ? D.verdict.violations : []).map((v) => v[3]));
     for (let i = first; i < last; i++) {
@@ -835,7 +867,7 @@
       stop(); seek(i);
     });
     const ev = $("events");
-    ev.addEventListener("scroll", () => drawEvents());
+    ev.addEventListener("scroll", () => drawEvents(ev.scrollTop));
     ev.addEventListener("wheel", () => { P.userScroll = true; clearTimeout(P.us); P.us = setTimeout(() => (P.userScroll = false), 1500); });
     document.body.addEventListener("click", (e) => {
       const t = e.target.closest("[data-seek],[data-rec],[data-msg],[data-fork],[data-line]");
@@ -863,6 +895,24 @@
     const m = /fork=([^&]*)&k=(\d+)/.exec(location.hash);
     if (m) setTimeout(() => { seek(+m[2]); renderWhatIf(); showFork(decodeURIComponent(m[1])); tab("whatif"); }, 0);
   }
+  // bench seeks to count spread records and renders each: the mean and worst milliseconds
+  P.bench = (count) => {
+    const times = [];
+    P.prof = {};
+    for (let i = 0; i < count; i++) {
+      const k = Math.floor(((i * 7919) % count) / count * (n - 1));
+      const t0 = performance.now();
+      seek(k);
+      void document.body.offsetHeight; // the layout it causes counts too
+      if (P.prof) P.prof.layout = (P.prof.layout || 0) + performance.now() - t0 - (P.prof.lastRender || 0);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const prof = P.prof; P.prof = null;
+    delete prof.lastRender;
+    for (const k in prof) prof[k] = +(prof[k] / count).toFixed(3);
+    return { mean: times.reduce((a, b) => a + b, 0) / count, median: times[count >> 1], p95: times[Math.floor(count * 0.95)], max: times[count - 1], prof };
+  };
   P.serverView = (sid) => serverAt(D.servers[sidRow[sid]], P.k);
   P.records = () => n;
   P.data = () => D;
