@@ -108,11 +108,14 @@ type playerData struct {
 	// Msgs: from, to, send record, end record (-1: in flight at the end), fate (0 delivered,
 	// 1 lost, 2 in flight), class, label, why lost, first "lost" record (-1), retransmit record (-1),
 	// why lost in a few words
-	Msgs  [][]any  `json:"msgs"`
-	Links [][]any  `json:"links"` // record, from, to, ports cut (bit per port, 255 all), resets, clogged until (ns, 0 none)
-	Chaps [][]any  `json:"chaps"` // record, kind, text
-	Calls [][]any  `json:"calls"` // client, call record, return record (-1), call text, answer
-	Ports []string `json:"ports"` // names of port bits
+	Msgs  [][]any `json:"msgs"`
+	Links [][]any `json:"links"` // record, from, to, ports cut (bit per port, 255 all), resets, clogged until (ns, 0 none)
+	Chaps [][]any `json:"chaps"` // record, kind, text
+	Calls [][]any `json:"calls"` // client, call record, return record (-1), call text, answer
+	// CStates: client, record, server (-1 none), session state (SyncConnected, ...; "starting"
+	// at its first record)
+	CStates [][]any  `json:"cstates"`
+	Ports   []string `json:"ports"` // names of port bits
 }
 
 type pVerdict struct {
@@ -228,6 +231,17 @@ func buildPlayer(in PlayerInput) *playerData {
 	d.Links = playerLinks(s, res)
 	d.Chaps = playerChapters(s, res)
 	d.Calls = playerCalls(s)
+	seen := map[int64]bool{} // looked up, never ranged over
+	for i := range s.recs {
+		r := &s.recs[i]
+		if id := int64(r.Node); id >= 1000 && !seen[id] {
+			seen[id] = true
+			d.CStates = append(d.CStates, []any{id, i, int64(-1), "starting"})
+		}
+		if cs, ok := r.Data.(*model.ClientState); ok {
+			d.CStates = append(d.CStates, []any{cs.Client, i, cs.Server, cs.State.String()})
+		}
+	}
 	return d
 }
 

@@ -45,7 +45,11 @@ func TestPlayerLook(t *testing.T) {
 		t.Skip("ZABSIM_SHOTS=dir writes screenshots there")
 	}
 	os.MkdirAll(dir, 0o755)
-	for _, name := range []string{"leader-crash-trunc", "fresh-five-together"} {
+	names := []string{"leader-crash-trunc", "fresh-five-together"}
+	if v := os.Getenv("ZABSIM_SHOTS_OF"); v != "" {
+		names = strings.Split(v, ",")
+	}
+	for _, name := range names {
 		file, _ := runPlayer(t, name, dir, scenarios.Options{})
 		p := openPage(t, file)
 		var n int

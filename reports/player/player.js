@@ -58,7 +58,7 @@
     const text = await new Response(stream).text();
     D = JSON.parse(text);
     // Go writes an empty list as null
-    for (const f of ["clients", "steps", "msgs", "links", "chaps", "calls", "methods", "mutants", "fixes"]) D[f] = D[f] || [];
+    for (const f of ["clients", "steps", "msgs", "links", "chaps", "calls", "methods", "mutants", "fixes", "cstates"]) D[f] = D[f] || [];
     if (D.verdict) for (const f of ["violations", "expectations", "warnings"]) D.verdict[f] = D.verdict[f] || [];
     for (const s of D.servers) for (const f of ["life", "role", "acc", "vote", "recv", "log", "quorums"]) s[f] = s[f] || [];
     n = D.t.length;
@@ -73,7 +73,7 @@
 
   // --- derived tables ---
   let sidRow = {}; let clientRow = {}; let msgOrder = []; let msgMaxEnd = []; let chapKinds = {};
-  let stateChangeRecs = null; let msgRecs = null; let names = {}; const callsOf = {};
+  let stateChangeRecs = null; let msgRecs = null; let names = {}; const callsOf = {}; const cstatesOf = {};
   function prepare() {
     D.servers.forEach((s, i) => { sidRow[s.sid] = i; names[s.sid] = (s.observer ? "observer " : "S") + s.sid; });
     (D.clients || []).forEach((c, i) => { clientRow[c[0]] = i; names[c[0]] = "client " + c[1]; });
@@ -84,6 +84,7 @@
     msgMaxEnd = msgOrder.map((i) => { const m = D.msgs[i]; const e = m[3] < 0 ? Infinity : m[3]; mx = Math.max(mx, e); return mx; });
     for (const c of D.chaps) (chapKinds[c[1]] = chapKinds[c[1]] || []).push(c[0]);
     for (const c of D.calls) (callsOf[c[0]] = callsOf[c[0]] || []).push(c);
+    for (const c of D.cstates) (cstatesOf[c[0]] = cstatesOf[c[0]] || []).push(c.slice(1));
     // records that change what a server shows
     const set = new Set();
     for (const s of D.servers) {
@@ -160,7 +161,7 @@
       pos[s.sid] = { x: cx + R * Math.cos(a), y: cy + R * Math.sin(a), a };
     });
     observers.forEach((s, i) => { pos[s.sid] = { x: cx - (observers.length - 1) * 75 + i * 150, y: H - 38, a: Math.PI / 2 }; });
-    (D.clients || []).forEach((c, i) => { pos[c[0]] = { x: 78, y: 40 + i * 62, a: Math.PI, client: true }; });
+    (D.clients || []).forEach((c, i) => { pos[c[0]] = { x: 78, y: 40 + (i % 7) * 62, a: Math.PI, client: true }; });
     G.links = el("g", {}, svg); G.dots = el("g", {}, svg); G.lost = el("g", {}, svg); G.nodes = el("g", {}, svg); G.labels = el("g", {}, svg);
     // links: every pair of servers, and each client to every server it may talk to
     G.link = {};
@@ -184,6 +185,7 @@
       const name = el("text", { class: "name", y: -3, "text-anchor": "middle" }, g);
       name.textContent = s.observer ? "O" + s.sid : "S" + s.sid;
       const st = el("text", { class: "st", y: 13, "text-anchor": "middle" }, g);
+      const ph = el("text", { class: "st", y: 24, "text-anchor": "middle" }, g);
       const peers = el("g", {}, g);
       // info text outside the ring, away from the centre
       const ox = Math.cos(p.a), oy = Math.sin(p.a);
@@ -197,7 +199,7 @@
       const lines = [];
       for (let l = 0; l < 3; l++) lines.push(el("tspan", { x: ix, dy: l ? 13 : 0 }, info));
       lines[2].setAttribute("class", "vote");
-      G.srv[s.sid] = { g, body, st, arc, peers, lines, peerDots: {} };
+      G.srv[s.sid] = { g, body, st, ph, arc, peers, lines, peerDots: {} };
       body.addEventListener("click", (ev) => { ev.stopPropagation(); selectServer(s.sid); });
       // one dot per peer inside, towards that peer
       for (const q of D.servers) {
@@ -210,12 +212,13 @@
     G.cli = {};
     for (const c of D.clients || []) {
       const p = pos[c[0]];
+      const conn = el("line", { stroke: "#b8860b", "stroke-dasharray": "3 3", "stroke-width": 1.2 }, G.links);
       const g = el("g", { class: "client", transform: `translate(${p.x - 70},${p.y - 24})` }, G.nodes);
-      el("rect", { width: 140, height: 50, rx: 5 }, g);
+      el("rect", { width: 150, height: 50, rx: 5 }, g);
       const t = el("text", { x: 6, y: 13 }, g);
       const l = [0, 1, 2].map((i) => el("tspan", { x: 6, dy: i ? 13 : 0 }, t));
       l[0].setAttribute("font-weight", "bold");
-      G.cli[c[0]] = { g, l };
+      G.cli[c[0]] = { g, l, conn };
       g.addEventListener("click", () => showClient(c[0]));
     }
     G.dotPool = []; G.lblPool = []; G.lostPool = [];
@@ -242,7 +245,8 @@
       const g = G.srv[s.sid];
       g.g.setAttribute("class", "srv" + (v.state === "DOWN" ? " down" : "") + (P.sel === s.sid ? " sel" : ""));
       g.body.setAttribute("fill", colour[v.state] || "#eee");
-      g.st.textContent = v.state === "NONE" ? "not started" : v.state === "DOWN" ? (v.life.includes("host") ? "DOWN (host)" : "DOWN") : v.state === "PAUSED" ? "PAUSED" : v.state + (v.phase && v.state !== "LOOKING" && v.phase !== "BROADCAST" ? "·" + v.phase.slice(0, 4).toLowerCase() : "");
+      g.st.textContent = v.state === "NONE" ? "not started" : v.state === "DOWN" ? (v.life.includes("host") ? "DOWN (host)" : "DOWN") : v.state === "PAUSED" ? "PAUSED" : v.state;
+      g.ph.textContent = v.phase && (v.state === "FOLLOWING" || v.state === "LEADING" || v.state === "OBSERVING") && v.phase !== "BROADCAST" ? v.phase.toLowerCase().replace("synchronization", "sync") : "";
       g.lines[0].textContent = v.state === "NONE" ? "" : `epoch ${v.epoch} · accepted ${v.accepted}`;
       g.lines[1].textContent = v.state === "NONE" ? "" : `last zxid ${v.lastZxid}`;
       if (v.vote && v.state !== "DOWN" && v.state !== "NONE") {
@@ -302,6 +306,7 @@
   }
   function renderLinks(k) {
     const t = D.t[k];
+    G.linkBoxes = [];
     for (const key in G.link) {
       const L = G.link[key];
       const ab = linkStateAt(L.a, L.b, k), ba = linkStateAt(L.b, L.a, k);
@@ -327,6 +332,10 @@
       if (txt && ports !== 255) txt += " (" + portNames(ports) + " port)";
       if (clog && !txt) txt = "clogged";
       L.lbl.textContent = txt;
+      if (txt) {
+        const x = +L.lbl.getAttribute("x"), y = +L.lbl.getAttribute("y"), w = txt.length * 5.8;
+        G.linkBoxes.push([x - w / 2, y - 11, x + w / 2, y + 2]);
+      }
     }
   }
   function portNames(mask) {
@@ -381,7 +390,7 @@
     const lbl = pooled(G.lblPool, G.labels, (p) => el("text", { class: "lbl" }, p));
     let nd = 0, nl = 0;
     // labels go where they cover no server, no server's text and no other label
-    const placed = G.fixedBoxes.slice();
+    const placed = G.fixedBoxes.concat(G.linkBoxes || []);
     for (const id of ids) {
       const m = D.msgs[id], p = dotPos(m, t);
       if (!p) continue;
@@ -451,9 +460,22 @@
         if (call[2] < 0 || call[2] > k) { pending++; if (!lastCall) lastCall = call[3]; }
         else if (call[2] > ansAt) { ansAt = call[2]; lastAns = call[3].split(" ").slice(0, 2).join(" ") + " → " + call[4]; }
       }
-      C.l[0].textContent = "client " + c[1];
-      C.l[1].textContent = pending ? `${pending} pending: ${lastCall}`.slice(0, 30) : "no call pending";
-      C.l[2].textContent = lastAns.slice(0, 30);
+      const st = at(cstatesOf[c[0]] || [], k);
+      const clip = (x) => x.length > 27 ? x.slice(0, 26) + "…" : x;
+      if (!st) {
+        C.l[0].textContent = "client " + c[1]; C.l[1].textContent = "not started yet"; C.l[2].textContent = "";
+        C.conn.setAttribute("visibility", "hidden");
+        continue;
+      }
+      const srv = st[1] >= 0 && pos[st[1]] ? st[1] : -1;
+      C.l[0].textContent = "client " + c[1] + (srv >= 0 ? " → S" + srv : "") + (st[2] !== "SyncConnected" ? " (" + st[2] + ")" : "");
+      C.l[1].textContent = clip(pending ? `${pending} pending: ${lastCall}` : "no call pending");
+      C.l[2].textContent = clip(lastAns);
+      if (srv >= 0 && st[2] === "SyncConnected") {
+        const p = pos[c[0]], q = pos[srv];
+        C.conn.setAttribute("x1", p.x + 80); C.conn.setAttribute("y1", p.y); C.conn.setAttribute("x2", q.x); C.conn.setAttribute("y2", q.y);
+        C.conn.setAttribute("visibility", "visible");
+      } else C.conn.setAttribute("visibility", "hidden");
     }
   }
 
@@ -474,11 +496,19 @@
       }
       alive[s.sid] = cells;
     }
-    const cols = Array.from(zs).sort((a, b) => parseInt(a, 16) - parseInt(b, 16)).slice(-9);
+    // the newest zxids, and each server's own last three, so that a server behind still shows
+    const num = (z) => parseInt(z, 16);
+    const keep = new Set(Array.from(zs).sort((a, b) => num(a) - num(b)).slice(-6));
+    for (const s of D.servers) Object.keys(alive[s.sid]).filter((z) => !alive[s.sid][z].removed).sort((a, b) => num(a) - num(b)).slice(-3).forEach((z) => keep.add(z));
+    for (const s of D.servers) Object.keys(alive[s.sid]).filter((z) => alive[s.sid][z].removed).forEach((z) => keep.add(z));
+    let cols = Array.from(keep).sort((a, b) => num(a) - num(b));
+    if (cols.length > 10) cols = cols.slice(-10);
     let h = `<div class="loghead">${cols.length ? `logs now, aligned by zxid (the last ${cols.length}): solid = committed · dashed = logged, not committed · hatched = from a SNAP · struck = removed` : "logs: no txn logged yet"}</div><table class="logtab">`;
     for (const s of D.servers) {
       h += `<tr><td class="who">${esc(names[s.sid])}</td><td>`;
-      for (const z of cols) {
+      for (let ci = 0; ci < cols.length; ci++) {
+        const z = cols[ci];
+        if (ci > 0 && num(z) !== num(cols[ci - 1]) + 1 && (num(z) & 0xffffffff) !== 0) h += `<span class="gap">…</span>`;
         const c = alive[s.sid][z];
         if (!c) { h += `<span class="cell none"></span>`; continue; }
         const ep = parseInt(z, 16) / 4294967296 | 0;
