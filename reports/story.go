@@ -231,8 +231,8 @@ type story struct {
 	// violations are the checker's, when the run's verdict is known (drawn at their time).
 	violations []violationMark
 	quorums    []quorumMark
-	msgEnd     []int // per message, its deliver or drop record (-1 in flight)
-	byConn      map[sim.ConnID][]int // records per connection (connRecs)
+	msgEnd     []int                // per message, its deliver or drop record (-1 in flight)
+	byConn     map[sim.ConnID][]int // records per connection (connRecs)
 	// linTimeout, if set, bounds porcupine's search in history (a fuzz test sets it: a
 	// made-up history can take porcupine its whole default budget).
 	linTimeout time.Duration
