@@ -59,6 +59,17 @@ func TestPlayerLook(t *testing.T) {
 			p.eval(`player.seek(` + itoa(k) + `), 0`)
 			os.WriteFile(filepath.Join(dir, name+"-"+itoa(frac)+".png"), p.screenshot(), 0o644)
 		}
+		// a what-if: server 1 crashes two thirds in
+		p.eval(`player.seek(` + itoa(n*2/3) + `), player.select(1), 0`)
+		p.eval(`(document.querySelector('[data-fork^="crash 1"]')||{click(){}}).click(), 0`)
+		os.WriteFile(filepath.Join(dir, name+"-whatif.png"), p.screenshot(), 0o644)
+		p.eval(`player.seek(` + itoa(n/2) + `), document.querySelector('#tabs [data-tab=scenario]').click(), 0`)
+		os.WriteFile(filepath.Join(dir, name+"-scenario.png"), p.screenshot(), 0o644)
+		// playing for a second from the first election, then a message clicked
+		p.eval(`player.seek(10), player.play(), 0`)
+		time.Sleep(1500 * time.Millisecond)
+		p.eval(`player.stop(), (document.querySelector(".dot:not([style*=none])")||{dispatchEvent(){}}).dispatchEvent(new MouseEvent("click", {bubbles: true})), 0`)
+		os.WriteFile(filepath.Join(dir, name+"-played.png"), p.screenshot(), 0o644)
 		t.Logf("%s: console: %v", name, p.consoleErrors())
 		p.close()
 	}

@@ -425,7 +425,8 @@
       return g;
     });
     let nx = 0;
-    for (let j = k; j >= 0 && j > k - 60 && D.t[k] - D.t[j] < 400e6; j--) {
+    // (a loss stays on the picture for a few events: it is news, not state)
+    for (let j = k; j >= 0 && j > k - 40 && D.t[k] - D.t[j] < 20e6; j--) {
       if (D.k[j] !== "drop" || D.mi[j] < 0) continue;
       const id = D.mi[j], m = D.msgs[id];
       if (!P.showPings && (m[5] === "ping" || m[5] === "hello")) continue;
@@ -709,7 +710,7 @@
     let same = 0;
     for (let j = k + 1; j < n && D.t[j] === D.t[k]; j++) same++;
     const name = `${D.title}-whatif.zab`;
-    $("forkOut").innerHTML = `<p>${same ? `${same} more event${same > 1 ? "s" : ""} at this same instant happen before the fault too.` : ""}</p>
+    $("forkOut").innerHTML = `<p>${same ? `${same} more event${same > 1 ? "s" : ""} at this instant also come${same > 1 ? "" : "s"} before the fault.` : ""}</p>
       <textarea id="forkText" spellcheck="false">${esc(text)}</textarea>
       <p><button id="copyFork">copy</button> then save as <code>${esc(name)}</code> and run <code>zabsim run ${esc(name)}${D.seed !== 1 ? "" : ""}</code> (add <code>--player fork.html</code> to watch it).</p>
       <p class="hint">Expectations after the fault may now fail: that is the what-if. A line after it can also fail for good reason (a crashed server cannot be crashed again).</p>`;
@@ -863,7 +864,7 @@
     let t = P.t + dt * sp;
     const next = P.k + 1 < n ? D.t[P.k + 1] : Infinity;
     if (next - P.t > sp * 0.6 && inFlight(P.k, P.t).length === 0 && next !== Infinity) {
-      toast("skipped " + fmtDur(next - P.t) + " with nothing on the wire");
+      toast("skipped " + fmtDur(next - P.t) + " with nothing on the wire" + quietWhy(P.k, next));
       t = next;
     }
     let k = P.k;
@@ -872,6 +873,15 @@
     P.k = k; P.t = t;
     render();
     requestAnimationFrame(frame);
+  }
+  // what a quiet stretch before record `next` time was: servers waiting finalizeWait, or
+  // the timer that ends it
+  function quietWhy(k, next) {
+    const waiting = D.servers.filter((s) => { const v = serverAt(s, k); return v.quorum && !v.quorum[5] && v.looking; }).map((s) => names[s.sid]);
+    if (waiting.length) return ": " + waiting.join(", ") + " wait finalizeWait for a better vote";
+    const j = recordAtTime(next);
+    for (let i = j; i >= 0 && D.t[i] === D.t[j]; i--) if (D.k[i] === "timer" && !/loopback/.test(D.w[i])) return ": until " + D.w[i].replace(" fires", "");
+    return "";
   }
   function play() { if (P.playing) return stop(); P.playing = true; $("play").textContent = "❚❚"; lastFrame = 0; requestAnimationFrame(frame); }
   function stop() { P.playing = false; $("play").textContent = "▶"; }
