@@ -685,6 +685,12 @@
     const st = stepAt(k);
     let insert = src.length; // after everything, when nothing runs (the end of the run)
     if (st) insert = st[0] - 1;
+    else if (!D.steps.length) {
+      // a trace without the lines' spans (another zabsim wrote it): an `at` line only has to
+      // be read before its time, so right after the first start
+      const i = src.findIndex((l) => /^\s*start\s/.test(l));
+      if (i >= 0) insert = i + 1;
+    }
     const sec = Math.floor(t / 1e9), ns = t % 1e9;
     const T = ns ? `${sec}.${String(ns).padStart(9, "0")}s` : `${sec}s`;
     const head = [`# What if: ${cmd} at ${T}, in ${D.title} (seed ${D.seed}).`,
