@@ -3,6 +3,7 @@ module zabsim
 go 1.26
 
 require (
+	github.com/chromedp/chromedp v0.23.1
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/raft/v3 v3.7.0
 	golang.org/x/image v0.30.0
@@ -11,6 +12,11 @@ require (
 )
 
 require google.golang.org/protobuf v1.36.11 // indirect
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

@@ -204,7 +204,8 @@ func ZnodeModel() porcupine.Model {
 			return h ^ v*0x9e3779b97f4a7c15
 		},
 		DescribeOperation: func(input, output interface{}) string {
-			return describeZnodeOp(asInput(input), asOutput(output))
+			in := asInput(input)
+			return in.Path + " " + describeZnodeOp(in, asOutput(output))
 		},
 		DescribeState: func(state interface{}) string {
 			s := state.(ZnodeState)
@@ -607,18 +608,11 @@ func witnessOk(ops []*linOp) bool {
 // porcupineOps converts histories for porcupine, one path after another; ClientId is the
 // client's rank among the clients there. Input and Output point into the linOps (no copy).
 func (cl *clientSide) porcupineOps(hists [][]*linOp, withMeta bool) []porcupine.Operation {
-	var ids []int64
+	ids := clientRanks(hists)
 	n := 0
 	for _, h := range hists {
-		for _, op := range h {
-			if len(ids) == 0 || ids[len(ids)-1] != op.client {
-				ids = append(ids, op.client)
-			}
-		}
 		n += len(h)
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	out := make([]porcupine.Operation, 0, n)
 	for _, h := range hists {
 		for _, op := range h {
@@ -635,6 +629,20 @@ func (cl *clientSide) porcupineOps(hists [][]*linOp, withMeta bool) []porcupine.
 		}
 	}
 	return out
+}
+
+// clientRanks are the clients of the histories, sorted: porcupine's ClientId is the index.
+func clientRanks(hists [][]*linOp) []int64 {
+	var ids []int64
+	for _, h := range hists {
+		for _, op := range h {
+			if len(ids) == 0 || ids[len(ids)-1] != op.client {
+				ids = append(ids, op.client)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // describe is the operation's metadata for the visualization.
@@ -757,4 +765,19 @@ func (c *Checker) LinearizabilityInfo(paths ...string) (porcupine.CheckResult, p
 	m := ZnodeModel()
 	res, info := porcupine.CheckOperationsVerbose(m, c.cl.porcupineOps(hist, true), budget)
 	return res, info, m
+}
+
+// LinearizabilityClients are the client node ids of the history LinearizabilityInfo draws
+// (with the same paths), in the order of porcupine's rows: row i is client ids[i].
+func (c *Checker) LinearizabilityClients(paths ...string) []int64 {
+	if len(c.cl.lin.Illegal) > 0 && len(paths) == 0 {
+		paths = c.cl.lin.Illegal
+	}
+	var hist [][]*linOp
+	for _, ops := range c.cl.linPaths {
+		if len(paths) == 0 || slices.Contains(paths, ops[0].in.Path) {
+			hist = append(hist, ops)
+		}
+	}
+	return clientRanks(hist)
 }

@@ -19,6 +19,9 @@ type election struct {
 	outofelection  VoteSet
 	notTimeout     sim.Time
 	finalizing     bool // a quorum agreed: waiting finalizeWait for a better vote
+	// quorums are the quorums seen in this call of lookForLeader, for ElectionDone: the
+	// explanation of the decision (not part of the algorithm).
+	quorums []QuorumSeen
 }
 
 // initial vote: getInitId, getInitLastLoggedZxid, getPeerEpoch (observers: Long.MIN_VALUE).
@@ -37,22 +40,46 @@ func (s *Server) lookForLeader() {
 	f.finalizing = false
 	f.recvset.Clear()
 	f.outofelection.Clear()
+	f.quorums = nil
 	f.logicalclock++
 	f.proposedLeader, f.proposedZxid, f.proposedEpoch = s.initVote()
 	f.notTimeout = s.cfg.FinalizeWait // minNotificationInterval defaults to finalizeWait
 	s.currentVote.State = LOOKING
-	s.sendNotifications()
+	why := &VoteWhy{Reason: WhyStart}
+	s.explainVote(why)
+	s.sendNotifications(why)
 	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
+}
+
+// explainVote records the proposal that why explains (a trace explanation).
+func (s *Server) explainVote(why *VoteWhy) {
+	f := &s.fle
+	s.w.Explain(s.nid, &VoteChanged{Sid: s.sid, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+		PeerEpoch: f.proposedEpoch, Round: f.logicalclock, Why: why})
 }
 
 // sendNotifications mirrors FastLeaderElection.sendNotifications: my proposal to every
 // voter, myself included (observers do not send to themselves: they are not voters).
-func (s *Server) sendNotifications() {
+// why explains it in the trace (VoteWhy).
+func (s *Server) sendNotifications(why *VoteWhy) {
 	f := &s.fle
 	for _, sid := range s.qv.voters {
 		s.toSend(sid, &Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2})
+			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2, Why: why})
 	}
+}
+
+// changedWhy explains a new proposal that notification n caused, against the old one.
+func (f *election) changedWhy(reason string, n *Notification, oldLeader int64, oldZxid Zxid, oldEpoch int64) *VoteWhy {
+	w := &VoteWhy{Reason: reason, From: n.Sid}
+	if f.proposedLeader != oldLeader || f.proposedZxid != oldZxid || f.proposedEpoch != oldEpoch {
+		w.Changed, w.OldLeader, w.OldZxid, w.OldEpoch = true, oldLeader, oldZxid, oldEpoch
+	}
+	if f.proposedLeader == n.Leader && f.proposedZxid == n.Zxid && f.proposedEpoch == n.PeerEpoch {
+		// n's vote won: say over which field of the vote it replaced
+		w.Field = decidingField(n.Leader, n.Zxid, n.PeerEpoch, oldLeader, oldZxid, oldEpoch)
+	}
+	return w
 }
 
 // toSend mirrors QuorumCnxManager.toSend: to self through the loopback queue, to a peer
@@ -97,13 +124,21 @@ func (s *Server) connectOne(sid int64) {
 // lost it.
 func (s *Server) flushPending(sid int64) {
 	n := s.elPending[sid]
+	why := &VoteWhy{Reason: WhyAgain}
 	if n == nil {
 		n = s.elLast[sid]
+	} else if n.Why != nil {
+		w := *n.Why
+		w.Queued = true
+		why = &w
 	}
 	if n != nil {
 		s.elPending[sid] = nil
 		s.elLast[sid] = n
-		s.w.Send(s.elConn[sid], s.nid, n)
+		// the same notification on the wire; in the trace, why it leaves now
+		sent := *n
+		sent.Why = why
+		s.w.Send(s.elConn[sid], s.nid, &sent)
 	}
 }
 
@@ -153,14 +188,16 @@ func (s *Server) onNotification(n *Notification) {
 		// From an observer: answer at once with my current vote, not queued.
 		v := s.currentVote
 		s.toSend(n.Sid, &Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
-			ElectionEpoch: s.fle.logicalclock, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2})
+			ElectionEpoch: s.fle.logicalclock, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2,
+			Why: &VoteWhy{Reason: WhyReply, From: n.Sid}})
 		return
 	}
 	if s.state == LOOKING {
 		if n.State == LOOKING && n.ElectionEpoch < s.fle.logicalclock {
 			f := &s.fle
 			s.toSend(n.Sid, &Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-				ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2})
+				ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2,
+				Why: &VoteWhy{Reason: WhyReply, From: n.Sid}})
 		}
 		if s.fle.active {
 			s.fleHandle(n)
@@ -171,7 +208,8 @@ func (s *Server) onNotification(n *Notification) {
 		// Not LOOKING: tell a LOOKING sender who leads (my current vote, its electionEpoch).
 		v := s.currentVote
 		s.toSend(n.Sid, &Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
-			ElectionEpoch: v.ElectionEpoch, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2})
+			ElectionEpoch: v.ElectionEpoch, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2,
+			Why: &VoteWhy{Reason: WhyLeader, From: n.Sid}})
 	}
 }
 
@@ -184,6 +222,10 @@ func (s *Server) fleHandle(n *Notification) {
 		if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.finalizing = false
 			s.w.CancelTimer(s.nid, tmFinalize)
+			if q := len(f.quorums); q > 0 {
+				f.quorums[q-1].EndedBy, f.quorums[q-1].EndedAt = n.Sid, s.w.Now()
+			}
+			s.w.Explain(s.nid, &FinalizeInterrupted{Sid: s.sid, From: n.Sid})
 		} else {
 			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
 			return
@@ -198,6 +240,7 @@ func (s *Server) fleHandle(n *Notification) {
 		if _, initZxid, _ := s.initVote(); initZxid == -1 || n.Zxid == -1 {
 			return
 		}
+		oldLeader, oldZxid, oldEpoch := f.proposedLeader, f.proposedZxid, f.proposedEpoch
 		if n.ElectionEpoch > f.logicalclock {
 			f.logicalclock = n.ElectionEpoch
 			f.recvset.Clear()
@@ -207,18 +250,32 @@ func (s *Server) fleHandle(n *Notification) {
 			} else {
 				f.proposedLeader, f.proposedZxid, f.proposedEpoch = id, zxid, epoch
 			}
-			s.sendNotifications()
+			why := f.changedWhy(WhyRound, n, oldLeader, oldZxid, oldEpoch)
+			// the vote was chosen between the notification's and the server's initial one
+			why.Field = ""
+			if f.proposedLeader == n.Leader && f.proposedZxid == n.Zxid && f.proposedEpoch == n.PeerEpoch {
+				why.Field = decidingField(n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch)
+			}
+			s.explainVote(why)
+			s.sendNotifications(why)
 		} else if n.ElectionEpoch < f.logicalclock {
 			return
 		} else if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
-			s.sendNotifications()
+			why := f.changedWhy(WhyBetter, n, oldLeader, oldZxid, oldEpoch)
+			s.explainVote(why)
+			s.sendNotifications(why)
 		}
 		f.recvset.Put(n.Sid, Vote{Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch})
 		proposal := Vote{Leader: f.proposedLeader, Zxid: f.proposedZxid, ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch}
 		if f.recvset.HasQuorumFor(s.qv, proposal) {
 			f.finalizing = true
 			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
+			sids := f.recvset.SidsFor(s.qv, proposal)
+			f.quorums = append(f.quorums, QuorumSeen{At: s.w.Now(), Sids: sids,
+				Leader: f.proposedLeader, Zxid: f.proposedZxid, PeerEpoch: f.proposedEpoch, EndedAt: -1})
+			s.w.Explain(s.nid, &QuorumAgreed{Sid: s.sid, Sids: sids, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+				PeerEpoch: f.proposedEpoch, Round: f.logicalclock, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)})
 		}
 	case OBSERVING:
 		// ignored
@@ -262,8 +319,10 @@ func (s *Server) fleNotTimeout() {
 	if !f.active || f.finalizing {
 		return
 	}
-	s.sendNotifications()
-	f.notTimeout = min(2*f.notTimeout, s.cfg.MaxNotificationInterval)
+	next := min(2*f.notTimeout, s.cfg.MaxNotificationInterval)
+	s.w.Explain(s.nid, &NotTimeout{Sid: s.sid, WaitedMs: int64(f.notTimeout / sim.Millisecond), NextMs: int64(next / sim.Millisecond)})
+	s.sendNotifications(&VoteWhy{Reason: WhyResend, NotTimeoutMs: int64(next / sim.Millisecond)})
+	f.notTimeout = next
 	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
 }
 
@@ -283,8 +342,13 @@ func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64,
 		st = OBSERVING
 	}
 	s.currentVote.State = st
+	if q := len(f.quorums); q > 0 && f.quorums[q-1].EndedBy == 0 {
+		f.quorums[q-1].EndedAt = s.w.Now()
+	}
 	s.record(&ElectionDone{Sid: s.sid, Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch,
-		State: st, ViaOutOfElection: viaOOE, NotificationTimeout: int64(f.notTimeout / sim.Millisecond)})
+		State: st, ViaOutOfElection: viaOOE, NotificationTimeout: int64(f.notTimeout / sim.Millisecond),
+		Quorums: f.quorums, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)})
+	f.quorums = nil
 	s.setState(st, PhaseDiscovery, "")
 	switch st {
 	case LEADING:

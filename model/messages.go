@@ -15,6 +15,10 @@ type Notification struct {
 	PeerEpoch     int64       // proposed leader's epoch
 	Sid           int64       // sender
 	Version       int32
+	// Why says why the sender sends this vote now. It is not on the wire and not in the
+	// canonical text (so the trace hash does not cover it): the run player and the
+	// pictures read it to explain an election as it happens.
+	Why *VoteWhy `json:",omitempty"`
 }
 
 func (n *Notification) AppendTo(b []byte) []byte {

@@ -62,6 +62,12 @@ type ElectionDone struct {
 	State               ServerState // the state it decided on
 	ViaOutOfElection    bool        // decided from FOLLOWING/LEADING notifications
 	NotificationTimeout int64       // ms, the notTimeout it had reached
+	// Quorums are the quorums this election saw for its proposal, each starting a
+	// finalizeWait (FinalizeWaitMs) that a better vote may have ended; the last one, not
+	// ended, is the one that decided (none when it decided from FOLLOWING/LEADING
+	// notifications). Like the fields above, not in the canonical text.
+	Quorums        []QuorumSeen `json:",omitempty"`
+	FinalizeWaitMs int64        `json:",omitempty"`
 }
 
 func (r *ElectionDone) TypeName() string { return "ElectionDone" }
@@ -589,4 +595,200 @@ func (r *RecipeEvent) AppendTo(b []byte) []byte {
 		b = append(b, r.Detail...)
 	}
 	return b
+}
+
+// Why a notification is sent (VoteWhy.Reason).
+const (
+	WhyStart  = "start"     // lookForLeader began: the server's own initial vote
+	WhyRound  = "new round" // a notification of a later round: recvset cleared, the vote chosen again
+	WhyBetter = "better"    // totalOrderPredicate preferred the vote a notification carried
+	WhyResend = "resend"    // the poll timed out (notTimeout): the same vote again, and back off
+	WhyReply  = "reply"     // an answer to a LOOKING server of an older round, or to an observer
+	WhyLeader = "leader"    // not LOOKING: tell a LOOKING server whom this server follows
+	WhyAgain  = "again"     // a new election connection: SendWorker sends the last message again
+)
+
+// VoteWhy explains a notification: why its sender sends it, and when the vote changed,
+// what it was before and which field of totalOrderPredicate decided (epoch, zxid or sid:
+// the first of (peerEpoch, zxid, sid) in which the two votes differ). It travels with the
+// notification in the trace's data only: it is not in the canonical text, so traces hash
+// as they did before it existed.
+type VoteWhy struct {
+	Reason string
+	From   int64  `json:",omitempty"` // the sid whose notification caused it
+	Field  string `json:",omitempty"` // "epoch", "zxid" or "sid"; "" when the vote did not change
+	// Changed: the vote differs from the one sent before, which Old* hold.
+	Changed             bool  `json:",omitempty"`
+	OldLeader, OldEpoch int64 `json:",omitempty"`
+	OldZxid             Zxid  `json:",omitempty"`
+	NotTimeoutMs        int64 `json:",omitempty"` // resend: the poll's timeout from now on
+	// Queued: it waited in the send queue for a connection, so it leaves later than the
+	// vote was chosen.
+	Queued bool `json:",omitempty"`
+}
+
+// The explanations of an election (trace records of kind explain, outside the trace hash):
+// what lookForLeader decided at each step, so that the run player and the pictures can
+// say it at the moment it happened, whatever the network did with the notifications.
+
+// VoteChanged: lookForLeader set its proposal (its first vote, or a change).
+type VoteChanged struct {
+	Sid              int64
+	Leader           int64
+	Zxid             Zxid
+	PeerEpoch, Round int64
+	Why              *VoteWhy
+}
+
+func (r *VoteChanged) TypeName() string { return "VoteChanged" }
+func (r *VoteChanged) AppendTo(b []byte) []byte {
+	b = append(b, "vote leader="...)
+	b = strconv.AppendInt(b, r.Leader, 10)
+	b = append(b, " zxid="...)
+	b = r.Zxid.AppendTo(b)
+	b = append(b, " peerEpoch="...)
+	b = strconv.AppendInt(b, r.PeerEpoch, 10)
+	b = append(b, " round="...)
+	b = strconv.AppendInt(b, r.Round, 10)
+	if w := r.Why; w != nil {
+		b = append(b, ' ')
+		b = append(b, w.Reason...)
+		if w.From != 0 {
+			b = append(b, " from="...)
+			b = strconv.AppendInt(b, w.From, 10)
+		}
+		if w.Field != "" {
+			b = append(b, " by="...)
+			b = append(b, w.Field...)
+		}
+	}
+	return b
+}
+
+// QuorumAgreed: the recvset holds a quorum for the proposal (Sids agree): lookForLeader
+// waits finalizeWait for a better vote.
+type QuorumAgreed struct {
+	Sid              int64
+	Sids             []int64
+	Leader           int64
+	Zxid             Zxid
+	PeerEpoch, Round int64
+	FinalizeWaitMs   int64
+}
+
+func (r *QuorumAgreed) TypeName() string { return "QuorumAgreed" }
+func (r *QuorumAgreed) AppendTo(b []byte) []byte {
+	b = append(b, "quorum {"...)
+	for i, s := range r.Sids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, s, 10)
+	}
+	b = append(b, "} for leader="...)
+	b = strconv.AppendInt(b, r.Leader, 10)
+	b = append(b, " round="...)
+	b = strconv.AppendInt(b, r.Round, 10)
+	b = append(b, " finalizeWait="...)
+	b = strconv.AppendInt(b, r.FinalizeWaitMs, 10)
+	return append(b, "ms"...)
+}
+
+// FinalizeInterrupted: during finalizeWait a notification From carried a better vote: the
+// wait ends and the election goes on.
+type FinalizeInterrupted struct {
+	Sid, From int64
+}
+
+func (r *FinalizeInterrupted) TypeName() string { return "FinalizeInterrupted" }
+func (r *FinalizeInterrupted) AppendTo(b []byte) []byte {
+	return strconv.AppendInt(append(b, "finalizeWait interrupted by a better vote from "...), r.From, 10)
+}
+
+// NotTimeout: lookForLeader's poll returned nothing within notTimeout: it sends its vote
+// again and doubles the timeout (up to maxNotificationInterval).
+type NotTimeout struct {
+	Sid      int64
+	WaitedMs int64
+	NextMs   int64
+}
+
+func (r *NotTimeout) TypeName() string { return "NotTimeout" }
+func (r *NotTimeout) AppendTo(b []byte) []byte {
+	b = append(b, "no notification within "...)
+	b = strconv.AppendInt(b, r.WaitedMs, 10)
+	b = append(b, "ms: resend, next wait "...)
+	b = strconv.AppendInt(b, r.NextMs, 10)
+	return append(b, "ms"...)
+}
+
+// decidingField names the first field of totalOrderPredicate's (epoch, zxid, sid) in which
+// two votes differ.
+func decidingField(newID int64, newZxid Zxid, newEpoch int64, curID int64, curZxid Zxid, curEpoch int64) string {
+	switch {
+	case newEpoch != curEpoch:
+		return "epoch"
+	case newZxid != curZxid:
+		return "zxid"
+	case newID != curID:
+		return "sid"
+	}
+	return ""
+}
+
+// QuorumSeen is a moment of lookForLeader at which its recvset held a quorum for its
+// proposal, so that it started waiting finalizeWait for a better vote; EndedBy is the sid
+// whose better vote ended the wait (0: the wait ran out and the server decided).
+type QuorumSeen struct {
+	At                sim.Time
+	Sids              []int64 // the voters whose latest notification matches the proposal
+	Leader, PeerEpoch int64
+	Zxid              Zxid
+	EndedBy           int64 `json:",omitempty"`
+	EndedAt           sim.Time
+}
+
+// TimerName names a timer of a trace's "timer N" records, with the 3.8 code that waits on
+// it: server timers for sids, client timers for clients (ids from 1000).
+func TimerName(node int64, kind int) (name, method string) {
+	if node >= 1000 {
+		switch kind {
+		case ctConnect:
+			return "reconnect", "ClientCnxn.SendThread.startConnect (after its random sleep)"
+		case ctRecv:
+			return "client read timeout", "ClientCnxn.SendThread.run (readTimeout / connectTimeout)"
+		case ctPing:
+			return "client ping", "ClientCnxn.SendThread.sendPing"
+		case ctRequestTimeout:
+			return "request timeout", "ClientCnxn (zookeeper.request.timeout)"
+		case ctSimulatedExpiry:
+			return "session expiry (client)", "ClientCnxn.SendThread (SimulatedSessionExpiry)"
+		}
+		return "timer " + strconv.Itoa(kind), ""
+	}
+	switch {
+	case kind == tmLoopback:
+		return "loopback", "QuorumCnxManager (a notification to itself)"
+	case kind == tmNotTimeout:
+		return "notTimeout", "FastLeaderElection.lookForLeader: recvqueue.poll(notTimeout) returned nothing"
+	case kind == tmFinalize:
+		return "finalizeWait", "FastLeaderElection.lookForLeader: no better vote within finalizeWait"
+	case kind == tmLeaderTick:
+		return "leader tick", "Leader.lead: the loop every tickTime/2 (pings, syncLimit check)"
+	case kind == tmLeaderPhase:
+		return "initLimit", "Leader.getEpochToPropose / waitForEpochAck / waitForNewLeaderAck: initLimit*tickTime"
+	case kind == tmLearnerRead:
+		return "read timeout", "Learner: the socket's soTimeout (syncLimit*tickTime, initLimit while syncing)"
+	case kind == tmLearnerConnect:
+		return "connect retry", "Learner.connectToLeader"
+	case kind == tmObserverDelay:
+		return "observer delay", "Observer.observeLeader: random delay before looking again"
+	case kind == tmStartLooking:
+		return "look again", "QuorumPeer.run: back to lookForLeader"
+	case kind == tmSessionExpiry:
+		return "session expiry", "SessionTrackerImpl.run"
+	case kind >= tmHandlerRead:
+		return "handler read timeout (" + strconv.Itoa(kind-tmHandlerRead) + ")", "LearnerHandler.run: the socket's soTimeout for learner " + strconv.Itoa(kind-tmHandlerRead)
+	}
+	return "timer " + strconv.Itoa(kind), ""
 }

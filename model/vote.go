@@ -303,6 +303,18 @@ func (s *VoteSet) HasQuorumFor(qv QuorumVerifier, vote Vote) bool {
 	return qv.ContainsQuorum(acks)
 }
 
+// SidsFor lists the voters whose vote equals vote, in sid order: the quorum that
+// HasQuorumFor counted (for the trace's explanation of a decision).
+func (s *VoteSet) SidsFor(qv QuorumVerifier, vote Vote) []int64 {
+	var sids []int64
+	for _, e := range s.entries {
+		if vote.Equals(e.vote) && qv.IsVoter(e.sid) {
+			sids = append(sids, e.sid)
+		}
+	}
+	return sids
+}
+
 // CheckLeader mirrors FastLeaderElection.checkLeader: if leader != myID, votes must hold a vote
 // from leader in LEADING state; if leader == myID, logicalclock must equal electionEpoch.
 func CheckLeader(votes *VoteSet, leader int64, electionEpoch int64, myID int64, logicalclock int64) bool {

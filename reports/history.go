@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -63,6 +64,7 @@ func (s *story) history(opts checker.Options) (*historyPage, error) {
 	if err := porcupine.Visualize(m, info, &b); err != nil {
 		return nil, fmt.Errorf("reports: history.html: %v", err)
 	}
+	page := nameClientRows(b.Bytes(), s.clientRowNames(c.LinearizabilityClients()))
 
 	var verdict, shown string
 	switch lin.Outcome {
@@ -75,10 +77,10 @@ func (s *story) history(opts checker.Options) (*historyPage, error) {
 		verdict = "unknown: porcupine's time limit was hit"
 	}
 	sentence := fmt.Sprintf("[history.html](history.html) is the clients' history as porcupine draws it%s: "+
-		"%s on %s, one row per client, with the servers' crashes and restarts, the partitions and clogs, and the "+
+		"%s on %s (each operation labelled with its znode), one row per client, named as the scenario names it, with the servers' crashes and restarts, the partitions and clogs, and the "+
 		"established leaders on rows of their own; porcupine's verdict: %s.\n\n",
 		shown, plural(lin.Operations, "operation"), plural(lin.Paths, "path"), verdict)
-	return &historyPage{html: b.Bytes(), sentence: sentence}, nil
+	return &historyPage{html: page, sentence: sentence}, nil
 }
 
 // annotations are the crashes, restarts, partitions, clogs and leaders of the run, in the order of
@@ -152,4 +154,40 @@ func (s *story) annotations() []porcupine.Annotation {
 		})
 	}
 	return out
+}
+
+// clientRowNames names porcupine's client rows (row i is client ids[i]) as the scenario
+// does: "A", "W", "workload 3"; a client the scenario did not name keeps its node id.
+func (s *story) clientRowNames(ids []int64) []string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		if n, ok := s.clientNames[id]; ok {
+			names[i] = n
+		} else {
+			names[i] = fmt.Sprintf("client %d", id)
+		}
+	}
+	return names
+}
+
+// nameClientRows makes porcupine's page label its client rows with names instead of their
+// ranks: porcupine draws the labels from the ranks, so a script replaces them once drawn.
+func nameClientRows(page []byte, names []string) []byte {
+	js, _ := json.Marshal(names)
+	script := `<script>/* zabsim: the client rows named as the scenario names them */
+window.addEventListener("load", function () {
+  var names = ` + string(js) + `;
+  setTimeout(function () {
+    document.querySelectorAll("#canvas svg > g > text").forEach(function (t) {
+      var s = t.textContent;
+      if (/^[0-9]+$/.test(s) && +s < names.length) t.textContent = names[+s];
+    });
+  }, 0);
+});
+</script>
+`
+	if i := bytes.LastIndex(page, []byte("</body>")); i >= 0 {
+		return append(append(append([]byte{}, page[:i]...), script...), page[i:]...)
+	}
+	return append(page, script...)
 }

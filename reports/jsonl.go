@@ -286,6 +286,14 @@ func decodePayload(typ string, data json.RawMessage, text string) (sim.Message, 
 		v = &model.SnapshotTaken{}
 	case "Note":
 		v = &model.Note{}
+	case "VoteChanged":
+		v = &model.VoteChanged{}
+	case "QuorumAgreed":
+		v = &model.QuorumAgreed{}
+	case "FinalizeInterrupted":
+		v = &model.FinalizeInterrupted{}
+	case "NotTimeout":
+		v = &model.NotTimeout{}
 	case "ClientCall":
 		v = &model.ClientCall{}
 	case "ClientReturn":

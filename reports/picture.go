@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	xfont "golang.org/x/image/font"
@@ -101,7 +102,9 @@ type frame struct {
 	marks    []int // indexes into s.marks
 	syncs    []int // indexes into s.syncs
 	spans    []int // indexes into s.spans
-	scale    *timeScale
+	// quorums (decided, in an election picture) and violations, indexes into s's
+	quorums, violations []int
+	scale               *timeScale
 }
 
 func (s *story) frame(f Filter) *frame {
@@ -147,6 +150,18 @@ func (s *story) frame(f Filter) *frame {
 			if sg.from > fr.from && sg.from < fr.to {
 				busy = append(busy, sg.from)
 			}
+		}
+	}
+	for i, q := range s.quorums {
+		if f.Messages&Election != 0 && q.decided && q.at >= fr.from && q.at <= fr.to {
+			fr.quorums = append(fr.quorums, i)
+			busy = append(busy, q.at)
+		}
+	}
+	for i, v := range s.violations {
+		if v.at >= fr.from && v.at <= fr.to {
+			fr.violations = append(fr.violations, i)
+			busy = append(busy, v.at)
 		}
 	}
 	var minGap sim.Time
@@ -333,7 +348,16 @@ func (fr *frame) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		d := sim.Time(math.Round((g.b - g.a) * float64(sim.Second)))
 		sty := textStyle(7.5, rgb(0x66, 0x66, 0x66), false)
-		lab.put(&c, sty, "+"+fmtDur(d), false, vg.Point{X: (x0 + x1) / 2, Y: c.Max.Y - 6})
+		txt := "+" + fmtDur(d)
+		if why := fr.s.waitedFor(sim.Time(math.Round(g.a*float64(sim.Second))), sim.Time(math.Round(g.b*float64(sim.Second)))); why != "" {
+			// what the quiet stretch was: a finalizeWait, or the timer that ended it
+			if !lab.put(&c, sty, why+" "+txt, false, vg.Point{X: (x0 + x1) / 2, Y: c.Max.Y - 6}, vg.Point{X: (x0 + x1) / 2, Y: c.Max.Y - 16}) {
+				lab.put(&c, sty, txt, false, vg.Point{X: (x0 + x1) / 2, Y: c.Max.Y - 6})
+				lab.put(&c, sty, why, false, vg.Point{X: (x0 + x1) / 2, Y: c.Min.Y + 8}, vg.Point{X: (x0 + x1) / 2, Y: c.Max.Y - 16})
+			}
+		} else {
+			lab.put(&c, sty, txt, false, vg.Point{X: (x0 + x1) / 2, Y: c.Max.Y - 6})
+		}
 	}
 
 	// band labels, in the widest stretch of the band that is not a break
@@ -382,6 +406,8 @@ func (fr *frame) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 	var pending []arrowLabel
 	var lostAt []vg.Point
+	var lostWhy, saidWhy []string
+	quorumMsg := fr.quorumMessages()
 	for _, i := range fr.msgs {
 		m := &s.msgs[i]
 		if m.done < 0 {
@@ -394,12 +420,27 @@ func (fr *frame) Plot(c draw.Canvas, p *plot.Plot) {
 			c.StrokeLine2(draw.LineStyle{Color: col, Width: 0.9, Dashes: []vg.Length{3, 2.5}}, p0.X, p0.Y, p1.X, p1.Y)
 			if m.class != Hellos { // a hello to a server that is down: the connection is refused
 				lostAt = append(lostAt, p0)
+				why := ""
+				if e := s.msgEnd[i]; e >= 0 {
+					_, why = s.loss(e)
+				}
+				// each reason once per sender: the connection churn of a start is one story
+				key := fmt.Sprint(m.from, why)
+				if slices.Contains(saidWhy, key) {
+					why = ""
+				} else {
+					saidWhy = append(saidWhy, key)
+				}
+				lostWhy = append(lostWhy, why)
 				lab.placed = append(lab.placed, glyphRect(p0, 3.5))
 			}
 		} else {
 			width := vg.Length(0.9)
 			if m.class&(Hellos|Pings) != 0 {
 				width = 0.6
+			}
+			if quorumMsg[i] {
+				width = 2.4 // one of the votes that made the deciding quorum
 			}
 			c.StrokeLine2(draw.LineStyle{Color: col, Width: width}, p0.X, p0.Y, p1.X, p1.Y)
 			arrowHead(&c, p0, p1, col)
@@ -452,8 +493,51 @@ func (fr *frame) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 	}
 
-	for _, pt := range lostAt {
+	for i, pt := range lostAt {
 		c.DrawGlyph(draw.GlyphStyle{Color: crashColor, Radius: 3.5, Shape: draw.CrossGlyph{}}, pt)
+		if lostWhy[i] != "" {
+			// why it was lost, beside the X, where there is room
+			sty := textStyle(7, crashColor, false)
+			w := sty.Width(lostWhy[i])/2 + 6
+			lab.put(&c, sty, lostWhy[i], true, vg.Point{X: pt.X + w, Y: pt.Y + 7}, vg.Point{X: pt.X + w, Y: pt.Y - 7},
+				vg.Point{X: pt.X - w, Y: pt.Y + 7}, vg.Point{X: pt.X - w, Y: pt.Y - 7}, vg.Point{X: pt.X + w, Y: pt.Y + 16})
+		}
+	}
+
+	// the quorums that decided: on the deciding server's lifeline, when its finalizeWait began
+	for _, qi := range fr.quorums {
+		q := &s.quorums[qi]
+		if _, ok := s.row[q.sid]; !ok {
+			continue
+		}
+		pt := vg.Point{X: x(q.at), Y: ty(fr.y(q.sid))}
+		green := rgb(0x1b, 0x7a, 0x3a)
+		c.DrawGlyph(draw.GlyphStyle{Color: green, Radius: 4.5, Shape: draw.RingGlyph{}}, pt)
+		lab.placed = append(lab.placed, glyphRect(pt, 4.5))
+		txt := fmt.Sprintf("quorum %s for %d", sidSet(q.sids), q.leader)
+		sty := textStyle(7.5, green, true)
+		w := sty.Width(txt)/2 + 6
+		lab.put(&c, sty, txt, true, vg.Point{X: pt.X + w, Y: pt.Y + unit*bandHalf + 7}, vg.Point{X: pt.X + w, Y: pt.Y - unit*bandHalf - 7},
+			vg.Point{X: pt.X - w, Y: pt.Y + unit*bandHalf + 7}, vg.Point{X: pt.X - w, Y: pt.Y - unit*bandHalf - 7})
+	}
+
+	// violations, at their time, across the picture
+	for _, vi := range fr.violations {
+		v := &s.violations[vi]
+		xx := x(v.at)
+		col := crashColor
+		c.StrokeLine2(draw.LineStyle{Color: col, Width: 1.4, Dashes: []vg.Length{4, 2}}, xx, c.Min.Y, xx, c.Max.Y)
+		txt := "violation: " + v.check
+		if v.expected {
+			txt += " (expected)"
+		}
+		sty := textStyle(8, col, true)
+		w := sty.Width(txt)/2 + 4
+		var pts []vg.Point
+		for yy := c.Max.Y - 26; yy > c.Min.Y+8; yy -= 9 { // left of the line first, then right
+			pts = append(pts, vg.Point{X: xx - w, Y: yy}, vg.Point{X: xx + w, Y: yy})
+		}
+		lab.put(&c, sty, txt, true, pts...)
 	}
 
 	// sync decisions: the mode, on the learner's lifeline
@@ -489,6 +573,9 @@ func (fr *frame) Plot(c draw.Canvas, p *plot.Plot) {
 			continue
 		}
 		g := group{a.m.from, a.m.sent, txt}
+		if a.m.class == Election {
+			g.sent = 0 // a vote is labelled once per sender: what it votes for, not every copy
+		}
 		if slices.Contains(labelled, g) {
 			continue
 		}
@@ -643,4 +730,81 @@ func wrap(sty text.Style, txt string, width vg.Length) string {
 		lines = append(lines, line)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// quorumMessages are the notifications that made the quorums drawn: for each, the last
+// vote each member of the quorum had delivered to the deciding server by then.
+func (fr *frame) quorumMessages() map[int]bool {
+	out := map[int]bool{} // looked up, never ranged over
+	for _, qi := range fr.quorums {
+		q := &fr.s.quorums[qi]
+		for _, member := range q.sids {
+			best := -1
+			for _, i := range fr.msgs {
+				m := &fr.s.msgs[i]
+				if m.class == Election && m.to == q.sid && m.from == member && !m.dropped && m.done >= 0 && m.done <= q.at {
+					if best < 0 || m.done >= fr.s.msgs[best].done {
+						best = i
+					}
+				}
+			}
+			if best >= 0 {
+				out[best] = true
+			}
+		}
+	}
+	return out
+}
+
+// waitedFor names a quiet stretch [a, t]: a finalizeWait when some server waited for a
+// better vote all through it, else the timer that ended it (notTimeout when it resent
+// votes, a read timeout...), or "".
+func (s *story) waitedFor(a, t sim.Time) string {
+	var waiting []string
+	for _, q := range s.quorums {
+		if !q.decided || q.at > a {
+			continue
+		}
+		for _, d := range s.decisions {
+			if d.d.Sid == q.sid && d.at >= t && d.at-q.at < 10*sim.Second {
+				if !slices.Contains(waiting, strconv.FormatInt(q.sid, 10)) {
+					waiting = append(waiting, strconv.FormatInt(q.sid, 10))
+				}
+				break
+			}
+		}
+	}
+	if len(waiting) > 0 {
+		return "finalizeWait (" + strings.Join(waiting, ",") + ")"
+	}
+	i := s.recordAt(t - sim.Microsecond)
+	for ; i < len(s.recs) && s.recs[i].At <= t+2*sim.Millisecond; i++ {
+		r := &s.recs[i]
+		if r.Kind == sim.RecTimer && r.Data != nil {
+			k, err := strconv.Atoi(strings.TrimPrefix(string(r.Data.AppendTo(nil)), "timer "))
+			if err != nil {
+				continue
+			}
+			name, _ := model.TimerName(int64(r.Node), k)
+			if name == "loopback" || name == "notTimeout" && !s.explainedAt(i, r.Node) {
+				continue // a timer whose handler did nothing (a notTimeout while finalizing)
+			}
+			if name == "notTimeout" {
+				name = "notTimeout back-off"
+			}
+			return name + " of " + s.nodeName(int64(r.Node))
+		}
+	}
+	return ""
+}
+
+// explainedAt reports whether the records right after timer record i, of its node at its
+// time, include a NotTimeout explanation: the timer did something.
+func (s *story) explainedAt(i int, node sim.NodeID) bool {
+	for j := i + 1; j < len(s.recs) && s.recs[j].At == s.recs[i].At; j++ {
+		if _, ok := s.recs[j].Data.(*model.NotTimeout); ok && s.recs[j].Node == node {
+			return true
+		}
+	}
+	return false
 }

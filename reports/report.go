@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
+	"zabsim/model"
 	"zabsim/scenarios"
 	"zabsim/sim"
 )
@@ -49,6 +51,7 @@ func WriteJudged(tf *TraceFile, res *scenarios.Result, dir string) error {
 }
 
 func write(s *story, res *scenarios.Result, dir string) error {
+	s.withResult(res)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -284,9 +287,34 @@ func (s *story) happenings(views []View) []happening {
 		}
 	}
 	flushStarts()
+	prev := map[int64]string{} // looked up, never ranged over: each server's last state
 	for i := range s.recs {
 		r := &s.recs[i]
 		switch r.Kind {
+		case sim.RecModel:
+			// the events that explain a fault: a server leaving its role, and why
+			if sc, ok := r.Data.(*model.StateChange); ok {
+				was := prev[sc.Sid]
+				prev[sc.Sid] = sc.State.String()
+				if sc.Reason != "" {
+					who := "learner"
+					switch was {
+					case "LEADING":
+						who = "leader"
+					case "OBSERVING":
+						who = "observer"
+					}
+					hs = append(hs, happening{r.At, fmt.Sprintf("%s %d (%s) leaves its role and looks for a leader: %s", who, sc.Sid, was, sc.Reason)})
+				}
+			}
+		case sim.RecTimer:
+			// a leader dropping a learner that went quiet (LearnerHandler's read timeout)
+			if r.Data != nil {
+				k, _ := strconv.Atoi(strings.TrimPrefix(string(r.Data.AppendTo(nil)), "timer "))
+				if name, _ := model.TimerName(int64(r.Node), k); strings.HasPrefix(name, "handler read timeout") {
+					hs = append(hs, happening{r.At, fmt.Sprintf("leader %d drops learner %d: nothing from it within its read timeout (LearnerHandler)", r.Node, k-32)})
+				}
+			}
 		case sim.RecPartition, sim.RecHeal, sim.RecClog:
 			what := r.Kind.String()
 			if r.Data != nil {

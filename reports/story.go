@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"zabsim/model"
+	"zabsim/scenarios"
 	"zabsim/sim"
 )
 
@@ -136,6 +137,40 @@ type span struct {
 	open     bool
 }
 
+// violationMark is a failed check at its time.
+type violationMark struct {
+	at       sim.Time
+	check    string
+	expected bool
+}
+
+// quorumMark is a quorum a LOOKING server saw for its vote (a QuorumAgreed explanation);
+// decided: the finalizeWait it started ran out and the server decided on that vote.
+type quorumMark struct {
+	at      sim.Time
+	rec     int
+	sid     int64
+	sids    []int64
+	leader  int64
+	decided bool
+}
+
+// withResult takes what the run's result knows and the trace does not: the clients'
+// names and the checker's violations.
+func (s *story) withResult(res *scenarios.Result) *story {
+	if res == nil {
+		return s
+	}
+	s.clientNames = map[int64]string{}
+	for _, c := range res.Clients {
+		s.clientNames[c.Node] = c.Name
+	}
+	for _, v := range res.Violations {
+		s.violations = append(s.violations, violationMark{at: sim.Time(v.AtNs), check: v.Check, expected: v.Expected})
+	}
+	return s
+}
+
 // decision is an ElectionDone.
 type decision struct {
 	at sim.Time
@@ -191,6 +226,13 @@ type story struct {
 	proposals []proposal
 	leaders   []leaderEvent
 	episodes  []episode
+	// clientNames name client nodes as the scenario does (from the run's result).
+	clientNames map[int64]string
+	// violations are the checker's, when the run's verdict is known (drawn at their time).
+	violations []violationMark
+	quorums    []quorumMark
+	msgEnd     []int                // per message, its deliver or drop record (-1 in flight)
+	byConn     map[sim.ConnID][]int // records per connection (connRecs)
 	// linTimeout, if set, bounds porcupine's search in history (a fuzz test sets it: a
 	// made-up history can take porcupine its whole default budget).
 	linTimeout time.Duration
@@ -419,6 +461,11 @@ func newStory(recs []sim.Record, end sim.Time) *story {
 			for _, n := range nodes {
 				s.marks = append(s.marks, mark{at: r.At, node: n, kind: markClog, text: text})
 			}
+		case sim.RecExplain:
+			switch d := r.Data.(type) {
+			case *model.QuorumAgreed:
+				s.quorums = append(s.quorums, quorumMark{at: r.At, rec: i, sid: d.Sid, sids: d.Sids, leader: d.Leader})
+			}
 		case sim.RecModel:
 			switch d := r.Data.(type) {
 			case *model.StateChange:
@@ -428,6 +475,15 @@ func newStory(recs []sim.Record, end sim.Time) *story {
 				}
 			case *model.ElectionDone:
 				s.decisions = append(s.decisions, decision{r.At, d})
+				// the last quorum this server saw decided, if no better vote ended its wait
+				if q := len(d.Quorums); q > 0 && d.Quorums[q-1].EndedBy == 0 {
+					for j := len(s.quorums) - 1; j >= 0; j-- {
+						if s.quorums[j].sid == d.Sid {
+							s.quorums[j].decided = true
+							break
+						}
+					}
+				}
 			case *model.SyncDecided:
 				s.syncs = append(s.syncs, syncDecision{r.At, d})
 			case *model.LeaderEstablished:
@@ -464,6 +520,15 @@ func newStory(recs []sim.Record, end sim.Time) *story {
 					s.marks = append(s.marks, mark{at: r.At, node: node, kind: markSnapLoaded, zxid: d.LastZxid})
 				}
 			}
+		}
+	}
+	s.msgEnd = make([]int, len(s.msgs))
+	for i := range s.msgEnd {
+		s.msgEnd[i] = -1
+	}
+	for i, id := range s.msgOf {
+		if id >= 0 && recs[i].Kind != sim.RecSend {
+			s.msgEnd[id] = i
 		}
 	}
 	// A forwarded request is sent before its txn is proposed: tie them up now.

@@ -42,6 +42,7 @@ func init() {
 		"clog":        {opts: []string{"for"}, check: checkClog},
 		"latency":     {opts: []string{"min", "mean"}, check: checkLatency},
 		"run":         {check: checkRun},
+		"at":          {opts: []string{"for", "port", "min", "mean"}, check: checkAt},
 		"expect":      {opts: []string{"on", "within", "with", "without", "last", "refused"}, check: checkExpect},
 		"client":      {opts: []string{"servers", "timeout", "within"}, check: checkClient},
 		"lock":        {opts: []string{"within", "rule"}, check: checkLock},
@@ -114,7 +115,7 @@ func check(s *Script) error {
 }
 
 func knownCommands() string {
-	return "ensemble seed config disk mutant fix registry start crash restart pause resume await let write partition heal clog latency run expect reconfig client lock unlock elect resign resource use register deregister discover watchconfig workload"
+	return "ensemble seed config disk mutant fix registry start crash restart pause resume await let write partition heal clog latency run at expect reconfig client lock unlock elect resign resource use register deregister discover watchconfig workload"
 }
 
 func contains(list []string, s string) bool {
@@ -793,6 +794,31 @@ func checkLatency(s *Script, c *Command, names map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// atCommands are the commands an `at` line may run: faults, which take no time.
+var atCommands = []string{"crash", "restart", "pause", "resume", "partition", "heal", "clog", "latency"}
+
+// checkAt checks `at T CMD`: T a virtual time from the run's start, CMD a fault.
+func checkAt(s *Script, c *Command, names map[string]bool) error {
+	if len(c.Args) < 2 || !contains(atCommands, c.Args[1]) {
+		return fmt.Errorf("at takes a virtual time and a fault: at 10.5s crash 3 (%s)", strings.Join(atCommands, ", "))
+	}
+	t, err := sim.ParseTime(c.Args[0])
+	if err != nil {
+		return fmt.Errorf("at %s: %v", c.Args[0], err.(*sim.SettingError).Reason)
+	}
+	if t > MaxDuration {
+		return fmt.Errorf("at %s: want at most %s", c.Args[0], MaxDuration)
+	}
+	inner := atCommand(c)
+	sp := commands[inner.Name]
+	for _, kv := range inner.KV {
+		if !contains(sp.opts, kv.Key) || kv.Key == "at" || kv.Key == "within" {
+			return fmt.Errorf("at ... %s: unknown option %q", inner.Name, kv.Key)
+		}
+	}
+	return sp.check(s, &inner, names)
 }
 
 func checkRun(s *Script, c *Command, _ map[string]bool) error {

@@ -128,6 +128,7 @@ func (r *runner) execClient(c *Command) error {
 	sc := &scenarioClient{c: cl}
 	r.clients[name] = sc
 	r.clientOrder = append(r.clientOrder, name)
+	r.res.Clients = append(r.res.Clients, ClientName{Node: int64(id), Name: name})
 	if err := r.w.Start(id); err != nil {
 		return err
 	}

@@ -75,7 +75,8 @@ func JudgeTrace(h *sim.TraceHeader, records []sim.Record, end sim.TraceEnd) (*Re
 		res.Violations = append(res.Violations, Violation{Check: v.Check, Detail: v.Detail, AtNs: int64(v.At), Expected: ok})
 	}
 	if replay.TraceHash == end.Hash {
-		res.Expectations = replay.Expectations // the same run: every expectation of it holds for the trace
+		res.Expectations = replay.Expectations                // the same run: every expectation of it holds for the trace
+		res.Steps, res.Clients = replay.Steps, replay.Clients // and its lines ran when they did
 	} else {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("a replay with this zabsim (%s) gives trace %s, not %s (written by %s): only the checks and the expected violations are judged, from the trace", Version(), replay.TraceHash, end.Hash, h.Version))
 		res.Stopped = ""

@@ -93,14 +93,35 @@ type Result struct {
 	LinOps   int `json:"-"` // operations and paths checked for linearizability
 	LinPaths int `json:"-"`
 	// LinWitnessed of them were decided by their zxid order, the rest by porcupine's search.
-	LinWitnessed int             `json:"-"`
-	World        *sim.World      `json:"-"`
-	Ensemble     *model.Ensemble `json:"-"`
+	LinWitnessed int `json:"-"`
+	// Steps say when each command line ran: the records before it and after it, and the
+	// virtual times (the run player shows the line running, and forks a run at a moment).
+	Steps []Step `json:"-"`
+	// Clients name the client nodes as the scenario does (the workload's as "workload N").
+	Clients  []ClientName    `json:"-"`
+	World    *sim.World      `json:"-"`
+	Ensemble *model.Ensemble `json:"-"`
 	// Registry is the registry the scenario ran against ("" without a registry line),
 	// with its deployment, its clients' sides and the partitions, for registry.Measure.
 	Registry   registry.Kind       `json:"registry,omitempty"`
 	Deployment registry.Deployment `json:"-"`
 	Faults     []registry.Fault    `json:"-"`
+}
+
+// Step is one command line as it ran: it began after From records, at FromNs, and ended
+// after To records, at ToNs. A line of an `at` command has a second step when it fires.
+type Step struct {
+	Line         int
+	Text         string
+	From, To     int
+	FromNs, ToNs int64
+	Fired        bool // the step of an `at` line's command at its time
+}
+
+// ClientName is a client node and its name in the scenario.
+type ClientName struct {
+	Node int64
+	Name string
 }
 
 // LeaderInfo is an established leader: a quorum acknowledged its epoch.
@@ -184,6 +205,16 @@ type runner struct {
 	regKind    registry.Kind
 	regClients map[string]registry.Client
 	faults     []registry.Fault
+	// timed are the `at` commands waiting for their time, earliest first; atErr is the
+	// first that failed (bad input, named by its line).
+	timed []timedCommand
+	atErr error
+}
+
+// timedCommand is an `at T CMD` line: CMD runs at virtual time T, whatever line runs then.
+type timedCommand struct {
+	at sim.Time
+	c  Command
 }
 
 // expectedViolation is an `expect violation CHECK` line.
@@ -239,7 +270,12 @@ func Run(s *Script, opt Options) (*Result, error) {
 	for i := range s.Commands {
 		c := &s.Commands[i]
 		r.pc = i
+		step := r.stepStart(c)
 		err := r.exec(c)
+		r.stepEnd(step)
+		if r.atErr != nil {
+			return nil, r.atErr
+		}
 		if r.limit != nil {
 			// whatever the line made of it (a timed-out await), the limit is why it stopped
 			r.res.Stopped = fmt.Sprintf("line %d: %s", c.Line, r.limit.why)
@@ -258,8 +294,74 @@ func Run(s *Script, opt Options) (*Result, error) {
 			return nil, &Error{s.File, 1, err.Error()}
 		}
 	}
+	for _, t := range r.timed {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("line %d: %s never ran: the run ended at %s", t.c.Line, t.c.Text, fmtTime(r.w.Now())))
+	}
 	r.finish()
 	return r.res, nil
+}
+
+// stepStart notes where the run is when command c begins.
+func (r *runner) stepStart(c *Command) int {
+	st := Step{Line: c.Line, Text: c.Text}
+	if r.w != nil {
+		st.From, st.FromNs = r.w.Trace().Len(), int64(r.w.Now())
+	}
+	r.res.Steps = append(r.res.Steps, st)
+	return len(r.res.Steps) - 1
+}
+
+// stepEnd notes where the run is when the command of step i ends.
+func (r *runner) stepEnd(i int) {
+	st := &r.res.Steps[i]
+	st.To, st.ToNs = st.From, st.FromNs
+	if r.w != nil {
+		st.To, st.ToNs = r.w.Trace().Len(), int64(r.w.Now())
+	}
+}
+
+// execAt registers an `at T CMD` line: CMD runs when the virtual time reaches T, while
+// whatever line is running then waits; nothing is scheduled in the World, so the run up
+// to T is the run without the line.
+func (r *runner) execAt(c *Command) error {
+	at, _ := sim.ParseTime(c.Args[0])
+	if at < r.w.Now() {
+		return fmt.Errorf("at %s: the run is already at %s", c.Args[0], fmtTime(r.w.Now()))
+	}
+	inner := atCommand(c)
+	i := len(r.timed)
+	for i > 0 && r.timed[i-1].at > at {
+		i--
+	}
+	r.timed = slices.Insert(r.timed, i, timedCommand{at: at, c: inner})
+	return nil
+}
+
+// atCommand is the command an `at` line runs.
+func atCommand(c *Command) Command {
+	text := c.Text
+	if i := strings.Index(text, c.Args[0]); i >= 0 {
+		text = strings.TrimSpace(text[i+len(c.Args[0]):])
+	}
+	return Command{Line: c.Line, Text: text, Name: c.Args[1], Args: c.Args[2:], KV: c.KV}
+}
+
+// fireTimed runs the `at` commands whose time has come.
+func (r *runner) fireTimed() {
+	for len(r.timed) > 0 && r.timed[0].at <= r.w.Now() && r.atErr == nil {
+		t := r.timed[0]
+		r.timed = r.timed[1:]
+		step := r.stepStart(&t.c)
+		r.res.Steps[step].Fired = true
+		err := r.exec(&t.c)
+		r.stepEnd(step)
+		if err != nil {
+			if st, ok := err.(*stop); ok {
+				err = fmt.Errorf("%s", st.why)
+			}
+			r.atErr = &Error{r.s.File, t.c.Line, fmt.Sprintf("at %s: %v", fmtTime(t.at), err)}
+		}
+	}
 }
 
 func (r *runner) build() error {
@@ -420,6 +522,8 @@ func (r *runner) exec(c *Command) error {
 		d, _ := sim.ParseTime(c.Args[0])
 		r.runFor(d)
 		return nil
+	case "at":
+		return r.execAt(c)
 	case "expect":
 		return r.execExpect(c)
 	case "client":
@@ -472,10 +576,16 @@ func (r *runner) runUntil(cond func() bool, until sim.Time) bool {
 	// Checked before each event, with cond: an event limit stops even a loop of events
 	// that takes no virtual time.
 	stopHere := func() bool { return r.w.Events() >= r.maxEvents || cond != nil && cond() }
-	for r.limit == nil {
+	for r.limit == nil && r.atErr == nil {
 		step := min(until, r.maxVirtual, r.w.Now()+10*sim.Second)
+		if len(r.timed) > 0 {
+			step = min(step, max(r.timed[0].at, r.w.Now()))
+		}
 		if r.w.RunUntilCond(stopHere, step) && cond != nil && cond() {
 			return true
+		}
+		if r.fireTimed(); r.atErr != nil {
+			return false
 		}
 		r.progress()
 		switch {
@@ -1292,6 +1402,9 @@ func (r *runner) execWorkload(c *Command) error {
 		return err
 	}
 	r.workload = wl
+	for i, cl := range wl.Clients() {
+		r.res.Clients = append(r.res.Clients, ClientName{Node: int64(cl.ID()), Name: fmt.Sprintf("workload %d", i+1)})
+	}
 	return wl.Start()
 }
 

@@ -35,6 +35,11 @@ const (
 	RecLost                             // Data from Node to Peer on Conn was lost: TCP will retransmit it
 	RecRetransmit                       // Node retransmits what it queued to Peer on Conn
 	RecAbort                            // Node's kernel gave up retransmitting to Peer on Conn
+	// RecExplain is an explanation an upper layer adds (why a vote changed, when a quorum
+	// agreed): kept and written like any record, but not folded into the trace hash, which
+	// identifies what happened, so that explanations can grow without changing any run's
+	// hash. Nothing may decide on it: the checker and the expectations ignore it.
+	RecExplain
 )
 
 var recordKindNames = [...]string{
@@ -42,7 +47,7 @@ var recordKindNames = [...]string{
 	RecTimer: "timer", RecDial: "dial", RecAccept: "accept", RecSend: "send", RecDeliver: "deliver",
 	RecDrop: "drop", RecClose: "close", RecClosed: "closed", RecReset: "reset", RecPartition: "partition",
 	RecHeal: "heal", RecClog: "clog", RecLatency: "latency", RecModel: "model",
-	RecLost: "lost", RecRetransmit: "retransmit", RecAbort: "abort",
+	RecLost: "lost", RecRetransmit: "retransmit", RecAbort: "abort", RecExplain: "explain",
 }
 
 func (k RecordKind) String() string {
@@ -86,7 +91,8 @@ func (r *Record) String() string { return string(r.AppendTo(nil)) }
 // Trace is the append-only list of records of a run, with a running 64-bit hash of their
 // contents, so that two runs compare in O(1).
 //
-// The hash covers exactly what the canonical form (Record.AppendTo) shows: the time, the
+// The hash covers exactly what the canonical form (Record.AppendTo) shows of every record
+// but the explanations (RecExplain): the time, the
 // kind, the node, the peer, the connection and the payload's canonical text. It does not
 // format the whole line: it folds the fields in as fixed-width integers, then the bytes
 // of the payload text, eight at a time in little-endian order, each word with an xor and
@@ -213,7 +219,9 @@ func (t *Trace) Add(r Record) {
 
 // add appends r, whose payload's canonical text is data.
 func (t *Trace) add(r *Record, data []byte) {
-	t.hash = hashRecord(t.hash, r, data)
+	if r.Kind != RecExplain {
+		t.hash = hashRecord(t.hash, r, data)
+	}
 	t.count++
 	if t.keep {
 		t.recs = append(t.recs, *r)
@@ -263,6 +271,12 @@ func (w *World) record(kind RecordKind, node, peer NodeID, c ConnID, data Messag
 // Record lets an upper layer add an observation about node to the trace.
 func (w *World) Record(node NodeID, data Message) {
 	w.record(RecModel, node, -1, -1, data)
+}
+
+// Explain lets an upper layer add an explanation about node to the trace: a RecExplain
+// record, which the trace hash does not cover.
+func (w *World) Explain(node NodeID, data Message) {
+	w.record(RecExplain, node, -1, -1, data)
 }
 
 // jsonRecord is the JSON Lines form of a record.

@@ -521,3 +521,22 @@ func TestBatchObserverAppendingABatch(t *testing.T) {
 	require.Equal(t, 2, calls, "the oversized batch was not handed over")
 	require.Equal(t, 2*BatchSize+6, seen)
 }
+
+// Explanations (RecExplain) are kept and counted but not hashed: adding them changes no
+// run's identity.
+func TestExplainRecordsAreNotHashed(t *testing.T) {
+	a, b := NewTrace(true), NewTrace(true)
+	for _, tr := range []*Trace{a, b} {
+		tr.Add(Record{At: 1, Kind: RecStart, Node: 1, Peer: -1, Conn: -1})
+	}
+	b.Add(Record{At: 1, Kind: RecExplain, Node: 1, Peer: -1, Conn: -1, Data: timerText(7)})
+	for _, tr := range []*Trace{a, b} {
+		tr.Add(Record{At: 2, Kind: RecCrash, Node: 1, Peer: -1, Conn: -1})
+	}
+	if a.Hash() != b.Hash() {
+		t.Errorf("an explanation changed the hash: %s vs %s", a.HashString(), b.HashString())
+	}
+	if b.Len() != 3 || len(b.Records()) != 3 || b.Records()[1].Kind.String() != "explain" {
+		t.Errorf("the explanation was not kept: %d records", b.Len())
+	}
+}

@@ -134,8 +134,8 @@ func TestReportMalformedTraces(t *testing.T) {
 		line        int
 		want        string
 	}{
-		{"phase", edit(broadcast, `"Phase":3`, `"Phase":9`), broadcast, `the StateChange data renders as "state LEADING PHASE(9) epoch=1"`},
-		{"phase-and-text", edit(broadcast, `"Phase":3(.*)`, `"Phase":9$1`), broadcast, "renders as"},
+		{"phase", edit(broadcast, `"Phase":"BROADCAST"`, `"Phase":9`), broadcast, `the StateChange data renders as "state LEADING PHASE(9) epoch=1"`},
+		{"phase-and-text", edit(broadcast, `"Phase":"BROADCAST"(.*)`, `"Phase":9$1`), broadcast, "renders as"},
 		{"return-before-call", edit(ret, `"CallAt":\d+`, `"CallAt":99999999999999`), ret, "a ClientReturn at"},
 		{"return-negative-call", edit(ret, `"CallAt":\d+`, `"CallAt":-1`), ret, "an answer comes after its call"},
 		{"empty", "", 1, "an empty trace: no records and no end record"},

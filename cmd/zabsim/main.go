@@ -2,7 +2,7 @@
 //
 //	zabsim list
 //	zabsim run NAME|FILE [--seed N] [--json] [--trace FILE] [--report DIR] [--check-determinism] [--mutant M] [--fix F] [--max-events N] [--max-virtual D]
-//	zabsim report TRACE --out DIR
+//	zabsim report TRACE [--out DIR] [--player FILE.html]
 //	zabsim explore [--seeds N] [--first S] [--duration D] [--mutant M] [--jobs J] [--shard i/n] [--out DIR]
 //	zabsim shrink FILE [--out FILE] [--runs N]
 //	zabsim bench [--seconds N] [--jobs J]
@@ -35,6 +35,7 @@ usage:
   zabsim list                       list the built-in scenarios
   zabsim run NAME|FILE [flags]      run a scenario and check it
   zabsim report TRACE --out DIR     pictures and a summary from a saved trace (--trace)
+  zabsim report TRACE --player F    the run player of a saved trace: one HTML file
   zabsim explore [flags]            random fault schedules, each checked; failures shrunk to files
   zabsim shrink FILE [flags]        shrink a failing scenario to the lines that still fail its check
   zabsim merge SHARD.json...        sum explore's shards (--shard i/n --json) into one summary
@@ -48,6 +49,8 @@ run flags:
   --json                print one JSON object instead of the summary
   --trace FILE          write the trace as JSON Lines, closed by an end record
   --report DIR          write DIR/index.md and timeline pictures (PNG, SVG, Mermaid)
+  --player FILE.html    write the run player: one self-contained page that replays the run
+                        (step, play, elections explained, what-if forks as scenario text)
   --check-determinism   run twice and report the first record where the runs differ
   --mutant M[,M]        switch known ZooKeeper bugs back on, as a mutant line would
   --fix F[,F]           switch proposed fixes on (README "Findings"), as a fix line would
@@ -175,6 +178,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	replay := fs.String("replay", "", "")
 	seedRange := fs.String("seeds", "", "")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "")
+	playerFile := fs.String("player", "", "")
 	flags, pos := splitFlags(args, map[string]bool{"json": true, "check-determinism": true})
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"run: " + err.Error()}
@@ -234,7 +238,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if script.HasSeed && !given["seed"] {
 		*seed = script.Seed // the file's own `seed N` line
 	}
-	if *reportDir != "" && !given["max-events"] {
+	keep := *reportDir != "" || *playerFile != ""
+	if keep && !given["max-events"] {
 		// the report keeps every record (some 300 bytes each): a tenth of the events
 		*maxEvents = reportMaxEvents
 	}
@@ -243,7 +248,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	// with the length of the run.
 	opt := scenarios.Options{Seed: *seed, Progress: progress(stderr, script.Name),
 		Mutants: splitList(*mutants), Fixes: splitList(*fixes),
-		NoTrace: *reportDir == "", MaxEvents: *maxEvents, MaxVirtual: mv}
+		NoTrace: !keep, MaxEvents: *maxEvents, MaxVirtual: mv}
 	var jw *sim.JSONLWriter
 	var tf *os.File
 	if *traceFile != "" {
@@ -302,6 +307,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		if !*asJSON {
 			defer fmt.Fprintf(stdout, "report: %s\n", filepath.Join(*reportDir, "index.md"))
+		}
+	}
+	if *playerFile != "" {
+		h := scenarios.Header(script, opt)
+		in := reports.PlayerInput{Records: res.World.Trace().Records(), End: sim.Time(res.VirtualNs), Header: &h, Result: res, Hash: res.TraceHash}
+		if err := reports.WritePlayer(in, *playerFile); err != nil {
+			return 2, &exitError{"--player: " + err.Error()}
+		}
+		if !*asJSON {
+			defer fmt.Fprintf(stdout, "player: %s\n", *playerFile)
 		}
 	}
 	if *asJSON {
@@ -368,12 +383,13 @@ func cmdReport(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("out", "", "")
+	playerFile := fs.String("player", "", "")
 	flags, pos := splitFlags(args, nil)
 	if err := fs.Parse(flags); err != nil {
 		return 2, &exitError{"report: " + err.Error()}
 	}
-	if len(pos) != 1 || *out == "" {
-		return 2, &exitError{"report takes a trace file and --out DIR: zabsim report run.jsonl --out report/"}
+	if len(pos) != 1 || *out == "" && *playerFile == "" {
+		return 2, &exitError{"report takes a trace file and --out DIR or --player FILE.html: zabsim report run.jsonl --out report/"}
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
@@ -389,10 +405,19 @@ func cmdReport(args []string, stdout io.Writer) (int, error) {
 		return 2, &exitError{fmt.Sprintf("report: %s: %v", pos[0], err)}
 	}
 	if tf.Header == nil { // a trace from before traces had a header: pictures, no verdict
-		if err := reports.WriteFromTraceFile(tf, *out); err != nil {
-			return 2, &exitError{"report: " + err.Error()}
+		if *out != "" {
+			if err := reports.WriteFromTraceFile(tf, *out); err != nil {
+				return 2, &exitError{"report: " + err.Error()}
+			}
+			fmt.Fprintf(stdout, "report: %s (%d records; no header: no verdict)\n", filepath.Join(*out, "index.md"), len(tf.Records))
 		}
-		fmt.Fprintf(stdout, "report: %s (%d records; no header: no verdict)\n", filepath.Join(*out, "index.md"), len(tf.Records))
+		if *playerFile != "" {
+			in := reports.PlayerInput{Records: tf.Records, End: tf.End.At, Hash: tf.End.Hash}
+			if err := reports.WritePlayer(in, *playerFile); err != nil {
+				return 2, &exitError{"report --player: " + err.Error()}
+			}
+			fmt.Fprintf(stdout, "player: %s (no header: no verdict)\n", *playerFile)
+		}
 		return 0, nil
 	}
 	res, err := scenarios.JudgeTrace(tf.Header, tf.Records, tf.End)
@@ -400,14 +425,23 @@ func cmdReport(args []string, stdout io.Writer) (int, error) {
 		return 2, &exitError{fmt.Sprintf("report: %s: %v", pos[0], err)}
 	}
 	res.Replay = "zabsim run --replay " + pos[0]
-	if err := reports.WriteJudged(tf, res, *out); err != nil {
-		return 2, &exitError{"report: " + err.Error()}
-	}
 	verdict := "ok"
 	if !res.OK {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(stdout, "report: %s (%d records; verdict from the trace: %s)\n", filepath.Join(*out, "index.md"), len(tf.Records), verdict)
+	if *out != "" {
+		if err := reports.WriteJudged(tf, res, *out); err != nil {
+			return 2, &exitError{"report: " + err.Error()}
+		}
+		fmt.Fprintf(stdout, "report: %s (%d records; verdict from the trace: %s)\n", filepath.Join(*out, "index.md"), len(tf.Records), verdict)
+	}
+	if *playerFile != "" {
+		in := reports.PlayerInput{Records: tf.Records, End: tf.End.At, Header: tf.Header, Result: res, Hash: tf.End.Hash}
+		if err := reports.WritePlayer(in, *playerFile); err != nil {
+			return 2, &exitError{"report --player: " + err.Error()}
+		}
+		fmt.Fprintf(stdout, "player: %s (%d records; verdict from the trace: %s)\n", *playerFile, len(tf.Records), verdict)
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -216,6 +218,70 @@ func TestReportFlagAndCommand(t *testing.T) {
 	if code, _, errs := runCLI("report", bad, "--out", filepath.Join(dir, "r3")); code != 2 || !strings.Contains(errs, bad+":2: not a trace record") {
 		t.Errorf("bad trace: exit %d %q, want 2 naming line 2", code, errs)
 	}
+}
+
+// run --player and report --player write the run player: one HTML file with the data
+// gzipped in it and nothing loaded from elsewhere.
+func TestPlayerFlag(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "run.jsonl")
+	live := filepath.Join(dir, "live.html")
+	code, out, errs := runCLI("run", "leader-crash-trunc", "--player", live, "--trace", trace)
+	if code != 0 || !strings.Contains(out, "player: "+live) {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	saved := filepath.Join(dir, "saved.html")
+	code, out, errs = runCLI("report", trace, "--player", saved)
+	if code != 0 || !strings.Contains(out, "player: "+saved) || !strings.Contains(out, "verdict from the trace: ok") {
+		t.Fatalf("report --player: exit %d: %s %s", code, out, errs)
+	}
+	for _, f := range []string{live, saved} {
+		page := readFile(t, f)
+		for _, want := range []string{"<!DOCTYPE html>", `<script id="data" type="application/octet-stream">H4sI`, "DecompressionStream"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s lacks %q", f, want)
+			}
+		}
+		for _, bad := range []string{"http://", "https://", "<link ", " src="} {
+			if strings.Contains(strings.ReplaceAll(page, "http://www.w3.org/2000/svg", ""), bad) {
+				t.Errorf("%s loads something from elsewhere (%q): the page must open from disk", f, bad)
+			}
+		}
+	}
+	// the two players show the same run: the same data, but for how to replay it and
+	// the verdict's wording
+	a, b := dataOf(t, readFile(t, live)), dataOf(t, readFile(t, saved))
+	for _, k := range []string{"replay", "verdict"} {
+		delete(a, k)
+		delete(b, k)
+	}
+	if !reflect.DeepEqual(a, b) {
+		for k := range a {
+			if !reflect.DeepEqual(a[k], b[k]) {
+				t.Errorf("the player of the saved trace differs from the live run's in %q", k)
+			}
+		}
+	}
+}
+
+// dataOf is the player's data, decoded.
+func dataOf(t *testing.T, page string) map[string]any {
+	t.Helper()
+	_, rest, _ := strings.Cut(page, `<script id="data" type="application/octet-stream">`)
+	d, _, _ := strings.Cut(rest, "</script>")
+	gz, err := base64.StdEncoding.DecodeString(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.NewDecoder(zr).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func readFile(t *testing.T, path string) string {
