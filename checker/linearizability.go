@@ -749,15 +749,7 @@ func (c *Checker) LinearizabilityHistory() []porcupine.Operation {
 // when none are given). It returns porcupine's verdict on that history, the
 // LinearizationInfo, and the model to visualize it with.
 func (c *Checker) LinearizabilityInfo(paths ...string) (porcupine.CheckResult, porcupine.LinearizationInfo, porcupine.Model) {
-	if len(c.cl.lin.Illegal) > 0 && len(paths) == 0 {
-		paths = c.cl.lin.Illegal
-	}
-	var hist [][]*linOp
-	for _, ops := range c.cl.linPaths {
-		if len(paths) == 0 || slices.Contains(paths, ops[0].in.Path) {
-			hist = append(hist, ops)
-		}
-	}
+	hist := c.linHistory(paths)
 	budget := c.opts.LinearizabilityTimeout
 	if budget <= 0 {
 		budget = defaultLinTimeout
@@ -767,9 +759,9 @@ func (c *Checker) LinearizabilityInfo(paths ...string) (porcupine.CheckResult, p
 	return res, info, m
 }
 
-// LinearizabilityClients are the client node ids of the history LinearizabilityInfo draws
-// (with the same paths), in the order of porcupine's rows: row i is client ids[i].
-func (c *Checker) LinearizabilityClients(paths ...string) []int64 {
+// linHistory is the history of the given paths (all of them when none are given), or of
+// the illegal paths when the check found some and none are given.
+func (c *Checker) linHistory(paths []string) [][]*linOp {
 	if len(c.cl.lin.Illegal) > 0 && len(paths) == 0 {
 		paths = c.cl.lin.Illegal
 	}
@@ -779,5 +771,12 @@ func (c *Checker) LinearizabilityClients(paths ...string) []int64 {
 			hist = append(hist, ops)
 		}
 	}
+	return hist
+}
+
+// LinearizabilityClients are the client node ids of the history LinearizabilityInfo draws
+// (with the same paths), in the order of porcupine's rows: row i is client ids[i].
+func (c *Checker) LinearizabilityClients(paths ...string) []int64 {
+	hist := c.linHistory(paths)
 	return clientRanks(hist)
 }

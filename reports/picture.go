@@ -618,17 +618,23 @@ func bandLabels(sg segment) []string {
 	return nil
 }
 
+// voteLabel is a notification's short text: the vote it carries while its sender looks,
+// the leader it follows after.
+func voteLabel(d *model.Notification, looking bool) string {
+	if d.Leader == math.MinInt64 { // an observer's vote: for nobody
+		return "no vote"
+	}
+	if looking {
+		return fmt.Sprintf("vote %d", d.Leader)
+	}
+	return fmt.Sprintf("leader %d", d.Leader)
+}
+
 // msgLabel is the short text of an arrow.
 func (fr *frame) msgLabel(m *message) string {
 	switch d := m.data.(type) {
 	case *model.Notification:
-		if d.Leader == math.MinInt64 { // an observer's vote: for nobody
-			return "no vote"
-		}
-		if m.looking {
-			return fmt.Sprintf("vote %d", d.Leader)
-		}
-		return fmt.Sprintf("leader %d", d.Leader)
+		return voteLabel(d, m.looking)
 	case *model.QuorumPacket:
 		switch d.Type {
 		case model.PROPOSAL, model.COMMIT, model.INFORM, model.TRUNC:

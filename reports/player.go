@@ -343,13 +343,7 @@ func playerMessages(s *story) [][]any {
 func playerLabel(m *message) string {
 	switch d := m.data.(type) {
 	case *model.Notification:
-		if d.Leader == math.MinInt64 {
-			return "no vote"
-		}
-		if m.looking {
-			return fmt.Sprintf("vote %d", d.Leader)
-		}
-		return fmt.Sprintf("leader %d", d.Leader)
+		return voteLabel(d, m.looking)
 	case *model.QuorumPacket:
 		switch d.Type {
 		case model.PROPOSAL, model.COMMIT, model.INFORM, model.TRUNC, model.ACK, model.DIFF, model.SNAP:
