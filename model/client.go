@@ -132,6 +132,7 @@ type clientCall struct {
 // Client is a ZooKeeper client handle: a sim.Node with ids 1000 and up.
 type Client struct {
 	w   *sim.World
+	mem clientSlabs // survives a crash: its values are never reused
 	id  sim.NodeID
 	cfg ClientConfig
 	rng *rand.Rand
@@ -599,9 +600,11 @@ func (c *Client) finish(call *clientCall, r *ClientReply, server int64) {
 	if call.internal {
 		return
 	}
-	res := &Result{Op: m.Type, Path: m.Path, Xid: m.Xid, Err: r.Err, Zxid: r.Zxid, Server: server,
+	res := c.mem.result.new()
+	*res = Result{Op: m.Type, Path: m.Path, Xid: m.Xid, Err: r.Err, Zxid: r.Zxid, Server: server,
 		CallAt: call.callAt, ReturnAt: c.w.Now()}
-	rec := &ClientReturn{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: server, Op: m.Type,
+	rec := c.mem.retRec.new()
+	*rec = ClientReturn{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: server, Op: m.Type,
 		Path: m.Path, Err: r.Err, Zxid: r.Zxid, CallAt: call.callAt}
 	if r.Err == ErrOK {
 		switch m.Type {
@@ -802,12 +805,15 @@ func (c *Client) submit(m *ClientRequest, cb Callback, w Watcher, kind watchKind
 	if c.xid <= 0 { // "Skip from MAX to 1"
 		c.xid = 1
 	}
-	call := &clientCall{m: m, cb: cb, watcher: w, wkind: kind, callAt: c.w.Now()}
+	call := c.mem.call.new()
+	*call = clientCall{m: m, cb: cb, watcher: w, wkind: kind, callAt: c.w.Now()}
 	if w == nil {
 		call.wkind = watchNone
 	}
-	c.record(&ClientCall{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: c.curServer(), Op: m.Type,
-		Path: m.Path, Data: m.Data, Version: m.Version, Mode: m.Mode, Watch: w != nil, Ops: m.Ops})
+	rec := c.mem.callRec.new()
+	*rec = ClientCall{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: c.curServer(), Op: m.Type,
+		Path: m.Path, Data: m.Data, Version: m.Version, Mode: m.Mode, Watch: w != nil, Ops: m.Ops}
+	c.record(rec)
 	if !c.state.isAlive() || c.closing {
 		code := ErrConnectionLoss
 		if c.state == ClientClosed {

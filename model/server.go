@@ -54,6 +54,7 @@ type reqKey struct {
 // Server is a ZooKeeper server (QuorumPeer with its ZooKeeperServer), as a sim.Node.
 type Server struct {
 	w        *sim.World
+	mem      serverSlabs // survives a crash: its values are never reused
 	cfg      *Config
 	sid      int64
 	nid      sim.NodeID
@@ -470,7 +471,9 @@ func (s *Server) lastLoggedZxid() Zxid {
 func (s *Server) applyCommitted(txn *Txn, how string) {
 	s.processTxnForSessionEvents(txn)
 	rc := s.db.processTxn(txn)
-	s.record(&Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how})
+	committed := s.mem.committed.new()
+	*committed = Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how}
+	s.record(committed)
 	switch txn.Type {
 	case OpCreateSession:
 		s.record(&SessionCreated{Sid: s.sid, Session: txn.SessionID, Timeout: txn.Timeout, Zxid: txn.Zxid})

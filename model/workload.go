@@ -36,6 +36,7 @@ type Workload struct {
 	cfg     WorkloadConfig
 	rng     *rand.Rand
 	clients []*Client
+	ticks   []func() // ticks[i] calls tick(i)
 	running bool
 	started bool
 	values  int
@@ -161,7 +162,14 @@ func (wl *Workload) schedule(i int) {
 		return
 	}
 	d := sim.Time(wl.rng.ExpFloat64() / wl.cfg.Rate * float64(sim.Second))
-	wl.e.W.At(wl.e.W.Now()+d, func() { wl.tick(i) })
+	if wl.ticks == nil {
+		// one closure per client, made once: a tick is scheduled many times a second
+		wl.ticks = make([]func(), len(wl.clients))
+		for j := range wl.ticks {
+			wl.ticks[j] = func() { wl.tick(j) }
+		}
+	}
+	wl.e.W.At(wl.e.W.Now()+d, wl.ticks[i])
 }
 
 func (wl *Workload) key() string {
