@@ -565,8 +565,7 @@ func (c *Client) readResponse(r *ClientReply) {
 		return
 	}
 	call := c.pending[0]
-	c.pending[0] = nil
-	c.pending = c.pending[1:]
+	c.pending = dropFirst(c.pending)
 	if call.m.Xid != r.Xid {
 		c.finish(call, &ClientReply{Xid: call.m.Xid, Err: ErrConnectionLoss}, -1)
 		c.connectionLost("Xid out of order. Got Xid "+itoa(int64(r.Xid))+" expected Xid "+itoa(int64(call.m.Xid)), ErrConnectionLoss)
@@ -799,7 +798,9 @@ func (c *Client) sessionEvent(state KeeperState, reason string) {
 // submit mirrors ClientCnxn.queuePacket: the call is recorded, then sent at once if the
 // client has a session on an open connection, else queued for the next one; a closed or
 // closing handle fails it at once (conLossPacket).
-func (c *Client) submit(m *ClientRequest, cb Callback, w Watcher, kind watchKind) {
+func (c *Client) submit(req ClientRequest, cb Callback, w Watcher, kind watchKind) {
+	m := c.mem.request.new()
+	*m = req
 	m.Xid = c.xid
 	c.xid++
 	if c.xid <= 0 { // "Skip from MAX to 1"
@@ -837,44 +838,44 @@ func (c *Client) submit(m *ClientRequest, cb Callback, w Watcher, kind watchKind
 
 // Create is ZooKeeper.create(path, data, acl, createMode, cb, ctx).
 func (c *Client) Create(path, data string, mode CreateMode, cb Callback) {
-	c.submit(&ClientRequest{Type: OpCreate, Path: path, Data: data, Mode: mode}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpCreate, Path: path, Data: data, Mode: mode}, cb, nil, watchNone)
 }
 
 // Delete is ZooKeeper.delete(path, version, cb, ctx); version -1 matches any.
 func (c *Client) Delete(path string, version int32, cb Callback) {
-	c.submit(&ClientRequest{Type: OpDelete, Path: path, Version: version}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpDelete, Path: path, Version: version}, cb, nil, watchNone)
 }
 
 // SetData is ZooKeeper.setData(path, data, version, cb, ctx); version -1 matches any.
 func (c *Client) SetData(path, data string, version int32, cb Callback) {
-	c.submit(&ClientRequest{Type: OpSetData, Path: path, Data: data, Version: version}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpSetData, Path: path, Data: data, Version: version}, cb, nil, watchNone)
 }
 
 // GetData is ZooKeeper.getData(path, watcher, cb, ctx); w nil sets no watch.
 func (c *Client) GetData(path string, w Watcher, cb Callback) {
-	c.submit(&ClientRequest{Type: OpGetData, Path: path, Watch: w != nil}, cb, w, watchData)
+	c.submit(ClientRequest{Type: OpGetData, Path: path, Watch: w != nil}, cb, w, watchData)
 }
 
 // Exists is ZooKeeper.exists(path, watcher, cb, ctx); the watch is set whether or not the
 // node exists.
 func (c *Client) Exists(path string, w Watcher, cb Callback) {
-	c.submit(&ClientRequest{Type: OpExists, Path: path, Watch: w != nil}, cb, w, watchExists)
+	c.submit(ClientRequest{Type: OpExists, Path: path, Watch: w != nil}, cb, w, watchExists)
 }
 
 // GetChildren is ZooKeeper.getChildren(path, watcher, cb, ctx).
 func (c *Client) GetChildren(path string, w Watcher, cb Callback) {
-	c.submit(&ClientRequest{Type: OpGetChildren, Path: path, Watch: w != nil}, cb, w, watchChild)
+	c.submit(ClientRequest{Type: OpGetChildren, Path: path, Watch: w != nil}, cb, w, watchChild)
 }
 
 // Sync is ZooKeeper.sync(path, cb, ctx): once it returns, a read through this client sees
 // every write committed before the sync was issued.
 func (c *Client) Sync(path string, cb Callback) {
-	c.submit(&ClientRequest{Type: OpSync, Path: path}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpSync, Path: path}, cb, nil, watchNone)
 }
 
 // Multi is ZooKeeper.multi(ops, cb, ctx): all of the ops or none.
 func (c *Client) Multi(ops []Op, cb Callback) {
-	c.submit(&ClientRequest{Type: OpMulti, Ops: slices.Clone(ops)}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpMulti, Ops: slices.Clone(ops)}, cb, nil, watchNone)
 }
 
 // Close is ZooKeeper.close(): closeSession, then the handle is closed (its ephemerals go
@@ -883,5 +884,5 @@ func (c *Client) Close(cb Callback) {
 	if !c.state.isAlive() {
 		return
 	}
-	c.submit(&ClientRequest{Type: OpCloseSession}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpCloseSession}, cb, nil, watchNone)
 }

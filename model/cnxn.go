@@ -294,7 +294,8 @@ func (s *Server) finalRequest(r *cnxnRequest) {
 	}
 	m := r.m
 	t := s.db.tree
-	reply := &ClientReply{Xid: m.Xid, Zxid: s.db.lastProcessedZxid()}
+	reply := s.mem.reply.new()
+	*reply = ClientReply{Xid: m.Xid, Zxid: s.db.lastProcessedZxid()}
 	err := r.prepErr
 	if m.Type.isWrite() {
 		err = r.result.Err

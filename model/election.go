@@ -50,8 +50,10 @@ func (s *Server) lookForLeader() {
 func (s *Server) sendNotifications() {
 	f := &s.fle
 	for _, sid := range s.qv.voters {
-		s.toSend(sid, &Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2})
+		n := s.mem.vote.new()
+		*n = Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2}
+		s.toSend(sid, n)
 	}
 }
 

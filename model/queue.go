@@ -37,10 +37,13 @@ type serverSlabs struct {
 	proposal  slab[proposal]
 	packet    slab[QuorumPacket]
 	request   slab[cnxnRequest]
+	reply     slab[ClientReply]
+	vote      slab[Notification]
 }
 
 // clientSlabs are a client's slabs, for its calls and their records.
 type clientSlabs struct {
+	request slab[ClientRequest]
 	call    slab[clientCall]
 	callRec slab[ClientCall]
 	result  slab[Result]

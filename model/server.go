@@ -60,6 +60,9 @@ type Server struct {
 	nid      sim.NodeID
 	observer bool
 	qv       *QuorumMaj // the voters of the configuration this process started with
+	// configData is quorumConfigData() for configDataQV, kept across restarts.
+	configData   string
+	configDataQV *QuorumMaj
 	// configured is the voter list of the server's configuration file: read at each
 	// (re)start, as QuorumPeerConfig reads zoo.cfg.
 	configured []int64
@@ -180,7 +183,10 @@ func (s *Server) LeaderSid() int64 {
 func (s *Server) resetVolatile() {
 	n := s.cfg.Servers + s.cfg.Observers + 1
 	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid))
-	s.db.configData = s.quorumConfigData()
+	if s.configDataQV != s.qv { // the same text until a restart with another config
+		s.configData, s.configDataQV = s.quorumConfigData(), s.qv
+	}
+	s.db.configData = s.configData
 	s.elConn = make([]sim.ConnID, n)
 	for i := range s.elConn {
 		s.elConn[i] = -1

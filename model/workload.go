@@ -37,6 +37,7 @@ type Workload struct {
 	rng     *rand.Rand
 	clients []*Client
 	ticks   []func() // ticks[i] calls tick(i)
+	keys    []string // keys[i] is key i's path, once made
 	running bool
 	started bool
 	values  int
@@ -173,7 +174,14 @@ func (wl *Workload) schedule(i int) {
 }
 
 func (wl *Workload) key() string {
-	return wl.cfg.Root + "/k" + strconv.Itoa(wl.rng.IntN(wl.cfg.Keys))
+	i := wl.rng.IntN(wl.cfg.Keys)
+	if wl.keys == nil {
+		wl.keys = make([]string, wl.cfg.Keys) // each key's string, made once
+	}
+	if wl.keys[i] == "" {
+		wl.keys[i] = wl.cfg.Root + "/k" + strconv.Itoa(i)
+	}
+	return wl.keys[i]
 }
 
 func (wl *Workload) value() string {

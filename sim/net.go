@@ -115,8 +115,12 @@ const (
 func (d *direction) empty() bool { return d.head == len(d.q) }
 
 func (d *direction) pushItem(it inflight) {
-	if d.head > 0 && d.head == len(d.q) {
-		d.q, d.head = d.q[:0], 0
+	if d.head > 0 && (d.head == len(d.q) || len(d.q) == cap(d.q)) {
+		// Empty, or full with popped slots before the head: move what is still in
+		// flight to the front rather than slide along the array and grow a new one.
+		n := copy(d.q, d.q[d.head:])
+		clear(d.q[n:])
+		d.q, d.head = d.q[:n], 0
 	}
 	d.q = append(d.q, it)
 }
