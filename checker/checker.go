@@ -324,7 +324,7 @@ func New(opts Options) *Checker {
 	opts.normalize()
 	c := &Checker{
 		opts:     opts,
-		g:        global{history: newHistory(1024)},
+		g:        global{history: newHistory(64)},
 		alt:      map[zh]bool{},
 		dups:     map[zh]bool{},
 		epochLdr: map[int64]leaderEntry{},

@@ -383,8 +383,9 @@ func (c *Checker) addOp(ci callInfo, i int, at sim.Time, d *model.ClientReturn) 
 const opChunk = 1024
 
 func (cl *clientSide) addLinOp(op linOp) {
-	if n := len(cl.ops); n == 0 || len(cl.ops[n-1]) == opChunk {
-		cl.ops = append(cl.ops, make([]linOp, 0, opChunk))
+	if n := len(cl.ops); n == 0 || len(cl.ops[n-1]) == cap(cl.ops[n-1]) {
+		// 64, 128, ... opChunk: a short run's few operations need no full chunk
+		cl.ops = append(cl.ops, make([]linOp, 0, min(opChunk, 64<<n)))
 	}
 	last := &cl.ops[len(cl.ops)-1]
 	*last = append(*last, op)

@@ -132,6 +132,7 @@ type clientCall struct {
 // Client is a ZooKeeper client handle: a sim.Node with ids 1000 and up.
 type Client struct {
 	w   *sim.World
+	mem clientSlabs // survives a crash: its values are never reused
 	id  sim.NodeID
 	cfg ClientConfig
 	rng *rand.Rand
@@ -564,8 +565,7 @@ func (c *Client) readResponse(r *ClientReply) {
 		return
 	}
 	call := c.pending[0]
-	c.pending[0] = nil
-	c.pending = c.pending[1:]
+	c.pending = dropFirst(c.pending)
 	if call.m.Xid != r.Xid {
 		c.finish(call, &ClientReply{Xid: call.m.Xid, Err: ErrConnectionLoss}, -1)
 		c.connectionLost("Xid out of order. Got Xid "+itoa(int64(r.Xid))+" expected Xid "+itoa(int64(call.m.Xid)), ErrConnectionLoss)
@@ -599,9 +599,11 @@ func (c *Client) finish(call *clientCall, r *ClientReply, server int64) {
 	if call.internal {
 		return
 	}
-	res := &Result{Op: m.Type, Path: m.Path, Xid: m.Xid, Err: r.Err, Zxid: r.Zxid, Server: server,
+	res := c.mem.result.new()
+	*res = Result{Op: m.Type, Path: m.Path, Xid: m.Xid, Err: r.Err, Zxid: r.Zxid, Server: server,
 		CallAt: call.callAt, ReturnAt: c.w.Now()}
-	rec := &ClientReturn{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: server, Op: m.Type,
+	rec := c.mem.retRec.new()
+	*rec = ClientReturn{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: server, Op: m.Type,
 		Path: m.Path, Err: r.Err, Zxid: r.Zxid, CallAt: call.callAt}
 	if r.Err == ErrOK {
 		switch m.Type {
@@ -796,18 +798,23 @@ func (c *Client) sessionEvent(state KeeperState, reason string) {
 // submit mirrors ClientCnxn.queuePacket: the call is recorded, then sent at once if the
 // client has a session on an open connection, else queued for the next one; a closed or
 // closing handle fails it at once (conLossPacket).
-func (c *Client) submit(m *ClientRequest, cb Callback, w Watcher, kind watchKind) {
+func (c *Client) submit(req ClientRequest, cb Callback, w Watcher, kind watchKind) {
+	m := c.mem.request.new()
+	*m = req
 	m.Xid = c.xid
 	c.xid++
 	if c.xid <= 0 { // "Skip from MAX to 1"
 		c.xid = 1
 	}
-	call := &clientCall{m: m, cb: cb, watcher: w, wkind: kind, callAt: c.w.Now()}
+	call := c.mem.call.new()
+	*call = clientCall{m: m, cb: cb, watcher: w, wkind: kind, callAt: c.w.Now()}
 	if w == nil {
 		call.wkind = watchNone
 	}
-	c.record(&ClientCall{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: c.curServer(), Op: m.Type,
-		Path: m.Path, Data: m.Data, Version: m.Version, Mode: m.Mode, Watch: w != nil, Ops: m.Ops})
+	rec := c.mem.callRec.new()
+	*rec = ClientCall{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: c.curServer(), Op: m.Type,
+		Path: m.Path, Data: m.Data, Version: m.Version, Mode: m.Mode, Watch: w != nil, Ops: m.Ops}
+	c.record(rec)
 	if !c.state.isAlive() || c.closing {
 		code := ErrConnectionLoss
 		if c.state == ClientClosed {
@@ -831,44 +838,44 @@ func (c *Client) submit(m *ClientRequest, cb Callback, w Watcher, kind watchKind
 
 // Create is ZooKeeper.create(path, data, acl, createMode, cb, ctx).
 func (c *Client) Create(path, data string, mode CreateMode, cb Callback) {
-	c.submit(&ClientRequest{Type: OpCreate, Path: path, Data: data, Mode: mode}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpCreate, Path: path, Data: data, Mode: mode}, cb, nil, watchNone)
 }
 
 // Delete is ZooKeeper.delete(path, version, cb, ctx); version -1 matches any.
 func (c *Client) Delete(path string, version int32, cb Callback) {
-	c.submit(&ClientRequest{Type: OpDelete, Path: path, Version: version}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpDelete, Path: path, Version: version}, cb, nil, watchNone)
 }
 
 // SetData is ZooKeeper.setData(path, data, version, cb, ctx); version -1 matches any.
 func (c *Client) SetData(path, data string, version int32, cb Callback) {
-	c.submit(&ClientRequest{Type: OpSetData, Path: path, Data: data, Version: version}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpSetData, Path: path, Data: data, Version: version}, cb, nil, watchNone)
 }
 
 // GetData is ZooKeeper.getData(path, watcher, cb, ctx); w nil sets no watch.
 func (c *Client) GetData(path string, w Watcher, cb Callback) {
-	c.submit(&ClientRequest{Type: OpGetData, Path: path, Watch: w != nil}, cb, w, watchData)
+	c.submit(ClientRequest{Type: OpGetData, Path: path, Watch: w != nil}, cb, w, watchData)
 }
 
 // Exists is ZooKeeper.exists(path, watcher, cb, ctx); the watch is set whether or not the
 // node exists.
 func (c *Client) Exists(path string, w Watcher, cb Callback) {
-	c.submit(&ClientRequest{Type: OpExists, Path: path, Watch: w != nil}, cb, w, watchExists)
+	c.submit(ClientRequest{Type: OpExists, Path: path, Watch: w != nil}, cb, w, watchExists)
 }
 
 // GetChildren is ZooKeeper.getChildren(path, watcher, cb, ctx).
 func (c *Client) GetChildren(path string, w Watcher, cb Callback) {
-	c.submit(&ClientRequest{Type: OpGetChildren, Path: path, Watch: w != nil}, cb, w, watchChild)
+	c.submit(ClientRequest{Type: OpGetChildren, Path: path, Watch: w != nil}, cb, w, watchChild)
 }
 
 // Sync is ZooKeeper.sync(path, cb, ctx): once it returns, a read through this client sees
 // every write committed before the sync was issued.
 func (c *Client) Sync(path string, cb Callback) {
-	c.submit(&ClientRequest{Type: OpSync, Path: path}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpSync, Path: path}, cb, nil, watchNone)
 }
 
 // Multi is ZooKeeper.multi(ops, cb, ctx): all of the ops or none.
 func (c *Client) Multi(ops []Op, cb Callback) {
-	c.submit(&ClientRequest{Type: OpMulti, Ops: slices.Clone(ops)}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpMulti, Ops: slices.Clone(ops)}, cb, nil, watchNone)
 }
 
 // Close is ZooKeeper.close(): closeSession, then the handle is closed (its ephemerals go
@@ -877,5 +884,5 @@ func (c *Client) Close(cb Callback) {
 	if !c.state.isAlive() {
 		return
 	}
-	c.submit(&ClientRequest{Type: OpCloseSession}, cb, nil, watchNone)
+	c.submit(ClientRequest{Type: OpCloseSession}, cb, nil, watchNone)
 }

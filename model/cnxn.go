@@ -232,7 +232,8 @@ func (s *Server) submitClientRequest(cn *serverCnxn, m *ClientRequest) {
 		s.note("Dropping request: no session 0x" + hex(cn.sessionID) + " exists, probably expired and removed")
 		return
 	}
-	r := &cnxnRequest{cn: cn, m: m, op: m.Type}
+	r := s.mem.request.new()
+	*r = cnxnRequest{cn: cn, m: m, op: m.Type}
 	cn.queue = append(cn.queue, r)
 	switch {
 	case m.Type.isWrite():
@@ -278,8 +279,7 @@ func (s *Server) processCnxnQueue(cn *serverCnxn) {
 		if !r.ready() {
 			return
 		}
-		cn.queue[0] = nil
-		cn.queue = cn.queue[1:]
+		cn.queue = dropFirst(cn.queue)
 		s.finalRequest(r)
 	}
 }
@@ -294,7 +294,8 @@ func (s *Server) finalRequest(r *cnxnRequest) {
 	}
 	m := r.m
 	t := s.db.tree
-	reply := &ClientReply{Xid: m.Xid, Zxid: s.db.lastProcessedZxid()}
+	reply := s.mem.reply.new()
+	*reply = ClientReply{Xid: m.Xid, Zxid: s.db.lastProcessedZxid()}
 	err := r.prepErr
 	if m.Type.isWrite() {
 		err = r.result.Err

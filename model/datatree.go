@@ -90,6 +90,7 @@ func (n *znode) copyStat() Stat {
 // ProcessTxn, so every server that applies the same txns holds the same tree.
 type DataTree struct {
 	nodes             map[string]*znode // looked up by path; never ranged over for output
+	znodes            slab[znode]       // where createNode's nodes come from
 	sessions          map[int64]sim.Time
 	ephemerals        map[int64][]string
 	LastProcessedZxid Zxid
@@ -122,8 +123,12 @@ func NewDataTree() *DataTree {
 func (t *DataTree) Clone() *DataTree {
 	c := &DataTree{nodes: make(map[string]*znode, len(t.nodes)), sessions: make(map[int64]sim.Time, len(t.sessions)),
 		ephemerals: make(map[int64][]string, len(t.ephemerals)), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	zs := make([]znode, len(t.nodes)) // one array for the copies
+	i := 0
 	for p, n := range t.nodes {
-		c.nodes[p] = &znode{data: n.data, stat: n.stat, children: maps.Clone(n.children)}
+		zs[i] = znode{data: n.data, stat: n.stat, children: maps.Clone(n.children)}
+		c.nodes[p] = &zs[i]
+		i++
 	}
 	for s, to := range t.sessions {
 		c.sessions[s] = to
@@ -324,7 +329,8 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 		parent.stat.Cversion = cv
 		parent.stat.Pzxid = zxid
 	}
-	n := &znode{data: data, stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time,
+	n := t.znodes.new()
+	*n = znode{data: data, stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time,
 		EphemeralOwner: ephemeralOwner}}
 	if parent.children == nil {
 		parent.children = map[string]struct{}{}

@@ -64,8 +64,10 @@ func (s *Server) explainVote(why *VoteWhy) {
 func (s *Server) sendNotifications(why *VoteWhy) {
 	f := &s.fle
 	for _, sid := range s.qv.voters {
-		s.toSend(sid, &Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2, Why: why})
+		n := s.mem.vote.new()
+		*n = Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2, Why: why}
+		s.toSend(sid, n)
 	}
 }
 

@@ -151,7 +151,8 @@ func hsPreset(t *testing.T, e *Ensemble, sid int64, d hsDisk) {
 	if len(d.log) > 0 {
 		out := newTxnLogStream(zxidFileName(logPrefix, d.log[0].Zxid))
 		for _, txn := range d.log {
-			disk.Append(out.name, out.append(txn, DefaultPreAllocSize*1024))
+			e := out.append(txn, DefaultPreAllocSize*1024)
+			disk.Append(out.name, &e)
 		}
 	}
 	// The server is not running: its FsyncDone ignores the token. The fsync completes

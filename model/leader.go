@@ -19,8 +19,9 @@ const (
 
 // proposal is Leader.Proposal: a txn and the voters that acked it.
 type proposal struct {
-	txn  *Txn
-	acks []int64
+	txn    *Txn
+	acks   []int64
+	ackBuf [5]int64 // acks' first array: a five-server ensemble's acks need no other
 }
 
 // leaderState is Leader: what Leader.lead and the LearnerHandlers share.
@@ -622,12 +623,21 @@ func (s *Server) leaderSubmit(req *Request, owner int64) {
 	}
 	txn := s.prepRequest(req, l.lastProposed+1, owner)
 	l.lastProposed = txn.Zxid
-	p := &proposal{txn: txn}
+	p := s.mem.proposal.new()
+	p.txn, p.acks = txn, p.ackBuf[:0]
 	l.outstanding = append(l.outstanding, p)
-	s.record(&Proposed{Sid: s.sid, Txn: txn})
+	proposed := s.mem.proposed.new()
+	*proposed = Proposed{Sid: s.sid, Txn: txn}
+	s.record(proposed)
+	// One packet for every follower: a packet is never changed once sent.
+	var proposal *QuorumPacket
 	for _, h := range l.handlers {
 		if h.forwarding && !h.observer {
-			s.sendToLearner(h, &QuorumPacket{Type: PROPOSAL, Zxid: txn.Zxid, Txn: txn})
+			if proposal == nil {
+				proposal = s.mem.packet.new()
+				*proposal = QuorumPacket{Type: PROPOSAL, Zxid: txn.Zxid, Txn: txn}
+			}
+			s.sendToLearner(h, proposal)
 		}
 	}
 	s.syncProc.log(s, txn)
@@ -657,7 +667,7 @@ func (s *Server) processAck(sid int64, zxid Zxid) {
 		if !s.qv.ContainsQuorum(head.acks) {
 			return
 		}
-		l.outstanding = l.outstanding[1:]
+		l.outstanding = dropFirst(l.outstanding)
 		s.leaderCommit(head)
 	}
 }
@@ -667,14 +677,23 @@ func (s *Server) processAck(sid int64, zxid Zxid) {
 func (s *Server) leaderCommit(p *proposal) {
 	l := s.leader
 	l.lastCommitted = p.txn.Zxid
+	// One COMMIT and one INFORM for all the learners: a packet is never changed once sent.
+	var commit, inform *QuorumPacket
 	for _, h := range l.handlers {
 		if !h.forwarding || p.txn.Zxid <= h.appliedUpTo {
 			continue
 		}
 		if h.observer {
-			s.sendToLearner(h, &QuorumPacket{Type: INFORM, Zxid: p.txn.Zxid, Txn: p.txn})
+			if inform == nil {
+				inform = &QuorumPacket{Type: INFORM, Zxid: p.txn.Zxid, Txn: p.txn}
+			}
+			s.sendToLearner(h, inform)
 		} else {
-			s.sendToLearner(h, &QuorumPacket{Type: COMMIT, Zxid: p.txn.Zxid})
+			if commit == nil {
+				commit = s.mem.packet.new()
+				*commit = QuorumPacket{Type: COMMIT, Zxid: p.txn.Zxid}
+			}
+			s.sendToLearner(h, commit)
 		}
 	}
 	s.applyCommitted(p.txn, "commit")
@@ -692,6 +711,7 @@ func (s *Server) leaderCommit(p *proposal) {
 type syncProcessor struct {
 	toFlush  []loggedTxn
 	inFlight []loggedTxn // covered by the fsync in progress
+	spare    []loggedTxn // an emptied inFlight, for the next toFlush
 	token    uint64
 	started  bool
 	randRoll int   // [0, snapCount/2): varies the snapshot count between servers
@@ -741,7 +761,9 @@ func (sp *syncProcessor) log(s *Server, txn *Txn) {
 		sp.start(s)
 	}
 	s.db.append(txn)
-	s.record(&Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()})
+	logged := s.mem.logged.new()
+	*logged = Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()}
+	s.record(logged)
 	var role any
 	if s.leader != nil {
 		role = s.leader
@@ -764,7 +786,7 @@ func (sp *syncProcessor) log(s *Server, txn *Txn) {
 // flush mirrors SyncRequestProcessor.flush: zks.getZKDatabase().commit() (flush the stream,
 // then fsync).
 func (sp *syncProcessor) flush(s *Server) {
-	sp.inFlight, sp.toFlush = sp.toFlush, nil
+	sp.inFlight, sp.toFlush, sp.spare = sp.toFlush, sp.spare, nil
 	s.db.commit()
 	sp.token = s.w.Fsync(s.nid)
 }
@@ -780,6 +802,11 @@ func (sp *syncProcessor) done(s *Server, token uint64) {
 	for _, lt := range acked {
 		s.ackLogged(lt)
 	}
+	// Only now may acked's array serve again: an ACK above may log (and flush) a txn.
+	clear(acked)
+	if sp.spare == nil {
+		sp.spare = acked[:0]
+	}
 	if len(sp.toFlush) > 0 {
 		sp.flush(s)
 	}
@@ -793,7 +820,9 @@ func (s *Server) ackLogged(lt loggedTxn) {
 	case s.state == LEADING && s.leader != nil && lt.role == any(s.leader):
 		s.processAck(s.sid, lt.txn.Zxid)
 	case s.state == FOLLOWING && s.learner != nil && s.learner.c >= 0 && lt.role == any(s.learner):
-		s.w.Send(s.learner.c, s.nid, &QuorumPacket{Type: ACK, Zxid: lt.txn.Zxid})
+		ack := s.mem.packet.new()
+		*ack = QuorumPacket{Type: ACK, Zxid: lt.txn.Zxid}
+		s.w.Send(s.learner.c, s.nid, ack)
 	}
 }
 

@@ -425,7 +425,7 @@ func (s *Server) followerCommit(zxid Zxid) bool {
 		s.w.Crash(s.nid)
 		return false
 	}
-	ls.pendingTxns = ls.pendingTxns[1:]
+	ls.pendingTxns = dropFirst(ls.pendingTxns)
 	s.applyCommitted(head, "commit")
 	return true
 }

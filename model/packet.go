@@ -107,4 +107,7 @@ func (p *QuorumPacket) WireSize() int {
 }
 
 // String gives the stable one-line form used in traces and test vectors: "PROPOSAL 0x100000003".
-func (p QuorumPacket) String() string { return p.Type.String() + " " + p.Zxid.String() }
+func (p QuorumPacket) String() string {
+	var buf [40]byte // one allocation: the string
+	return string(p.Zxid.AppendTo(append(append(buf[:0], p.Type.String()...), ' ')))
+}

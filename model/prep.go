@@ -62,8 +62,7 @@ func (s *Server) removeOutstandingChanges(zxid Zxid) {
 	l := s.leader
 	for len(l.outstandingChanges) > 0 && l.outstandingChanges[0].zxid <= zxid {
 		c := l.outstandingChanges[0]
-		l.outstandingChanges[0] = nil
-		l.outstandingChanges = l.outstandingChanges[1:]
+		l.outstandingChanges = dropFirst(l.outstandingChanges)
 		if l.outstandingChangesForPath[c.path] == c {
 			delete(l.outstandingChangesForPath, c.path)
 		}

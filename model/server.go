@@ -54,11 +54,15 @@ type reqKey struct {
 // Server is a ZooKeeper server (QuorumPeer with its ZooKeeperServer), as a sim.Node.
 type Server struct {
 	w        *sim.World
+	mem      serverSlabs // survives a crash: its values are never reused
 	cfg      *Config
 	sid      int64
 	nid      sim.NodeID
 	observer bool
 	qv       *QuorumMaj // the voters of the configuration this process started with
+	// configData is quorumConfigData() for configDataQV, kept across restarts.
+	configData   string
+	configDataQV *QuorumMaj
 	// configured is the voter list of the server's configuration file: read at each
 	// (re)start, as QuorumPeerConfig reads zoo.cfg.
 	configured []int64
@@ -179,7 +183,10 @@ func (s *Server) LeaderSid() int64 {
 func (s *Server) resetVolatile() {
 	n := s.cfg.Servers + s.cfg.Observers + 1
 	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid))
-	s.db.configData = s.quorumConfigData()
+	if s.configDataQV != s.qv { // the same text until a restart with another config
+		s.configData, s.configDataQV = s.quorumConfigData(), s.qv
+	}
+	s.db.configData = s.configData
 	s.elConn = make([]sim.ConnID, n)
 	for i := range s.elConn {
 		s.elConn[i] = -1
@@ -470,7 +477,9 @@ func (s *Server) lastLoggedZxid() Zxid {
 func (s *Server) applyCommitted(txn *Txn, how string) {
 	s.processTxnForSessionEvents(txn)
 	rc := s.db.processTxn(txn)
-	s.record(&Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how})
+	committed := s.mem.committed.new()
+	*committed = Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how}
+	s.record(committed)
 	switch txn.Type {
 	case OpCreateSession:
 		s.record(&SessionCreated{Sid: s.sid, Session: txn.SessionID, Timeout: txn.Timeout, Zxid: txn.Zxid})

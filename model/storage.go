@@ -161,7 +161,7 @@ func (w *txnLogStream) length() int64 { return max(w.padded, w.flushed) }
 // append mirrors the rest of FileTxnLog.append: filePadding.padFile(fos.getChannel()), then
 // oa.writeLong(crc) (one 8-byte array), Util.writeTxnBytes: writeBuffer (an int written
 // byte by byte by DataOutputStream.writeInt, as on JDK 17, then the array) and writeByte.
-func (w *txnLogStream) append(t *Txn, preAllocSize int64) *logEntry {
+func (w *txnLogStream) append(t *Txn, preAllocSize int64) logEntry {
 	w.padded = calculateFileSizeWithPadding(w.flushed, w.padded, preAllocSize)
 	w.writeArray(8)
 	for range 4 {
@@ -170,7 +170,7 @@ func (w *txnLogStream) append(t *Txn, preAllocSize int64) *logEntry {
 	w.writeArray(marshalledTxnSize(t))
 	w.writeByte()
 	end := w.position()
-	return &logEntry{txn: t, end: end, length: max(w.padded, end)}
+	return logEntry{txn: t, end: end, length: max(w.padded, end)}
 }
 
 // emptyLogLength is the length of a log file whose every entry a crash dropped: the header

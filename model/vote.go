@@ -112,9 +112,13 @@ func (q *QuorumMaj) Voters() []int64 { return slices.Clone(q.voters) }
 // ContainsQuorum mirrors QuorumMaj.containsQuorum (ackSet.size() > half) applied to the ack set
 // SyncedLearnerTracker.addAck builds: only distinct voting members are counted.
 func (q *QuorumMaj) ContainsQuorum(sids []int64) bool {
+	if len(sids) > 16 {
+		sids = sortedUniqueSids(sids)
+	}
 	n := 0
-	for _, sid := range sortedUniqueSids(sids) {
-		if q.IsVoter(sid) {
+	for i, sid := range sids {
+		// a few sids (an ack set of a small ensemble): skip repeats without a copy
+		if q.IsVoter(sid) && (len(sids) > 16 || !slices.Contains(sids[:i], sid)) {
 			n++
 		}
 	}
@@ -241,6 +245,7 @@ type voteSetEntry struct {
 // sorted by sid, so iteration is deterministic. The zero value is an empty set.
 type VoteSet struct {
 	entries []voteSetEntry
+	acks    []int64 // HasQuorumFor's scratch array
 }
 
 func (s *VoteSet) find(sid int64) (int, bool) {
@@ -292,14 +297,16 @@ func (s *VoteSet) Len() int {
 // and the acks must contain a quorum of qv. Only one verifier is modelled: the tracker's extra
 // last-seen verifier (pending reconfig) is out of scope.
 func (s *VoteSet) HasQuorumFor(qv QuorumVerifier, vote Vote) bool {
-	var acks []int64
-	if s != nil {
-		for _, e := range s.entries {
-			if vote.Equals(e.vote) && qv.IsVoter(e.sid) {
-				acks = append(acks, e.sid)
-			}
+	if s == nil {
+		return qv.ContainsQuorum(nil)
+	}
+	acks := s.acks[:0]
+	for _, e := range s.entries {
+		if vote.Equals(e.vote) && qv.IsVoter(e.sid) {
+			acks = append(acks, e.sid)
 		}
 	}
+	s.acks = acks
 	return qv.ContainsQuorum(acks)
 }
 

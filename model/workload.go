@@ -36,6 +36,8 @@ type Workload struct {
 	cfg     WorkloadConfig
 	rng     *rand.Rand
 	clients []*Client
+	ticks   []func() // ticks[i] calls tick(i)
+	keys    []string // keys[i] is key i's path, once made
 	running bool
 	started bool
 	values  int
@@ -161,11 +163,25 @@ func (wl *Workload) schedule(i int) {
 		return
 	}
 	d := sim.Time(wl.rng.ExpFloat64() / wl.cfg.Rate * float64(sim.Second))
-	wl.e.W.At(wl.e.W.Now()+d, func() { wl.tick(i) })
+	if wl.ticks == nil {
+		// one closure per client, made once: a tick is scheduled many times a second
+		wl.ticks = make([]func(), len(wl.clients))
+		for j := range wl.ticks {
+			wl.ticks[j] = func() { wl.tick(j) }
+		}
+	}
+	wl.e.W.At(wl.e.W.Now()+d, wl.ticks[i])
 }
 
 func (wl *Workload) key() string {
-	return wl.cfg.Root + "/k" + strconv.Itoa(wl.rng.IntN(wl.cfg.Keys))
+	i := wl.rng.IntN(wl.cfg.Keys)
+	if wl.keys == nil {
+		wl.keys = make([]string, wl.cfg.Keys) // each key's string, made once
+	}
+	if wl.keys[i] == "" {
+		wl.keys[i] = wl.cfg.Root + "/k" + strconv.Itoa(i)
+	}
+	return wl.keys[i]
 }
 
 func (wl *Workload) value() string {

@@ -35,6 +35,7 @@ type snapshotFile struct {
 // zkDatabase mirrors server/ZKDatabase.java together with FileTxnSnapLog: the in-memory
 // DataTree and committedLog, and the txn log and snapshots on the node's disk.
 type zkDatabase struct {
+	entries      slab[logEntry] // the log's entries, a chunk at a time
 	cfg          *Config
 	disk         *sim.Disk
 	tree         *DataTree
@@ -119,7 +120,9 @@ func (db *zkDatabase) append(txn *Txn) {
 	// In the BufferedOutputStream until the next commit: a process kill loses it before
 	// then (sim.Disk.AppendBuffered; the stream's own flushes of a full buffer are not
 	// told apart).
-	db.disk.AppendBuffered(db.out.name, db.out.append(txn, db.preAllocSize()))
+	e := db.entries.new()
+	*e = db.out.append(txn, db.preAllocSize())
+	db.disk.AppendBuffered(db.out.name, e)
 	db.txnCount++
 }
 

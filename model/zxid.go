@@ -28,7 +28,8 @@ func (z Zxid) String() string {
 	if z < 0 {
 		return strconv.FormatInt(int64(z), 10)
 	}
-	return "0x" + strconv.FormatInt(int64(z), 16)
+	var buf [18]byte // one allocation: the string
+	return string(strconv.AppendInt(append(buf[:0], "0x"...), int64(z), 16))
 }
 
 // AppendTo appends String's form without allocating.

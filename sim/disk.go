@@ -197,7 +197,8 @@ func (w *World) Fsync(id NodeID) uint64 {
 func (d *Disk) fsyncDue(token, incarnation uint64) bool {
 	for len(d.pending) > 0 && d.pending[0].token <= token {
 		p := d.pending[0]
-		d.pending = d.pending[1:]
+		// pop by moving the rest down: the array is reused
+		d.pending = d.pending[:copy(d.pending, d.pending[1:])]
 		for _, m := range p.marks { // order does not matter: each file is independent
 			if m.n > m.f.durable {
 				m.f.durable = min(m.n, len(m.f.recs))

@@ -112,11 +112,18 @@ const (
 	orphanRetries = 8
 )
 
+// dirStart is the capacity of a new connection's direction.
+const dirStart = 4
+
 func (d *direction) empty() bool { return d.head == len(d.q) }
 
 func (d *direction) pushItem(it inflight) {
-	if d.head > 0 && d.head == len(d.q) {
-		d.q, d.head = d.q[:0], 0
+	if d.head > 0 && (d.head == len(d.q) || len(d.q) == cap(d.q)) {
+		// Empty, or full with popped slots before the head: move what is still in
+		// flight to the front rather than slide along the array and grow a new one.
+		n := copy(d.q, d.q[d.head:])
+		clear(d.q[n:])
+		d.q, d.head = d.q[:n], 0
 	}
 	d.q = append(d.q, it)
 }
@@ -232,6 +239,10 @@ func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	cn := &n.conns[id]
 	cn.dirs[0].link = n.link(from, to)
 	cn.dirs[1].link = n.link(to, from)
+	// One array for both directions' first items (a direction that outgrows its four
+	// gets an array of its own), not one per direction and per doubling.
+	q := make([]inflight, 2*dirStart)
+	cn.dirs[0].q, cn.dirs[1].q = q[:0:dirStart], q[dirStart:dirStart:2*dirStart]
 	s := w.nodes[from]
 	s.conns = append(s.conns, id)
 	w.record(RecDial, from, to, id, nil)

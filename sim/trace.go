@@ -124,6 +124,9 @@ type Trace struct {
 // BatchSize is how many records a batch observer gets at a time (fewer at a Flush).
 const BatchSize = 1024
 
+// batchStart is the first capacity of a batch buffer.
+const batchStart = 64
+
 // AddBatchObserver makes f get every record appended from now on, in batches of up to
 // BatchSize consecutive records, the first of index first, whenever a batch fills up and
 // at every Flush. The slice is only valid during the call; the payloads do not change.
@@ -134,7 +137,8 @@ const BatchSize = 1024
 func (t *Trace) AddBatchObserver(f func(first int, recs []Record)) {
 	t.Flush()
 	if t.batch == nil {
-		t.batch = make([]Record, 0, BatchSize)
+		// a short run needs no full batch: see add
+		t.batch = make([]Record, 0, batchStart)
 	}
 	t.batchObs = append(t.batchObs, f)
 }
@@ -148,7 +152,7 @@ func (t *Trace) Flush() {
 	t.flushing = true
 	recs, first := t.batch, t.batchFirst
 	if t.spare == nil {
-		t.spare = make([]Record, 0, BatchSize)
+		t.spare = make([]Record, 0, cap(recs))
 	}
 	t.batch, t.spare = t.spare[:0], nil
 	for _, f := range t.batchObs {
@@ -229,6 +233,10 @@ func (t *Trace) add(r *Record, data []byte) {
 	if t.batchObs != nil {
 		if len(t.batch) == 0 {
 			t.batchFirst = t.count - 1
+		}
+		if len(t.batch) == cap(t.batch) && cap(t.batch) < BatchSize {
+			// a run longer than batchStart records: a full batch from now on
+			t.batch = append(make([]Record, 0, BatchSize), t.batch...)
 		}
 		t.batch = append(t.batch, *r)
 		if len(t.batch) >= BatchSize { // above it only if observers added records while flushing

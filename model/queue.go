@@ -1,0 +1,56 @@
+package model
+
+// dropFirst removes q[0] and returns q, the rest moved down to the start of the same
+// backing array: a queue popped this way and appended to at its back reuses its array
+// instead of sliding along it and allocating a new one each time it reaches the end. The
+// queues it serves are short (requests of one connection, txns awaiting their COMMIT,
+// proposals awaiting their quorum), so the move costs less than the allocation it saves.
+func dropFirst[T any](q []T) []T {
+	n := copy(q, q[1:])
+	var zero T
+	q[n] = zero // the array no longer holds on to what was dropped
+	return q[:n]
+}
+
+// slab hands out pointers to new zero values of T, allocated a chunk at a time (4, 8, 16,
+// then slabChunk): one allocation instead of many for the small objects made on every
+// request, proposal and commit (records, packets, log entries), and little waste in a short
+// run. Nothing is ever reused: a pointer stays valid as long as anything holds it, and its
+// chunk lives as long as any of its values does.
+type slab[T any] struct {
+	chunk []T
+	size  int // of the last chunk
+}
+
+const slabChunk = 32
+
+func (s *slab[T]) new() *T {
+	if len(s.chunk) == 0 {
+		s.size = min(max(2*s.size, 4), slabChunk)
+		s.chunk = make([]T, s.size)
+	}
+	p := &s.chunk[0]
+	s.chunk = s.chunk[1:]
+	return p
+}
+
+// serverSlabs are a server's slabs, for what it makes on its hot paths.
+type serverSlabs struct {
+	logged    slab[Logged]
+	committed slab[Committed]
+	proposed  slab[Proposed]
+	proposal  slab[proposal]
+	packet    slab[QuorumPacket]
+	request   slab[cnxnRequest]
+	reply     slab[ClientReply]
+	vote      slab[Notification]
+}
+
+// clientSlabs are a client's slabs, for its calls and their records.
+type clientSlabs struct {
+	request slab[ClientRequest]
+	call    slab[clientCall]
+	callRec slab[ClientCall]
+	result  slab[Result]
+	retRec  slab[ClientReturn]
+}
