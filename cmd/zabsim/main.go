@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,12 @@ exit status: 0 all expectations and checks held, 1 one failed, 2 bad input
 `
 
 func main() {
+	// A short run allocates much and keeps little: with Go's default GOGC=100 a quarter of an
+	// exploration's CPU went to the collector. 400 cuts explore's CPU by about 28% for about
+	// twice the heap (21 -> 40 MB for 400 schedules); GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
