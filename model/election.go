@@ -181,7 +181,7 @@ func (s *Server) fleHandle(n *Notification) {
 	if f.finalizing {
 		// The finalizeWait poll: a better vote goes back to the queue and the main loop
 		// continues; anything else is discarded and the wait starts again.
-		if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
+		if s.totalOrder(n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.finalizing = false
 			s.w.CancelTimer(s.nid, tmFinalize)
 		} else {
@@ -202,7 +202,7 @@ func (s *Server) fleHandle(n *Notification) {
 			f.logicalclock = n.ElectionEpoch
 			f.recvset.Clear()
 			id, zxid, epoch := s.initVote()
-			if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch) {
+			if s.totalOrder(n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch) {
 				f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
 			} else {
 				f.proposedLeader, f.proposedZxid, f.proposedEpoch = id, zxid, epoch
@@ -210,7 +210,7 @@ func (s *Server) fleHandle(n *Notification) {
 			s.sendNotifications()
 		} else if n.ElectionEpoch < f.logicalclock {
 			return
-		} else if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
+		} else if s.totalOrder(n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
 			s.sendNotifications()
 		}
@@ -296,5 +296,17 @@ func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64,
 
 // updateElectionVote mirrors QuorumPeer.updateElectionVote (ZOOKEEPER-1732).
 func (s *Server) updateElectionVote(newEpoch int64) {
+	if s.cfg.Mutants.StaleElectionVote {
+		return // ZK-1732 (before d4182fac6): the vote keeps the election's peerEpoch
+	}
 	s.currentVote.PeerEpoch = newEpoch
+}
+
+// totalOrder is totalOrderPredicate as this server runs it (the ZK-1419 mutant's before
+// 3487bc0dc).
+func (s *Server) totalOrder(newID int64, newZxid Zxid, newEpoch int64, curID int64, curZxid Zxid, curEpoch int64) bool {
+	if s.cfg.Mutants.VoteOrderNotTotal {
+		return TotalOrderPredicate1419(s.qv, newID, newZxid, newEpoch, curID, curZxid, curEpoch)
+	}
+	return TotalOrderPredicate(s.qv, newID, newZxid, newEpoch, curID, curZxid, curEpoch)
 }

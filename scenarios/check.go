@@ -552,10 +552,10 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		if len(c.Args) != 1 {
 			return fmt.Errorf("await live takes nothing more")
 		}
-	case "truncated", "snapped":
+	case "truncated", "snapped", "diffed":
 		// await truncated S: until S truncates its log (a TRUNC from its leader); await
-		// snapped S: until S loads a SNAP into memory. The run stops right after that event,
-		// before anything else happens
+		// snapped S: until S loads a SNAP into memory; await diffed S: until S has read a
+		// DIFF. The run stops right after that event, before anything else happens
 		if len(c.Args) != 2 {
 			return fmt.Errorf("await %s takes one server: await %s 4", c.Args[0], c.Args[0])
 		}
@@ -599,7 +599,7 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		// EVENT | result A ... | notheld L: until the same words as an expect line hold.
 		return checkExpect(s, c, names)
 	default:
-		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, epoch, held, notheld, connected, value, instances, config, watched or result", c.Args[0])
+		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, diffed, epoch, held, notheld, connected, value, instances, config, watched or result", c.Args[0])
 	}
 	return nil
 }
@@ -774,7 +774,7 @@ func checkRun(s *Script, c *Command, _ map[string]bool) error {
 var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, checker.CheckZxidUniqueness,
 	checker.CheckIntegrity, checker.CheckPrefixConsistency, checker.CheckGlobalPrimaryOrder,
 	checker.CheckLocalPrimaryOrder, checker.CheckPrimaryIntegrity, checker.CheckLeaderLogCompleteness,
-	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision,
+	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision, checker.CheckMessageLegal,
 	checker.CheckLiveness, checker.CheckLinearizability, checker.CheckStaleRead, checker.CheckSessionOrder,
 	checker.CheckReadYourWrites, checker.CheckSyncRead, checker.CheckWatchOrder, checker.CheckWatchOnce}
 

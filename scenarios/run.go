@@ -283,6 +283,10 @@ func (r *runner) build() error {
 			if d.From == "snap" {
 				r.events[eventKey{d.Sid, "snap"}]++
 			}
+		case *model.QuorumPacket:
+			if rec.Kind == sim.RecDeliver && d.Type == model.DIFF {
+				r.events[eventKey{int64(rec.Node), "diff"}]++ // the learner read a DIFF
+			}
 		case *model.SyncDecided:
 			si := SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
 				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
@@ -654,12 +658,12 @@ func (r *runner) execAwait(c *Command) error {
 			r.runUntil(nil, min(limit, r.w.Now()+100*sim.Millisecond))
 		}
 		ok = r.chk.LivenessHeld()
-	case "truncated", "snapped":
+	case "truncated", "snapped", "diffed":
 		sid, err := r.one(c.Args[1])
 		if err != nil {
 			return err
 		}
-		k := eventKey{sid, map[string]string{"truncated": "truncate", "snapped": "snap"}[c.Args[0]]}
+		k := eventKey{sid, map[string]string{"truncated": "truncate", "snapped": "snap", "diffed": "diff"}[c.Args[0]]}
 		n := r.events[k]
 		ok = r.runUntil(func() bool { return r.events[k] > n }, limit)
 	case "held":
