@@ -19,6 +19,56 @@ type election struct {
 	outofelection  VoteSet
 	notTimeout     sim.Time
 	finalizing     bool // a quorum agreed: waiting finalizeWait for a better vote
+
+	// queue holds the notifications the election thread has yet to take, under the ZK-1419
+	// mutant only (see fleQueue).
+	queue []*Notification
+}
+
+// Under the ZK-1419 mutant the vote order has cycles and the servers flip their votes at
+// every notification, each flip a notification to every voter: a storm that keeps the
+// election threads busy. The model gives the election no CPU time, which is harmless while
+// the order is total (elections quiesce) but lets a storm grow without bound at no cost. So
+// under that mutant the election thread takes one notification per electionCPU, from a
+// queue that keeps the newest recvCapacity (QuorumCnxManager.RECV_CAPACITY drops the
+// oldest), as a saturated server would. The value bounds only the storm's cost in events:
+// at 1ms the election does not settle either, in ten times the events.
+const (
+	electionCPU  = 10 * sim.Millisecond
+	recvCapacity = 100
+)
+
+// fleQueue hands n to the election thread: at once, or, under the ZK-1419 mutant, through
+// its queue.
+func (s *Server) fleQueue(n *Notification) {
+	if !s.cfg.Mutants.VoteOrderNotTotal {
+		s.fleHandle(n)
+		return
+	}
+	f := &s.fle
+	if len(f.queue) == recvCapacity {
+		f.queue = f.queue[1:]
+	}
+	f.queue = append(f.queue, n)
+	if !s.w.TimerArmed(s.nid, tmElectionCPU) {
+		s.w.SetTimer(s.nid, tmElectionCPU, electionCPU)
+	}
+}
+
+// fleNext: the election thread takes its next notification (ZK-1419 mutant).
+func (s *Server) fleNext() {
+	f := &s.fle
+	if len(f.queue) == 0 {
+		return
+	}
+	n := f.queue[0]
+	f.queue = f.queue[1:]
+	if s.state == LOOKING && f.active {
+		s.fleHandle(n)
+	}
+	if len(f.queue) > 0 && !s.w.TimerArmed(s.nid, tmElectionCPU) {
+		s.w.SetTimer(s.nid, tmElectionCPU, electionCPU)
+	}
 }
 
 // initial vote: getInitId, getInitLastLoggedZxid, getPeerEpoch (observers: Long.MIN_VALUE).
@@ -163,7 +213,7 @@ func (s *Server) onNotification(n *Notification) {
 				ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2})
 		}
 		if s.fle.active {
-			s.fleHandle(n)
+			s.fleQueue(n)
 		}
 		return
 	}
@@ -272,6 +322,7 @@ func (s *Server) fleNotTimeout() {
 func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64, viaOOE bool) {
 	f := &s.fle
 	f.active, f.finalizing = false, false
+	f.queue = nil
 	s.w.CancelTimer(s.nid, tmNotTimeout)
 	s.w.CancelTimer(s.nid, tmFinalize)
 	s.currentVote = Vote{Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch}

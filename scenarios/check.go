@@ -142,7 +142,7 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 // configKeys are the ZooKeeper option names config accepts.
 var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
 	"snapshotSizeFactor", "snapCount", "preAllocSize", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
-	"latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
+	"maxNotificationInterval", "cnxTimeout", "latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
 
 func checkConfig(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.Args) > 0 {
@@ -199,9 +199,13 @@ var durLimits = map[string]durLimit{
 	"tickTime":          {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds, about 24.8 days"},
 	"minSessionTimeout": {sim.Millisecond, maxMillis, sessionWhy},
 	"maxSessionTimeout": {sim.Millisecond, maxMillis, sessionWhy},
-	"latencyMin":        {0, 3600 * sim.Second, linkWhy},
-	"latencyMean":       {0, 3600 * sim.Second, linkWhy},
-	"fsyncLatency":      {0, 3600 * sim.Second, "an fsync slower than an hour would never end within a run"},
+	// zookeeper.fastleader.maxNotificationInterval and zookeeper.cnxTimeout: Java int
+	// milliseconds; a zero interval would resend notifications in a loop that takes no time.
+	"maxNotificationInterval": {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds"},
+	"cnxTimeout":              {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds"},
+	"latencyMin":              {0, 3600 * sim.Second, linkWhy},
+	"latencyMean":             {0, 3600 * sim.Second, linkWhy},
+	"fsyncLatency":            {0, 3600 * sim.Second, "an fsync slower than an hour would never end within a run"},
 }
 
 const sessionWhy = "ZooKeeper's int milliseconds; a client pings every third of it, so below 1ms it would ping in a loop that takes no time"
@@ -212,7 +216,8 @@ const linkWhy = "a link slower than an hour would deliver nothing a run can wait
 // zkMillis are the settings ZooKeeper itself reads as int milliseconds (zoo.cfg's tickTime
 // and session timeouts, the client's sessionTimeout): there a bare number means
 // milliseconds, as ZooKeeper takes it. Everywhere else a duration needs its unit.
-var zkMillis = map[string]bool{"tickTime": true, "minSessionTimeout": true, "maxSessionTimeout": true, "timeout": true}
+var zkMillis = map[string]bool{"tickTime": true, "minSessionTimeout": true, "maxSessionTimeout": true, "timeout": true,
+	"maxNotificationInterval": true, "cnxTimeout": true}
 
 // parseDuration reads the value of setting name: a duration with its unit, or for a
 // ZooKeeper millisecond setting a bare number of milliseconds.
@@ -327,6 +332,10 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		return dur(&cfg.MinSessionTimeout)
 	case "maxSessionTimeout":
 		return dur(&cfg.MaxSessionTimeout)
+	case "maxNotificationInterval":
+		return dur(&cfg.MaxNotificationInterval)
+	case "cnxTimeout":
+		return dur(&cfg.CnxTimeout)
 	case "latencyMin":
 		return dur(&wc.LatencyMin)
 	case "latencyMean":
