@@ -35,7 +35,7 @@ func init() {
 		"await":       {opts: []string{"within", "current", "accepted", "on"}, check: checkAwait},
 		"let":         {check: checkLet},
 		"write":       {opts: []string{"via", "size"}, check: checkWrite},
-		"partition":   {opts: []string{"port"}, check: checkLinks},
+		"partition":   {opts: []string{"port", "at", "within"}, check: checkLinks},
 		"heal":        {opts: []string{"port"}, check: checkHeal},
 		"clog":        {opts: []string{"for"}, check: checkClog},
 		"latency":     {opts: []string{"min", "mean"}, check: checkLatency},
@@ -477,6 +477,15 @@ func checkSelector(s *Script, w string, names map[string]bool) error {
 	return fmt.Errorf("%q is not a server (a number, a let name, leader, followers, all, * or {1,2})", w)
 }
 
+// isSingleServer reports whether selector w names one server: a sid, a let name or leader.
+func isSingleServer(s *Script, w string, names map[string]bool) bool {
+	switch w {
+	case "followers", "all", "*", "down", "paused":
+		return false
+	}
+	return !strings.HasPrefix(w, "{") && checkSelector(s, w, names) == nil
+}
+
 func checkServers(s *Script, c *Command, names map[string]bool) error {
 	if len(c.Args) == 0 {
 		return fmt.Errorf("%s needs a server: %s 2", c.Name, c.Name)
@@ -714,6 +723,20 @@ func checkLinks(s *Script, c *Command, names map[string]bool) error {
 	from, to, _, err := splitLink(args)
 	if err != nil {
 		return fmt.Errorf("%s: %v", c.Name, err)
+	}
+	if at, ok := c.Opt("at"); ok {
+		// partition S B at=EVENT [within=D]: cut S off right after it next reaches EVENT
+		if !contains(syncPoints, at) {
+			return fmt.Errorf("partition at=%s: want one of %s", at, strings.Join(syncPoints, " "))
+		}
+		if !isSingleServer(s, from, names) {
+			return fmt.Errorf("partition ... at=%s: the first side is the one server whose event it waits for, not %q", at, from)
+		}
+		if err := checkWithin(c); err != nil {
+			return err
+		}
+	} else if _, ok := c.Opt("within"); ok {
+		return fmt.Errorf("partition: within= goes with at=EVENT")
 	}
 	if _, err := linkPorts(c); err != nil {
 		return err

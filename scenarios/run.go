@@ -787,6 +787,17 @@ func (r *runner) execLinks(c *Command) error {
 	ports, _ := linkPorts(c)
 	switch c.Name {
 	case "partition":
+		if at, ok := c.Opt("at"); ok {
+			// A cut in the middle of a protocol step: once S next reaches the event (or at
+			// the deadline, or once S went down), like a crash point.
+			id := sim.NodeID(from[0])
+			k := eventKey{from[0], at}
+			n := r.events[k]
+			r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))
+			if r.limit != nil {
+				return nil // Run stops at the limit
+			}
+		}
 		return r.w.Cut(sim.Cut{From: f, To: t, OneWay: oneWay, Ports: ports, Resets: resets})
 	case "heal":
 		return r.w.Mend(sim.Cut{From: f, To: t, OneWay: oneWay, Ports: ports})
@@ -1169,6 +1180,11 @@ type eventKey struct {
 // crashPoints are the events `crash S at=EVENT` can wait for: right after S writes its
 // currentEpoch or acceptedEpoch file, truncates its log, takes a snapshot or logs a txn.
 var crashPoints = []string{"currentEpoch", "acceptedEpoch", "truncate", "snapshot", "log"}
+
+// syncPoints are the events `partition S B at=EVENT` can wait for: the crash points, and
+// right after S loads a SNAP into memory or reads a DIFF (the windows of a sync that a lost
+// connection leaves half done).
+var syncPoints = append(slices.Clone(crashPoints), "snap", "diff")
 
 // crashAt runs until server sid next reaches event, then crashes it at once, before
 // anything else happens: the step that reached the event is done (a message it sent is on

@@ -55,12 +55,13 @@ explore flags:
                         healed and the run waits for liveness, at most past its bound
   --servers N           voting servers (default 5), --observers K observers after them (default 0)
   --clients N           workload clients (default 3, 0 for none), --rate R calls/s each (default 10)
-  --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845, ZK-1154, ZK-1156, ZK-3642)
+  --mutant M[,M]        switch known ZooKeeper bugs back on (README "Known bugs as mutants")
   --fix F[,F]           switch proposed fixes on (ZK-1549, stale-ack, ZK-2846: README "Findings")
   --jobs J              schedules run in parallel (default: the CPUs)
   --shard i/n           run only the i-th of n interleaved slices of the seeds
   --out DIR             where failing schedules go, shrunk, as DIR/seed-N.zab (default explore-failures)
   --shrink-runs N       runs the shrinker may spend per failure (default 500, 0: no shrinking)
+  --shrink-first N      shrink only the first N failures of each class, in seed order (default 0: all)
   --report              also write DIR/seed-N/index.md and the pictures of each shrunk failure
   --json                print one JSON object at the end instead of the lines
 
