@@ -249,19 +249,19 @@ type Mutants struct {
 	KeepPartialSnap bool
 	// EpochFromLastZxid (ZK-335, before 3.4.0): the leader takes its new epoch as the epoch of
 	// its own last zxid plus one, and nobody keeps an acceptedEpoch: two leaders in a row
-	// that never committed in their epoch reuse it (Zab 1.0, 9f4d6f79a, added getEpochToPropose
+	// that never committed in their epoch reuse it (Zab 1.0, 776db7808 in 3.4.0, added getEpochToPropose
 	// over the learners' acceptedEpoch files).
 	EpochFromLastZxid bool
 	// VoteOrderNotTotal (ZK-1419, before 3.4.4): totalOrderPredicate compares the sids of two
-	// votes with equal zxids whatever their peerEpochs, so the order has cycles (3487bc0dc).
+	// votes with equal zxids whatever their peerEpochs, so the order has cycles (6125ab947 in 3.4.4).
 	VoteOrderNotTotal bool
 	// DiffSetsLastProcessed (ZK-2355, before 3.4.11/3.5.4): a learner sets lastProcessedZxid to
-	// the DIFF packet's zxid before it has the txns of the DIFF (697101810 set it for SNAP and
+	// the DIFF packet's zxid before it has the txns of the DIFF (1789e0d6f in 3.4.11 set it for SNAP and
 	// TRUNC only).
 	DiffSetsLastProcessed bool
 	// StaleElectionVote (ZK-1732, before 3.4.6/3.5.0): a server that starts leading or
 	// following keeps the peerEpoch of the election in its vote instead of the epoch it joined
-	// (QuorumPeer.updateElectionVote, d4182fac6), so the votes an established ensemble reports
+	// (QuorumPeer.updateElectionVote, 42dea0dcf in 3.4.6), so the votes an established ensemble reports
 	// to a newcomer can disagree.
 	StaleElectionVote bool
 }

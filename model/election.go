@@ -348,13 +348,13 @@ func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64,
 // updateElectionVote mirrors QuorumPeer.updateElectionVote (ZOOKEEPER-1732).
 func (s *Server) updateElectionVote(newEpoch int64) {
 	if s.cfg.Mutants.StaleElectionVote {
-		return // ZK-1732 (before d4182fac6): the vote keeps the election's peerEpoch
+		return // ZK-1732 (before 42dea0dcf): the vote keeps the election's peerEpoch
 	}
 	s.currentVote.PeerEpoch = newEpoch
 }
 
 // totalOrder is totalOrderPredicate as this server runs it (the ZK-1419 mutant's before
-// 3487bc0dc).
+// 6125ab947).
 func (s *Server) totalOrder(newID int64, newZxid Zxid, newEpoch int64, curID int64, curZxid Zxid, curEpoch int64) bool {
 	if s.cfg.Mutants.VoteOrderNotTotal {
 		return TotalOrderPredicate1419(s.qv, newID, newZxid, newEpoch, curID, curZxid, curEpoch)

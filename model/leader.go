@@ -99,7 +99,7 @@ func (s *Server) lead() {
 	s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "Leader.lead loadData"})
 	l.summaryEpoch, l.summaryZxid = s.currentEpoch, s.db.lastProcessedZxid()
 	if s.cfg.Mutants.EpochFromLastZxid {
-		// ZK-335 (before Zab 1.0, 9f4d6f79a): "long epoch = self.getLastLoggedZxid() >> 32L;
+		// ZK-335 (before Zab 1.0, 776db7808): "long epoch = self.getLastLoggedZxid() >> 32L;
 		// epoch++;" - nobody's acceptedEpoch counts.
 		l.epoch = s.db.lastProcessedZxid().Epoch() + 1
 	}

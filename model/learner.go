@@ -215,7 +215,7 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 		ls.syncMode = syncModeDIFF
 		ls.snapshotNeeded = false
 		if s.cfg.Mutants.DiffSetsLastProcessed {
-			// ZK-2355 (before 697101810): setlastProcessedZxid(qp.getZxid()) ran after the
+			// ZK-2355 (before 1789e0d6f): setlastProcessedZxid(qp.getZxid()) ran after the
 			// switch for every mode, so a DIFF claims its txns before they arrive.
 			db.tree.LastProcessedZxid = p.Zxid
 		}
