@@ -175,7 +175,8 @@ func (s *Server) waitForEpochAck(sid int64, epoch int64, lastZxid Zxid) bool {
 	}
 	if epoch != -1 {
 		// StateSummary.isMoreRecentThan (Zab 1.0: the ZK-335 mutant has no such check)
-		if !s.cfg.Mutants.EpochFromLastZxid && epoch > l.summaryEpoch || (epoch == l.summaryEpoch && lastZxid > l.summaryZxid) {
+		ahead := epoch > l.summaryEpoch || (epoch == l.summaryEpoch && lastZxid > l.summaryZxid)
+		if ahead && !s.cfg.Mutants.EpochFromLastZxid {
 			s.note("Follower is ahead of the leader, leader summary: " + sumText(l.summaryEpoch, l.summaryZxid))
 			return false
 		}
