@@ -790,6 +790,9 @@ func (r *runner) execLinks(c *Command) error {
 		if at, ok := c.Opt("at"); ok {
 			// A cut in the middle of a protocol step: once S next reaches the event (or at
 			// the deadline, or once S went down), like a crash point.
+			if len(from) != 1 {
+				return fmt.Errorf("partition %s ... at=%s: %q names %d servers now, not one", fromSel, at, fromSel, len(from))
+			}
 			id := sim.NodeID(from[0])
 			k := eventKey{from[0], at}
 			n := r.events[k]
