@@ -31,6 +31,7 @@
 //	CommittedLogDurability  Truncated, and Loaded by TRUNC or SNAP: no txn of G the server held is lost
 //	ProcessConsistency      the learner's NEWLEADER ack, and its later Logged: its history is a prefix of its leader's
 //	sync-decision           SyncDecided: the mode and first packet follow from the inputs (ExpectedSyncMode)
+//	MessageLegal            ACK sent: a learner's first ACK after NEWLEADER is the NEWLEADER ACK (the MX spec's messageLegal)
 //	Liveness                at the end: within LivenessBound of the last fault, a leader serves everyone everything
 //
 // and the client-visible checks (clients.go, linearizability.go), on the client records:
@@ -80,6 +81,7 @@ const (
 	CheckCommittedLogDurability = "CommittedLogDurability"
 	CheckProcessConsistency     = "ProcessConsistency"
 	CheckSyncDecision           = "sync-decision"
+	CheckMessageLegal           = "MessageLegal"
 	CheckLiveness               = "Liveness"
 )
 
@@ -300,7 +302,8 @@ type Checker struct {
 	l1done   map[int64]bool
 	pcDone   map[[2]int64]bool
 	snapSent map[sim.ConnID]histView
-	nlTerm   map[sim.ConnID]int64 // the sending leader's term, per connection that carried a NEWLEADER
+	nlTerm   map[sim.ConnID]int64  // the sending leader's term, per connection that carried a NEWLEADER
+	nlAwait  map[sim.ConnID]nlWait // a NEWLEADER delivered to a learner that has not ACKed it yet
 
 	started bool
 	curAt   sim.Time
@@ -312,6 +315,12 @@ type Checker struct {
 	vs       []Violation
 	finished []Violation // Finish's answer, once given
 	done     bool
+}
+
+// nlWait is a NEWLEADER a learner read, and the record that delivered it.
+type nlWait struct {
+	zxid model.Zxid
+	rec  int
 }
 
 type leaderEntry struct {
@@ -332,6 +341,7 @@ func New(opts Options) *Checker {
 		pcDone:   map[[2]int64]bool{},
 		snapSent: map[sim.ConnID]histView{},
 		nlTerm:   map[sim.ConnID]int64{},
+		nlAwait:  map[sim.ConnID]nlWait{},
 	}
 	c.live.init(c)
 	c.cl.init(c)
@@ -566,6 +576,14 @@ func (c *Checker) onSend(i int, r *sim.Record, p *model.QuorumPacket) {
 	case model.NEWLEADER:
 		c.nlTerm[r.Conn] = c.server(int64(r.Node)).term
 	case model.ACK:
+		if w, ok := c.nlAwait[r.Conn]; ok {
+			delete(c.nlAwait, r.Conn)
+			if p.Zxid != w.zxid {
+				c.report(CheckMessageLegal, r.At, fmt.Sprintf(
+					"server %d ACKed %s to leader %d before it ACKed NEWLEADER %s: the leader reads the first ACK after NEWLEADER as the NEWLEADER ACK and drops this one as from a different epoch.",
+					r.Node, p.Zxid, r.Peer, w.zxid), w.rec, i)
+			}
+		}
 		if p.Zxid.IsNewEpoch() && p.Zxid > 0 {
 			// The learner's NEWLEADER ack (and later its UPTODATE ack): it has processed
 			// NEWLEADER of the leader at the other end (currentEpoch = acceptedEpoch), of
@@ -590,6 +608,10 @@ func (c *Checker) onDeliver(i int, r *sim.Record, p *model.QuorumPacket) {
 	case model.REQUEST:
 		if p.Req != nil && p.Req.Op == model.OpSync {
 			c.onSyncAtLeader(i, int64(r.Node), true, reqKey{p.Req.SessionID, p.Req.Cxid}, callKey{})
+		}
+	case model.NEWLEADER:
+		if c.serverNode(r.Node) {
+			c.nlAwait[r.Conn] = nlWait{zxid: p.Zxid, rec: i}
 		}
 	case model.SNAP:
 		if v, ok := c.snapSent[r.Conn]; ok {

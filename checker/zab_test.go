@@ -346,6 +346,32 @@ func TestMutantZK4643(t *testing.T) {
 	runIt(false).mustPass()
 }
 
+// ZK-4685 (bugs.md 3.10), the model's AckProposalBeforeAckLd mutant: a follower DIFF-synced
+// with a txn ACKs it before NEWLEADER; MessageLegal names the ACK and the NEWLEADER it
+// overtook, and the leader, which read it as the NEWLEADER ACK, gives up after initLimit.
+func TestMutantZK4685(t *testing.T) {
+	runIt := func(mutant bool) *run {
+		r := newRun(t, 3, model.Config{Servers: 3, Mutants: model.Mutants{AckProposalBeforeAckLd: mutant}})
+		r.e.StartAll()
+		if l := r.mustStable(30 * sim.Second); l.Sid() != 3 {
+			t.Fatalf("leader %d, want 3", l.Sid())
+		}
+		r.write(3, 2)
+		r.crash(1)
+		r.write(3, 1) // (1,4) committed on {2,3}
+		r.crash(2)
+		r.restart(1) // 1 and 3 elect 3 for epoch 2; 1 gets DIFF (1,4)
+		r.mustStable(60 * sim.Second)
+		return r
+	}
+	vs := runIt(true).finish()
+	v := mustFind(t, vs, CheckMessageLegal, "server 1", "0x100000004", "0x200000000")
+	if len(v.Records) != 2 {
+		t.Errorf("records %v, want the NEWLEADER delivery and the ACK", v.Records)
+	}
+	runIt(false).mustPass()
+}
+
 // ZK-2845 (bugs.md 3.4), the model's NoFastForward mutant, follower variant: a follower logs
 // a proposal that never commits, keeps its in-memory data when the leader dies, advertises
 // the older zxid, and is DIFF-synced past the txn that is still in its log.

@@ -214,11 +214,27 @@ func (c *Config) IsObserver(sid int64) bool {
 func (c *Config) SyncLimitTime() sim.Time { return sim.Time(c.SyncLimit) * c.TickTime }
 func (c *Config) InitLimitTime() sim.Time { return sim.Time(c.InitLimit) * c.TickTime }
 
-// Mutants are switches that put known ZooKeeper bugs back (zab/bugs.md). All off is 3.8.6.
+// Mutants are switches that put known ZooKeeper bugs back (zab/bugs.md), each as the fix
+// diff in ZooKeeper's history shows the code before it. All off is 3.8.6.
 type Mutants struct {
-	// EpochBeforePersist (ZK-4643/ZK-4785, 3.8.0-3.8.4): at NEWLEADER the follower writes
-	// currentEpoch and ACKs before the synced txns are on disk; they are logged after UPTODATE.
+	// EpochBeforePersist (ZK-4643, 3.8.0-3.8.4): at NEWLEADER the follower writes
+	// currentEpoch before the synced txns are on disk (ZOOKEEPER-4785's fix, 34f292924, moved
+	// setCurrentEpoch after getZKDatabase().commit()).
 	EpochBeforePersist bool
+	// AckLdBeforeFlush (ZK-4646, 3.5.9/3.6.3-3.8.4): at NEWLEADER the follower hands the synced
+	// txns to the asynchronous SyncRequestProcessor (fzk.logRequest) and ACKs NEWLEADER without
+	// waiting for their fsync (the fix: appendRequest, then commit(), then the ACK).
+	AckLdBeforeFlush bool
+	// AckProposalBeforeAckLd (ZK-4685, 3.5.9/3.6.3-3.8.4): the follower's ACKs of the txns
+	// synced before NEWLEADER reach the leader before its NEWLEADER ACK, as when the
+	// SyncRequestProcessor's fsync won the race with the learner thread; the leader reads the
+	// first as the NEWLEADER ACK "from a different epoch" and gives up after initLimit (the
+	// fix sends them after the UPTODATE ack, from requestsToAck).
+	AckProposalBeforeAckLd bool
+	// PersistAfterUptodate (ZK-3911, 3.4.10/3.5.3-3.5.8/3.6.2): a DIFF-synced follower logs
+	// the synced txns only after UPTODATE, yet ACKs NEWLEADER at once (the fix, 31032cf98, logs
+	// them at NEWLEADER, before the ACK).
+	PersistAfterUptodate bool
 	// NoFastForward (ZK-2845): a server that leaves LEADING/FOLLOWING keeps its in-memory
 	// database as it was instead of replaying its txn log into it.
 	NoFastForward bool
@@ -231,16 +247,42 @@ type Mutants struct {
 	// KeepPartialSnap (ZK-3642, before 3.5.10/3.6.3): a learner that loses its leader in the
 	// middle of a SNAP sync keeps the snapshot it has only in memory (no full shutdown).
 	KeepPartialSnap bool
+	// EpochFromLastZxid (ZK-335, before 3.4.0): the leader takes its new epoch as the epoch of
+	// its own last zxid plus one, and nobody keeps an acceptedEpoch: two leaders in a row
+	// that never committed in their epoch reuse it (Zab 1.0, 776db7808 in 3.4.0, added getEpochToPropose
+	// over the learners' acceptedEpoch files).
+	EpochFromLastZxid bool
+	// VoteOrderNotTotal (ZK-1419, before 3.4.4): totalOrderPredicate compares the sids of two
+	// votes with equal zxids whatever their peerEpochs, so the order has cycles (6125ab947 in 3.4.4).
+	VoteOrderNotTotal bool
+	// DiffSetsLastProcessed (ZK-2355, before 3.4.11/3.5.4): a learner sets lastProcessedZxid to
+	// the DIFF packet's zxid before it has the txns of the DIFF (1789e0d6f in 3.4.11 set it for SNAP and
+	// TRUNC only).
+	DiffSetsLastProcessed bool
+	// StaleElectionVote (ZK-1732, before 3.4.6/3.5.0): a server that starts leading or
+	// following keeps the peerEpoch of the election in its vote instead of the epoch it joined
+	// (QuorumPeer.updateElectionVote, 42dea0dcf in 3.4.6), so the votes an established ensemble reports
+	// to a newcomer can disagree.
+	StaleElectionVote bool
 }
 
 // MutantNames lists the mutants by the ZooKeeper issue that fixed them.
-var MutantNames = []string{"ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156", "ZK-3642"}
+var MutantNames = []string{"ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156", "ZK-3642",
+	"ZK-4646", "ZK-4685", "ZK-3911", "ZK-335", "ZK-1419", "ZK-2355", "ZK-1732"}
 
 // Set switches the mutant called name (a ZooKeeper issue, "ZK-4643") on.
 func (m *Mutants) Set(name string) error {
 	switch name {
-	case "ZK-4643", "ZK-4785", "ZK-3911", "EpochBeforePersist": // 3911: the same order, 3.5-3.6
+	case "ZK-4643", "EpochBeforePersist":
 		m.EpochBeforePersist = true
+	case "ZK-4785": // 3.8.0-3.8.4's NEWLEADER as the model runs it: 4643 and 4646 together
+		m.EpochBeforePersist, m.AckLdBeforeFlush = true, true
+	case "ZK-4646", "AckLdBeforeFlush":
+		m.AckLdBeforeFlush = true
+	case "ZK-4685", "AckProposalBeforeAckLd":
+		m.AckProposalBeforeAckLd = true
+	case "ZK-3911", "PersistAfterUptodate":
+		m.PersistAfterUptodate = true
 	case "ZK-2845", "NoFastForward":
 		m.NoFastForward = true
 	case "ZK-1154", "NoTruncInsideCacheRange":
@@ -249,6 +291,14 @@ func (m *Mutants) Set(name string) error {
 		m.TruncOffByOne = true
 	case "ZK-3642", "KeepPartialSnap":
 		m.KeepPartialSnap = true
+	case "ZK-335", "EpochFromLastZxid":
+		m.EpochFromLastZxid = true
+	case "ZK-1419", "VoteOrderNotTotal":
+		m.VoteOrderNotTotal = true
+	case "ZK-2355", "DiffSetsLastProcessed":
+		m.DiffSetsLastProcessed = true
+	case "ZK-1732", "StaleElectionVote":
+		m.StaleElectionVote = true
 	default:
 		return fmt.Errorf("unknown mutant %q (known: %v)", name, MutantNames)
 	}

@@ -22,6 +22,56 @@ type election struct {
 	// quorums are the quorums seen in this call of lookForLeader, for ElectionDone: the
 	// explanation of the decision (not part of the algorithm).
 	quorums []QuorumSeen
+
+	// queue holds the notifications the election thread has yet to take, under the ZK-1419
+	// mutant only (see fleQueue).
+	queue []*Notification
+}
+
+// Under the ZK-1419 mutant the vote order has cycles and the servers flip their votes at
+// every notification, each flip a notification to every voter: a storm that keeps the
+// election threads busy. The model gives the election no CPU time, which is harmless while
+// the order is total (elections quiesce) but lets a storm grow without bound at no cost. So
+// under that mutant the election thread takes one notification per electionCPU, from a
+// queue that keeps the newest recvCapacity (QuorumCnxManager.RECV_CAPACITY drops the
+// oldest), as a saturated server would. The value bounds only the storm's cost in events:
+// at 1ms the election does not settle either, in ten times the events.
+const (
+	electionCPU  = 10 * sim.Millisecond
+	recvCapacity = 100
+)
+
+// fleQueue hands n to the election thread: at once, or, under the ZK-1419 mutant, through
+// its queue.
+func (s *Server) fleQueue(n *Notification) {
+	if !s.cfg.Mutants.VoteOrderNotTotal {
+		s.fleHandle(n)
+		return
+	}
+	f := &s.fle
+	if len(f.queue) == recvCapacity {
+		f.queue = f.queue[1:]
+	}
+	f.queue = append(f.queue, n)
+	if !s.w.TimerArmed(s.nid, tmElectionCPU) {
+		s.w.SetTimer(s.nid, tmElectionCPU, electionCPU)
+	}
+}
+
+// fleNext: the election thread takes its next notification (ZK-1419 mutant).
+func (s *Server) fleNext() {
+	f := &s.fle
+	if len(f.queue) == 0 {
+		return
+	}
+	n := f.queue[0]
+	f.queue = f.queue[1:]
+	if s.state == LOOKING && f.active {
+		s.fleHandle(n)
+	}
+	if len(f.queue) > 0 && !s.w.TimerArmed(s.nid, tmElectionCPU) {
+		s.w.SetTimer(s.nid, tmElectionCPU, electionCPU)
+	}
 }
 
 // initial vote: getInitId, getInitLastLoggedZxid, getPeerEpoch (observers: Long.MIN_VALUE).
@@ -202,7 +252,7 @@ func (s *Server) onNotification(n *Notification) {
 				Why: &VoteWhy{Reason: WhyReply, From: n.Sid}})
 		}
 		if s.fle.active {
-			s.fleHandle(n)
+			s.fleQueue(n)
 		}
 		return
 	}
@@ -221,7 +271,7 @@ func (s *Server) fleHandle(n *Notification) {
 	if f.finalizing {
 		// The finalizeWait poll: a better vote goes back to the queue and the main loop
 		// continues; anything else is discarded and the wait starts again.
-		if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
+		if s.totalOrder(n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.finalizing = false
 			s.w.CancelTimer(s.nid, tmFinalize)
 			if q := len(f.quorums); q > 0 {
@@ -247,7 +297,7 @@ func (s *Server) fleHandle(n *Notification) {
 			f.logicalclock = n.ElectionEpoch
 			f.recvset.Clear()
 			id, zxid, epoch := s.initVote()
-			if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch) {
+			if s.totalOrder(n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch) {
 				f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
 			} else {
 				f.proposedLeader, f.proposedZxid, f.proposedEpoch = id, zxid, epoch
@@ -262,7 +312,7 @@ func (s *Server) fleHandle(n *Notification) {
 			s.sendNotifications(why)
 		} else if n.ElectionEpoch < f.logicalclock {
 			return
-		} else if TotalOrderPredicate(s.qv, n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
+		} else if s.totalOrder(n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
 			why := f.changedWhy(WhyBetter, n, oldLeader, oldZxid, oldEpoch)
 			s.explainVote(why)
@@ -333,6 +383,7 @@ func (s *Server) fleNotTimeout() {
 func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64, viaOOE bool) {
 	f := &s.fle
 	f.active, f.finalizing = false, false
+	f.queue = nil
 	s.w.CancelTimer(s.nid, tmNotTimeout)
 	s.w.CancelTimer(s.nid, tmFinalize)
 	s.currentVote = Vote{Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch}
@@ -362,5 +413,17 @@ func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64,
 
 // updateElectionVote mirrors QuorumPeer.updateElectionVote (ZOOKEEPER-1732).
 func (s *Server) updateElectionVote(newEpoch int64) {
+	if s.cfg.Mutants.StaleElectionVote {
+		return // ZK-1732 (before 42dea0dcf): the vote keeps the election's peerEpoch
+	}
 	s.currentVote.PeerEpoch = newEpoch
+}
+
+// totalOrder is totalOrderPredicate as this server runs it (the ZK-1419 mutant's before
+// 6125ab947).
+func (s *Server) totalOrder(newID int64, newZxid Zxid, newEpoch int64, curID int64, curZxid Zxid, curEpoch int64) bool {
+	if s.cfg.Mutants.VoteOrderNotTotal {
+		return TotalOrderPredicate1419(s.qv, newID, newZxid, newEpoch, curID, curZxid, curEpoch)
+	}
+	return TotalOrderPredicate(s.qv, newID, newZxid, newEpoch, curID, curZxid, curEpoch)
 }

@@ -99,6 +99,11 @@ func (s *Server) lead() {
 	s.w.Fsync(s.nid)
 	s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "Leader.lead loadData"})
 	l.summaryEpoch, l.summaryZxid = s.currentEpoch, s.db.lastProcessedZxid()
+	if s.cfg.Mutants.EpochFromLastZxid {
+		// ZK-335 (before Zab 1.0, 776db7808): "long epoch = self.getLastLoggedZxid() >> 32L;
+		// epoch++;" - nobody's acceptedEpoch counts.
+		l.epoch = s.db.lastProcessedZxid().Epoch() + 1
+	}
 	s.w.SetTimer(s.nid, tmLeaderPhase, s.cfg.InitLimitTime())
 	s.getEpochToPropose(s.sid, s.acceptedEpoch)
 }
@@ -119,7 +124,7 @@ func (s *Server) getEpochToPropose(sid int64, lastAcceptedEpoch int64) {
 		s.epochDecided(sid)
 		return
 	}
-	if lastAcceptedEpoch >= l.epoch {
+	if lastAcceptedEpoch >= l.epoch && !s.cfg.Mutants.EpochFromLastZxid {
 		l.epoch = lastAcceptedEpoch + 1
 	}
 	if s.qv.IsVoter(sid) && !slices.Contains(l.connecting, sid) {
@@ -170,8 +175,9 @@ func (s *Server) waitForEpochAck(sid int64, epoch int64, lastZxid Zxid) bool {
 		return true
 	}
 	if epoch != -1 {
-		// StateSummary.isMoreRecentThan
-		if epoch > l.summaryEpoch || (epoch == l.summaryEpoch && lastZxid > l.summaryZxid) {
+		// StateSummary.isMoreRecentThan (Zab 1.0: the ZK-335 mutant has no such check)
+		ahead := epoch > l.summaryEpoch || (epoch == l.summaryEpoch && lastZxid > l.summaryZxid)
+		if ahead && !s.cfg.Mutants.EpochFromLastZxid {
 			s.note("Follower is ahead of the leader, leader summary: " + sumText(l.summaryEpoch, l.summaryZxid))
 			return false
 		}
@@ -820,9 +826,14 @@ func (s *Server) ackLogged(lt loggedTxn) {
 	case s.state == LEADING && s.leader != nil && lt.role == any(s.leader):
 		s.processAck(s.sid, lt.txn.Zxid)
 	case s.state == FOLLOWING && s.learner != nil && s.learner.c >= 0 && lt.role == any(s.learner):
+		ls := s.learner
 		ack := s.mem.packet.new()
 		*ack = QuorumPacket{Type: ACK, Zxid: lt.txn.Zxid}
-		s.w.Send(s.learner.c, s.nid, ack)
+		s.w.Send(ls.c, s.nid, ack)
+		if ls.ackLdAfter != 0 && lt.txn.Zxid == ls.ackLdAfter {
+			ls.ackLdAfter, ls.blockedToken = 0, 0 // Mutants ZK-4646+ZK-4685: the ACK-LD comes last
+			s.learnerNewLeaderAck()
+		}
 	}
 }
 

@@ -33,6 +33,7 @@ type learnerState struct {
 	packetsCommitted    []Zxid
 	requestsToAck       []*Txn
 	blockedToken        uint64          // NEWLEADER waits for this fsync
+	ackLdAfter          Zxid            // Mutants ZK-4646+ZK-4685: the NEWLEADER ACK follows the processor's ACK of this txn
 	buffered            []*QuorumPacket // arrived while blocked
 	pendingTxns         []*Txn          // FollowerZooKeeperServer.pendingTxns
 	readTimeout         sim.Time
@@ -181,6 +182,15 @@ func (s *Server) onLeaderInfo(p *QuorumPacket) {
 	newEpoch := p.Zxid.Epoch()
 	epochField := int64(-1)
 	switch {
+	case s.cfg.Mutants.EpochFromLastZxid:
+		// ZK-335 (before Zab 1.0): no acceptedEpoch; Follower.followLeader only refused a
+		// leader whose epoch is below that of its own last zxid.
+		if last := s.lastLoggedZxid().Epoch(); newEpoch < last {
+			s.learnerShutdown("Leader epoch " + itoa(newEpoch) + " is less than our epoch " + itoa(last))
+			return
+		}
+		epochField = s.currentEpoch
+		s.setAcceptedEpoch(newEpoch)
 	case newEpoch > s.acceptedEpoch:
 		epochField = s.currentEpoch
 		s.setAcceptedEpoch(newEpoch)
@@ -204,6 +214,11 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 	case DIFF:
 		ls.syncMode = syncModeDIFF
 		ls.snapshotNeeded = false
+		if s.cfg.Mutants.DiffSetsLastProcessed {
+			// ZK-2355 (before 1789e0d6f): setlastProcessedZxid(qp.getZxid()) ran after the
+			// switch for every mode, so a DIFF claims its txns before they arrive.
+			db.tree.LastProcessedZxid = p.Zxid
+		}
 	case SNAP:
 		ls.syncMode = syncModeSNAP
 		// deserializeSnapshot: clear the database, load the leader's tree (memory only).
@@ -281,28 +296,47 @@ func (s *Server) onSyncingPacket(p *QuorumPacket) {
 
 // onNewLeader mirrors the NEWLEADER case of syncWithLeader (3.8.5+, ZOOKEEPER-4785):
 // snapshot if needed, persist every pending proposal and fsync, then currentEpoch, then ACK.
+// The mutants put back the orders the fixes removed (see Mutants).
 func (s *Server) onNewLeader(p *QuorumPacket) {
 	ls := s.learner
+	m := &s.cfg.Mutants
 	if ls.snapshotNeeded {
 		s.db.takeSnapshot()
 		s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "NEWLEADER after " + ls.syncMode})
 	}
 	ls.writeToTxnLog = true
+	ls.syncMode = ""
+	if m.EpochBeforePersist || m.PersistAfterUptodate {
+		// 3.8.0-3.8.4 (ZK-4643) and 3.5.3-3.6.2: setCurrentEpoch right after the snapshot.
+		s.setCurrentEpoch(ls.newEpoch)
+	}
+	if m.PersistAfterUptodate {
+		// ZK-3911 (before 31032cf98): the ACK at once; the processors start, the socket
+		// timeout drops to syncLimit and the txns are logged only after UPTODATE.
+		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+		return
+	}
 	s.syncProc.start(s) // zk.startupWithoutServing(): the request processors
 	ls.readTimeout = s.cfg.SyncLimitTime()
 	s.w.SetTimer(s.nid, tmLearnerRead, ls.readTimeout)
-	ls.syncMode = ""
-	if s.cfg.Mutants.EpochBeforePersist {
-		// 3.8.0-3.8.4: currentEpoch first, the txns to the asynchronous logger, ACK at once.
-		s.setCurrentEpoch(ls.newEpoch)
+	if m.AckLdBeforeFlush {
+		// ZK-4646 (3.5.9/3.6.3-3.8.4): fzk.logRequest hands the txns to the asynchronous
+		// SyncRequestProcessor, which ACKs each after its fsync; the ACK goes at once.
+		var last Zxid
 		if !s.observer {
 			for _, txn := range ls.packetsNotCommitted {
 				ls.pendingTxns = append(ls.pendingTxns, txn)
 				s.syncProc.log(s, txn)
+				last = txn.Zxid
 			}
 			ls.packetsNotCommitted = nil
 		}
-		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+		if m.AckProposalBeforeAckLd && last > 0 {
+			// ZK-4685 as well: the processor's ACKs win the race with the learner thread.
+			ls.ackLdAfter, ls.blockedToken = last, waitProcessorAck
+			return
+		}
+		s.learnerNewLeaderAck()
 		return
 	}
 	if !s.observer {
@@ -323,6 +357,10 @@ func (s *Server) onNewLeader(p *QuorumPacket) {
 	ls.blockedToken = s.w.Fsync(s.nid)
 }
 
+// waitProcessorAck is the blockedToken of a learner thread that waits for the processor's ACK
+// of ackLdAfter (no fsync token is ever this large), so packets wait as they do for an fsync.
+const waitProcessorAck = ^uint64(0)
+
 // learnerNewLeaderPersisted: the NEWLEADER fsync completed: currentEpoch, then the ACK.
 func (s *Server) learnerNewLeaderPersisted() {
 	ls := s.learner
@@ -331,7 +369,24 @@ func (s *Server) learnerNewLeaderPersisted() {
 		s.record(&LogCleaned{Sid: s.sid, UpTo: ls.cleanLogUpTo, Files: removed})
 		ls.cleanLogUpTo = 0
 	}
-	s.setCurrentEpoch(ls.newEpoch)
+	if s.cfg.Mutants.AckProposalBeforeAckLd {
+		// ZK-4685 (before 34f292924): the proposals' ACKs go out as they are persisted,
+		// ahead of the NEWLEADER ACK, not after the UPTODATE ack.
+		for _, txn := range ls.requestsToAck {
+			s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: txn.Zxid})
+		}
+		ls.requestsToAck = nil
+	}
+	s.learnerNewLeaderAck()
+}
+
+// learnerNewLeaderAck ends the NEWLEADER case: currentEpoch (unless a mutant wrote it
+// earlier), the ACK, then the packets that arrived meanwhile.
+func (s *Server) learnerNewLeaderAck() {
+	ls := s.learner
+	if !s.cfg.Mutants.EpochBeforePersist {
+		s.setCurrentEpoch(ls.newEpoch)
+	}
 	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
 	for len(ls.buffered) > 0 && s.learner == ls && ls.blockedToken == 0 {
 		p := ls.buffered[0]
@@ -345,6 +400,12 @@ func (s *Server) learnerNewLeaderPersisted() {
 func (s *Server) onUptodate() {
 	ls := s.learner
 	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+	if s.cfg.Mutants.PersistAfterUptodate {
+		// ZK-3911: zk.startup() and the syncLimit socket timeout came after UPTODATE.
+		s.syncProc.start(s)
+		ls.readTimeout = s.cfg.SyncLimitTime()
+		s.w.SetTimer(s.nid, tmLearnerRead, ls.readTimeout)
+	}
 	s.updateElectionVote(ls.newEpoch)
 	ls.stage = lsBroadcast
 	// zk.startServing(): the LearnerSessionTracker, then the server serves clients.

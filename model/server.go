@@ -21,6 +21,7 @@ const (
 	tmObserverDelay         // Observer: random delay before looking again
 	tmStartLooking          // QuorumPeer.run: go back to lookForLeader
 	tmSessionExpiry         // the leader's SessionTrackerImpl: wake at the next expiration time
+	tmElectionCPU           // Mutants.VoteOrderNotTotal: the election thread takes its next notification
 
 	// tmHandlerRead + sid is the socket read timeout of the leader's LearnerHandler for sid.
 	tmHandlerRead = 32
@@ -391,6 +392,8 @@ func (s *Server) Timer(kind int) {
 		s.startLooking()
 	case tmSessionExpiry:
 		s.sessionExpiryRun()
+	case tmElectionCPU:
+		s.fleNext()
 	default:
 		if kind >= tmHandlerRead {
 			s.handlerReadTimeout(int64(kind - tmHandlerRead))

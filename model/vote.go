@@ -235,6 +235,18 @@ func TotalOrderPredicate(qv QuorumVerifier, newID int64, newZxid Zxid, newEpoch 
 		(newEpoch == curEpoch && (newZxid > curZxid || (newZxid == curZxid && newID > curID)))
 }
 
+// TotalOrderPredicate1419 is totalOrderPredicate before ZOOKEEPER-1419 (6125ab947): its last
+// clause compares the sids of equal zxids whatever the peerEpochs, so (pe 1, z, 5) beats
+// (pe 2, z, 3) and (pe 2, z, 3) beats (pe 1, z, 5): the order has cycles.
+func TotalOrderPredicate1419(qv QuorumVerifier, newID int64, newZxid Zxid, newEpoch int64, curID int64, curZxid Zxid, curEpoch int64) bool {
+	if qv.Weight(newID) == 0 {
+		return false
+	}
+	return newEpoch > curEpoch ||
+		(newEpoch == curEpoch && newZxid > curZxid) ||
+		(newZxid == curZxid && newID > curID)
+}
+
 // voteSetEntry is one sid -> Vote mapping of a VoteSet.
 type voteSetEntry struct {
 	sid  int64

@@ -427,3 +427,16 @@ func TestCheckLeader(t *testing.T) {
 		}
 	}
 }
+
+// ZOOKEEPER-1419's predicate (the mutant) is not a total order: FLEPredicateTest's case,
+// (id 4, zxid 0, epoch 0) against (id 3, zxid 0, epoch 2), beats in both directions, while
+// 3.8's lets only the higher epoch win.
+func TestTotalOrderPredicate1419HasCycles(t *testing.T) {
+	qm := NewQuorumMaj(1, 2, 3, 4, 5)
+	if TotalOrderPredicate(qm, 4, 0, 0, 3, 0, 2) || !TotalOrderPredicate(qm, 3, 0, 2, 4, 0, 0) {
+		t.Errorf("3.8's predicate: (3, epoch 2) must beat (4, epoch 0), not the other way")
+	}
+	if !TotalOrderPredicate1419(qm, 4, 0, 0, 3, 0, 2) || !TotalOrderPredicate1419(qm, 3, 0, 2, 4, 0, 0) {
+		t.Errorf("the ZK-1419 predicate: each of (4, epoch 0) and (3, epoch 2) must beat the other")
+	}
+}

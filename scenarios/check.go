@@ -37,7 +37,7 @@ func init() {
 		"await":       {opts: []string{"within", "current", "accepted", "on"}, check: checkAwait},
 		"let":         {check: checkLet},
 		"write":       {opts: []string{"via", "size"}, check: checkWrite},
-		"partition":   {opts: []string{"port"}, check: checkLinks},
+		"partition":   {opts: []string{"port", "at", "within"}, check: checkLinks},
 		"heal":        {opts: []string{"port"}, check: checkHeal},
 		"clog":        {opts: []string{"for"}, check: checkClog},
 		"latency":     {opts: []string{"min", "mean"}, check: checkLatency},
@@ -154,7 +154,7 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 // configKeys are the ZooKeeper option names config accepts.
 var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
 	"snapshotSizeFactor", "snapCount", "preAllocSize", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
-	"latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
+	"maxNotificationInterval", "cnxTimeout", "latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
 
 func checkConfig(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.Args) > 0 {
@@ -211,9 +211,13 @@ var durLimits = map[string]durLimit{
 	"tickTime":          {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds, about 24.8 days"},
 	"minSessionTimeout": {sim.Millisecond, maxMillis, sessionWhy},
 	"maxSessionTimeout": {sim.Millisecond, maxMillis, sessionWhy},
-	"latencyMin":        {0, 3600 * sim.Second, linkWhy},
-	"latencyMean":       {0, 3600 * sim.Second, linkWhy},
-	"fsyncLatency":      {0, 3600 * sim.Second, "an fsync slower than an hour would never end within a run"},
+	// zookeeper.fastleader.maxNotificationInterval and zookeeper.cnxTimeout: Java int
+	// milliseconds; a zero interval would resend notifications in a loop that takes no time.
+	"maxNotificationInterval": {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds"},
+	"cnxTimeout":              {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds"},
+	"latencyMin":              {0, 3600 * sim.Second, linkWhy},
+	"latencyMean":             {0, 3600 * sim.Second, linkWhy},
+	"fsyncLatency":            {0, 3600 * sim.Second, "an fsync slower than an hour would never end within a run"},
 }
 
 const sessionWhy = "ZooKeeper's int milliseconds; a client pings every third of it, so below 1ms it would ping in a loop that takes no time"
@@ -224,7 +228,8 @@ const linkWhy = "a link slower than an hour would deliver nothing a run can wait
 // zkMillis are the settings ZooKeeper itself reads as int milliseconds (zoo.cfg's tickTime
 // and session timeouts, the client's sessionTimeout): there a bare number means
 // milliseconds, as ZooKeeper takes it. Everywhere else a duration needs its unit.
-var zkMillis = map[string]bool{"tickTime": true, "minSessionTimeout": true, "maxSessionTimeout": true, "timeout": true}
+var zkMillis = map[string]bool{"tickTime": true, "minSessionTimeout": true, "maxSessionTimeout": true, "timeout": true,
+	"maxNotificationInterval": true, "cnxTimeout": true}
 
 // parseDuration reads the value of setting name: a duration with its unit, or for a
 // ZooKeeper millisecond setting a bare number of milliseconds.
@@ -339,6 +344,10 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		return dur(&cfg.MinSessionTimeout)
 	case "maxSessionTimeout":
 		return dur(&cfg.MaxSessionTimeout)
+	case "maxNotificationInterval":
+		return dur(&cfg.MaxNotificationInterval)
+	case "cnxTimeout":
+		return dur(&cfg.CnxTimeout)
 	case "latencyMin":
 		return dur(&wc.LatencyMin)
 	case "latencyMean":
@@ -489,6 +498,15 @@ func checkSelector(s *Script, w string, names map[string]bool) error {
 	return fmt.Errorf("%q is not a server (a number, a let name, leader, followers, all, * or {1,2})", w)
 }
 
+// isSingleServer reports whether selector w names one server: a sid, a let name or leader.
+func isSingleServer(s *Script, w string, names map[string]bool) bool {
+	switch w {
+	case "followers", "all", "*", "down", "paused":
+		return false
+	}
+	return !strings.HasPrefix(w, "{") && checkSelector(s, w, names) == nil
+}
+
 func checkServers(s *Script, c *Command, names map[string]bool) error {
 	if len(c.Args) == 0 {
 		return fmt.Errorf("%s needs a server: %s 2", c.Name, c.Name)
@@ -582,10 +600,10 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		if len(c.Args) != 1 {
 			return fmt.Errorf("await live takes nothing more")
 		}
-	case "truncated", "snapped":
+	case "truncated", "snapped", "diffed":
 		// await truncated S: until S truncates its log (a TRUNC from its leader); await
-		// snapped S: until S loads a SNAP into memory. The run stops right after that event,
-		// before anything else happens
+		// snapped S: until S loads a SNAP into memory; await diffed S: until S has read a
+		// DIFF. The run stops right after that event, before anything else happens
 		if len(c.Args) != 2 {
 			return fmt.Errorf("await %s takes one server: await %s 4", c.Args[0], c.Args[0])
 		}
@@ -639,7 +657,7 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 		// EVENT | result A ... | notheld L: until the same words as an expect line hold.
 		return checkExpect(s, c, names)
 	default:
-		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, epoch, held, notheld, connected, converged, value, instances, config, watched or result", c.Args[0])
+		return fmt.Errorf("await %q: want leader, live, synced, state, truncated, snapped, diffed, epoch, held, notheld, connected, converged, value, instances, config, watched or result", c.Args[0])
 	}
 	return nil
 }
@@ -746,6 +764,20 @@ func checkLinks(s *Script, c *Command, names map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", c.Name, err)
 	}
+	if at, ok := c.Opt("at"); ok {
+		// partition S B at=EVENT [within=D]: cut S off right after it next reaches EVENT
+		if !contains(syncPoints, at) {
+			return fmt.Errorf("partition at=%s: want one of %s", at, strings.Join(syncPoints, " "))
+		}
+		if !isSingleServer(s, from, names) {
+			return fmt.Errorf("partition ... at=%s: the first side is the one server whose event it waits for, not %q", at, from)
+		}
+		if err := checkWithin(c); err != nil {
+			return err
+		}
+	} else if _, ok := c.Opt("within"); ok {
+		return fmt.Errorf("partition: within= goes with at=EVENT")
+	}
 	if _, err := linkPorts(c); err != nil {
 		return err
 	}
@@ -839,7 +871,7 @@ func checkRun(s *Script, c *Command, _ map[string]bool) error {
 var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, checker.CheckZxidUniqueness,
 	checker.CheckIntegrity, checker.CheckPrefixConsistency, checker.CheckGlobalPrimaryOrder,
 	checker.CheckLocalPrimaryOrder, checker.CheckPrimaryIntegrity, checker.CheckLeaderLogCompleteness,
-	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision,
+	checker.CheckCommittedLogDurability, checker.CheckProcessConsistency, checker.CheckSyncDecision, checker.CheckMessageLegal,
 	checker.CheckLiveness, checker.CheckLinearizability, checker.CheckStaleRead, checker.CheckSessionOrder,
 	checker.CheckReadYourWrites, checker.CheckSyncRead, checker.CheckWatchOrder, checker.CheckWatchOnce,
 	checker.CheckLockExclusion, checker.CheckLockLiveness, checker.CheckRecipeLeader, CheckRecipeConvergence}

@@ -19,11 +19,13 @@ import (
 // A schedule is a plain scenario (so that `zabsim run` replays it exactly): an ensemble, its
 // seed, sometimes a small snapCount or another disk policy, a client workload, then fault
 // lines (crash - a process kill, a host loss or a disk-error exit at a crash point -,
-// restart, a bounce - restart and crash again within 40ms, inside the sync -, pause, resume,
+// restart, a bounce - restart and crash again within 40ms, inside the sync -, a restart cut
+// off at a step of its sync, pause, resume,
 // partition - now and then one that forgets its connections -, clog, heal, write bursts)
 // each after a random `run`, and an
-// epilogue that heals every link, restarts and resumes every server, stops the workload and
-// runs past the liveness bound, so that the liveness check judges every schedule. The
+// epilogue that heals every link, restarts and resumes every server, stops the workload,
+// waits until the ensemble is live (at most past the liveness bound, so that the liveness
+// check judges every schedule), then restarts every server in turn, waiting again. The
 // generator tracks which servers are up and paused, so every line is valid when it runs
 // (unless a server exits on its own: see CheckRunError).
 //
@@ -232,6 +234,13 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 					at := []string{"acceptedEpoch", "currentEpoch", "truncate", "snapshot", "log"}[rng.IntN(5)]
 					fmt.Fprintf(&b, "crash %d at=%s within=2s\n", s, at)
 					up[s] = false
+				case 3:
+					// its connections lost in the middle of its sync: right after it loads a
+					// SNAP, reads a DIFF, truncates its log or writes its currentEpoch (the
+					// windows a lost connection leaves half done, which a random cut almost
+					// never hits), reset when the links heal a moment later
+					b.WriteString(syncWindowCut(rng, s, others(s), "2s"))
+					cut = false
 				}
 				continue
 			}
@@ -247,7 +256,7 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 				paused[s] = false
 				continue
 			}
-		case k < 60:
+		case k < 56:
 			s := 1 + rng.IntN(n)
 			resets := ""
 			if rng.IntN(8) == 0 {
@@ -260,6 +269,14 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 			}
 			cut = true
 			continue
+		case k < 60:
+			// a server's connections lost at a step of its next sync (or at the deadline):
+			// the windows that a random cut almost never hits
+			if s := pick(func(s int) bool { return up[s] && !paused[s] }); s > 0 {
+				fmt.Fprintf(&b, "%s", syncWindowCut(rng, s, others(s), "5s"))
+				cut = false
+				continue
+			}
 		case k < 66:
 			// split the ensemble in two groups
 			perm := permutation(rng, n)
@@ -307,14 +324,29 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 	}
 	// Until the liveness check's condition holds (a leader active, every running server
 	// following it with the whole committed log), at the latest past its bound: then the
-	// await fails and the check has its verdict.
+	// await fails and the check has its verdict. Then a rolling restart, each server killed
+	// and restarted once the ensemble is live again: what a server holds only in memory
+	// (a half-finished sync kept, a hole in its log) must be on its disk too.
 	fmt.Fprintf(&b, "await live within=%s\n", quiet)
+	for s := 1; s <= n; s++ {
+		fmt.Fprintf(&b, "crash %d\nrestart %d\nawait live within=%s\n", s, s, quiet)
+	}
 	if cfg.Clients > 0 && (cfg.Workload == "discovery" || cfg.Workload == "config") {
 		// then every watcher whose session lives sees what the leader holds
 		b.WriteString("await converged\n")
 	}
 	b.WriteString("run 1s\n")
 	return b.String()
+}
+
+// syncWindowCut loses server s's connections right after it next loads a SNAP, reads a
+// DIFF, truncates its log or writes its currentEpoch (or at the deadline), and heals the
+// links a moment later: the connections are reset then, as a middlebox that lost their
+// state resets them. It heals every link.
+func syncWindowCut(rng Chooser, s int, others, within string) string {
+	at := []string{"snap", "diff", "truncate", "currentEpoch"}[rng.IntN(4)]
+	return fmt.Sprintf("partition %d %s resets at=%s within=%s\nrun %s\nheal\n", s, others, at, within,
+		sim.Time(1+rng.IntN(200))*sim.Millisecond)
 }
 
 // crashKind is the tail of a crash line: a process kill (SIGKILL) or, as often, a host loss.
@@ -692,18 +724,37 @@ func exploreSource(seed uint64, src string, shrinkRuns int) (Explored, error) {
 	}
 	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src, Class: Classify(src)}
 	f.Signature = signature(check, res, src)
-	if shrinkRuns > 0 {
-		f.Shrunk, f.ShrinkRuns = Shrink(src, check, shrinkRuns)
-		if r, err := RunSource("shrunk.zab", f.Shrunk); err == nil {
-			if c, d := Failure(r); c == check {
-				f.Detail = d
-				f.Signature = signature(check, r, f.Shrunk)
-			}
-		}
-	}
-	f.Faults = [2]int{countFaults(src), countFaults(f.Shrunk)}
+	f.Faults = [2]int{countFaults(src), countFaults(src)}
+	f.Shrink(shrinkRuns)
 	out.Finding = f
 	return out, nil
+}
+
+// Shrink shrinks the finding's schedule with at most maxRuns runs (0: none), keeping the
+// check it fails; the detail becomes that of the shrunk run. A run-error is left as it is.
+func (f *Finding) Shrink(maxRuns int) {
+	if maxRuns <= 0 || f.Check == CheckRunError {
+		return
+	}
+	f.Shrunk, f.ShrinkRuns = Shrink(f.Original, f.Check, maxRuns)
+	if r, err := RunSource("shrunk.zab", f.Shrunk); err == nil {
+		if c, d := Failure(r); c == f.Check {
+			f.Detail = d
+			f.Signature = signature(f.Check, r, f.Shrunk)
+		}
+	}
+	f.Faults[1] = countFaults(f.Shrunk)
+}
+
+// Lines counts the command lines of the shrunk scenario (not comments, not blank).
+func (f *Finding) Lines() int {
+	n := 0
+	for _, l := range strings.Split(f.Shrunk, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			n++
+		}
+	}
+	return n
 }
 
 // FindingClasses are the documented classes of failure, each named with the built-in

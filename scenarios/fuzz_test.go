@@ -3,10 +3,12 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"zabsim/model"
 	"zabsim/sim"
 )
 
@@ -309,7 +311,8 @@ func scriptFrom(r *scriptReader) string {
 		return strconv.Itoa(r.next()%50) + r.pick("ms", "s", "us", "ms", "ms")
 	}
 	if r.next()%3 == 0 {
-		fmt.Fprintf(&b, "config %s=%s\n", r.pick("tickTime", "minSessionTimeout", "maxSessionTimeout", "latencyMean", "fsyncLatency"), dur())
+		fmt.Fprintf(&b, "config %s=%s\n", r.pick("tickTime", "minSessionTimeout", "maxSessionTimeout", "latencyMean", "fsyncLatency",
+			"maxNotificationInterval", "cnxTimeout"), dur())
 	}
 	if r.next()%3 == 0 {
 		fmt.Fprintf(&b, "config %s=%d\n", r.pick("initLimit", "syncLimit", "snapCount", "commitLogCount"), r.next()%20)
@@ -318,7 +321,7 @@ func scriptFrom(r *scriptReader) string {
 		fmt.Fprintf(&b, "disk policy=%s\n", r.pick("keep-all", "tear-last", "lose-unsynced"))
 	}
 	if r.next()%4 == 0 {
-		fmt.Fprintf(&b, "%s %s\n", r.pick("mutant", "mutant", "fix"), r.pick("ZK-4643", "ZK-2845", "ZK-1154", "ZK-1156", "ZK-3642", "ZK-1549", "stale-ack", "ZK-2846"))
+		fmt.Fprintf(&b, "%s %s\n", r.pick("mutant", "mutant", "fix"), r.pick(append(slices.Clone(model.MutantNames), model.FixNames...)...))
 	}
 	b.WriteString("start all\nawait leader within=30s\nclient C0 servers=all\n")
 	clients, lock, workload := 1, false, 0
@@ -328,7 +331,7 @@ func scriptFrom(r *scriptReader) string {
 		case 0:
 			fmt.Fprintf(&b, "await leader within=%s\n", dur())
 		case 1:
-			fmt.Fprintf(&b, "await %s %s within=%s\n", r.pick("synced", "truncated", "snapped"), server(), dur())
+			fmt.Fprintf(&b, "await %s %s within=%s\n", r.pick("synced", "truncated", "snapped", "diffed"), server(), dur())
 		case 2:
 			fmt.Fprintf(&b, "await state %s %s within=%s\n", server(), r.pick(states...), dur())
 		case 3:
@@ -338,6 +341,10 @@ func scriptFrom(r *scriptReader) string {
 		case 5:
 			fmt.Fprintf(&b, "crash %s at=%s within=%s\n", server(), r.pick(crashPoints...), dur())
 		case 6:
+			if r.next()%3 == 0 {
+				fmt.Fprintf(&b, "partition %d %s %sat=%s within=%s\n", 1+r.next()%n, server(), r.pick("", "resets "), r.pick(syncPoints...), dur())
+				break
+			}
 			fmt.Fprintf(&b, "partition %s %s %s\n", server(), r.pick("->", ""), server())
 		case 7:
 			b.WriteString(r.pick("heal\n", "heal 1 2\n", "heal 1 -> *\n"))

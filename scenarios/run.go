@@ -416,6 +416,10 @@ func (r *runner) build() error {
 			if d.From == "snap" {
 				r.events[eventKey{d.Sid, "snap"}]++
 			}
+		case *model.QuorumPacket:
+			if rec.Kind == sim.RecDeliver && d.Type == model.DIFF {
+				r.events[eventKey{int64(rec.Node), "diff"}]++ // the learner read a DIFF
+			}
 		case *model.SyncDecided:
 			si := SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
 				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
@@ -830,12 +834,12 @@ func (r *runner) execAwait(c *Command) error {
 			r.runUntil(nil, min(limit, r.w.Now()+100*sim.Millisecond))
 		}
 		ok = r.chk.LivenessHeld()
-	case "truncated", "snapped":
+	case "truncated", "snapped", "diffed":
 		sid, err := r.one(c.Args[1])
 		if err != nil {
 			return err
 		}
-		k := eventKey{sid, map[string]string{"truncated": "truncate", "snapped": "snap"}[c.Args[0]]}
+		k := eventKey{sid, map[string]string{"truncated": "truncate", "snapped": "snap", "diffed": "diff"}[c.Args[0]]}
 		n := r.events[k]
 		ok = r.runUntil(func() bool { return r.events[k] > n }, limit)
 	case "held":
@@ -970,6 +974,20 @@ func (r *runner) execLinks(c *Command) error {
 	ports, _ := linkPorts(c)
 	switch c.Name {
 	case "partition":
+		if at, ok := c.Opt("at"); ok {
+			// A cut in the middle of a protocol step: once S next reaches the event (or at
+			// the deadline, or once S went down), like a crash point.
+			if len(from) != 1 {
+				return fmt.Errorf("partition %s ... at=%s: %q names %d servers now, not one", fromSel, at, fromSel, len(from))
+			}
+			id := sim.NodeID(from[0])
+			k := eventKey{from[0], at}
+			n := r.events[k]
+			r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))
+			if r.limit != nil {
+				return nil // Run stops at the limit
+			}
+		}
 		r.notePartition(f, t)
 		return r.w.Cut(sim.Cut{From: f, To: t, OneWay: oneWay, Ports: ports, Resets: resets})
 	case "heal":
@@ -1426,6 +1444,11 @@ type eventKey struct {
 // crashPoints are the events `crash S at=EVENT` can wait for: right after S writes its
 // currentEpoch or acceptedEpoch file, truncates its log, takes a snapshot or logs a txn.
 var crashPoints = []string{"currentEpoch", "acceptedEpoch", "truncate", "snapshot", "log"}
+
+// syncPoints are the events `partition S B at=EVENT` can wait for: the crash points, and
+// right after S loads a SNAP into memory or reads a DIFF (the windows of a sync that a lost
+// connection leaves half done).
+var syncPoints = append(slices.Clone(crashPoints), "snap", "diff")
 
 // crashAt runs until server sid next reaches event, then crashes it at once, before
 // anything else happens: the step that reached the event is done (a message it sent is on

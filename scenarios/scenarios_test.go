@@ -107,7 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\ncrash", "x.zab:2: crash needs a server: crash 2"},
 		{"ensemble 3\nawait", "x.zab:2: await what?"},
 		{"ensemble 3\nawait leader within=soon", "x.zab:2: within=soon: not a duration like 2s or 150ms"},
-		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader, live, synced, state, truncated, snapped, epoch, held, notheld, connected, converged, value, instances, config, watched or result`},
+		{"ensemble 3\nawait dawn", `x.zab:2: await "dawn": want leader, live, synced, state, truncated, snapped, diffed, epoch, held, notheld, connected, converged, value, instances, config, watched or result`},
 		{"ensemble 3\nawait state 1 NAPPING", "x.zab:2: await state S STATE, STATE one of LOOKING"},
 		{"ensemble 3\nawait epoch 1", "x.zab:2: await epoch needs exactly one of current=N, accepted=N"},
 		{"ensemble 3\nlet = leader", "x.zab:2: let takes NAME = leader | NAME = <server> | NAME = server CLIENT"},
@@ -308,63 +308,70 @@ func BenchmarkBuiltinScenarios(b *testing.B) {
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 }
 
-// Every mutant scenario shows its bug to the checker, and the same schedule without the
-// mutant passes every check: the checker fails the bug and passes the fix.
+// Every mutant has its built-in scenario, and the pair holds on several seeds: with the
+// mutant the run has violations, all of them expected; the same file without the mutant line
+// (and without its expectations of the bug's effects) has none at all.
 func TestMutantScenariosFailOnlyWithTheMutant(t *testing.T) {
-	n := 0
+	covered := map[string]bool{}
 	for _, e := range List() {
 		s, _ := Builtin(e.Name)
 		var mutantLine int
 		for _, c := range s.Commands {
 			if c.Name == "mutant" {
 				mutantLine = c.Line
+				covered[c.Args[0]] = true
 			}
 		}
 		if mutantLine == 0 {
 			continue
 		}
-		n++
+		src, _ := library.ReadFile("library/" + e.Name + ".zab")
+		var kept []string
+		for i, line := range strings.Split(string(src), "\n") {
+			if i+1 == mutantLine || strings.HasPrefix(line, "expect") {
+				kept = append(kept, "# "+line)
+				continue
+			}
+			kept = append(kept, line)
+		}
+		fixed, err := Parse(e.Name+"-fixed.zab", strings.Join(kept, "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Run(e.Name, func(t *testing.T) {
-			with, err := Run(s, Options{Seed: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(with.Violations) == 0 {
-				t.Fatal("the mutant run has no violation")
-			}
-			for _, v := range with.Violations {
-				if !v.Expected {
-					t.Errorf("unexpected violation %s: %s", v.Check, v.Detail)
+			t.Parallel()
+			for seed := uint64(1); seed <= mutantPairSeeds; seed++ {
+				with, err := Run(s, Options{Seed: seed, NoTrace: true})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			// The same file without the mutant line (and without its expectations of the
-			// bug's effects): no violation at all.
-			src, _ := library.ReadFile("library/" + e.Name + ".zab")
-			var kept []string
-			for i, line := range strings.Split(string(src), "\n") {
-				if i+1 == mutantLine || strings.HasPrefix(line, "expect") {
-					kept = append(kept, "# "+line)
-					continue
+				if len(with.Violations) == 0 {
+					t.Errorf("seed %d: the mutant run has no violation", seed)
 				}
-				kept = append(kept, line)
-			}
-			fixed, err := Parse(e.Name+"-fixed.zab", strings.Join(kept, "\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			without, err := Run(fixed, Options{Seed: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range without.Violations {
-				t.Errorf("without the mutant: %s: %s", v.Check, v.Detail)
+				for _, v := range with.Violations {
+					if !v.Expected {
+						t.Errorf("seed %d: unexpected violation %s: %s", seed, v.Check, v.Detail)
+					}
+				}
+				without, err := Run(fixed, Options{Seed: seed, NoTrace: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range without.Violations {
+					t.Errorf("seed %d without the mutant: %s: %s", seed, v.Check, v.Detail)
+				}
 			}
 		})
 	}
-	if n < 2 {
-		t.Fatalf("%d mutant scenarios, want at least 2", n)
+	for _, name := range model.MutantNames {
+		if !covered[name] {
+			t.Errorf("mutant %s has no built-in scenario (a library file with `mutant %s`)", name, name)
+		}
 	}
 }
+
+// mutantPairSeeds is how many seeds the mutant-pair test runs each scenario on.
+const mutantPairSeeds = 5
 
 // The findings on the unmodified model do not hang on seed 1's timing: each scenario holds,
 // violations and all, on other seeds too.

@@ -37,9 +37,28 @@ type exploreReport struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 	// Leaders and Syncs say what the schedules exercised: epochs established, and sync
 	// decisions by mode.
-	Leaders  int              `json:"leaders"`
-	Syncs    map[string]int   `json:"syncs"`
-	Failures []exploreFailure `json:"failures"`
+	Leaders int            `json:"leaders"`
+	Syncs   map[string]int `json:"syncs"`
+	// FirstSeed and FirstWall: the first failing seed (in seed order) and the wall time from
+	// the start to the end of its run; absent without a failure.
+	FirstSeed uint64           `json:"first_failure_seed,omitempty"`
+	FirstWall float64          `json:"first_failure_wall_seconds,omitempty"`
+	Classes   []exploreClass   `json:"classes"`
+	Failures  []exploreFailure `json:"failures"`
+}
+
+// exploreClass is what the schedules of one failure class showed: how many failed, the first
+// of them (seed, wall time to the end of its run) and how far its schedule shrank.
+type exploreClass struct {
+	Class     string  `json:"class"`
+	Failing   int     `json:"failing"`
+	FirstSeed uint64  `json:"first_seed"`
+	FirstWall float64 `json:"first_wall_seconds"`
+	// The first failure's shrunk scenario: its command lines, and its fault and setting
+	// lines before and after shrinking.
+	ShrunkLines  int `json:"shrunk_lines"`
+	FaultsBefore int `json:"faults_before"`
+	FaultsAfter  int `json:"faults_after"`
 }
 
 type exploreFailure struct {
@@ -52,13 +71,18 @@ type exploreFailure struct {
 	FaultsBefore int    `json:"faults_before"`
 	FaultsAfter  int    `json:"faults_after"`
 	ShrinkRuns   int    `json:"shrink_runs"`
-	Report       string `json:"report,omitempty"` // with --report: the directory of its index.md
+	ShrunkLines  int    `json:"shrunk_lines"` // command lines of the shrunk scenario
+	// WallSeconds is the wall time from the start of the exploration to the end of this
+	// schedule's run (before any shrinking).
+	WallSeconds float64 `json:"wall_seconds"`
+	Report      string  `json:"report,omitempty"` // with --report: the directory of its index.md
 }
 
 // outcome is one seed's result, handed from a worker to the printer.
 type outcome struct {
 	scenarios.Explored
-	err error
+	err      error
+	detected time.Duration // since the start, when the schedule's run ended
 }
 
 // exploreSeed explores one seed; a test replaces it to measure the exploration itself.
@@ -95,6 +119,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	shard := fs.String("shard", "1/1", "")
 	out := fs.String("out", "explore-failures", "")
 	shrinkRuns := fs.Int("shrink-runs", 500, "")
+	shrinkFirst := fs.Int("shrink-first", 0, "")
 	asJSON := fs.Bool("json", false, "")
 	withReport := fs.Bool("report", false, "")
 	flags, pos := splitFlags(args, map[string]bool{"json": true, "report": true})
@@ -130,6 +155,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		return 2, &exitError{fmt.Sprintf("--jobs %d: want 1 to %d", *jobs, maxJobs)}
 	case *shrinkRuns < 0 || *shrinkRuns > maxShrinkRuns:
 		return 2, &exitError{fmt.Sprintf("--shrink-runs %d: want 0 (no shrinking) to %d", *shrinkRuns, maxShrinkRuns)}
+	case *shrinkFirst < 0:
+		return 2, &exitError{fmt.Sprintf("--shrink-first %d: want 0 (shrink every failure) or more", *shrinkFirst)}
 	}
 	if err := cfg.Validate(); err != nil {
 		return 2, &exitError{"explore: " + err.Error()}
@@ -175,6 +202,10 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 	// On an early return, let the workers finish the schedules they hold, and no more.
 	defer wg.Wait()
 	defer halt()
+	// Workers shrink every failure, unless --shrink-first asks for the first few of each
+	// class only: the printer shrinks those, in seed order, so the choice is the same on
+	// every machine.
+	start := time.Now()
 	for range min(*jobs, count) {
 		wg.Add(1)
 		go func() {
@@ -191,20 +222,24 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 				j := next
 				next++
 				mu.Unlock()
-				x, err := exploreSeed(seedOf(j), cfg, *shrinkRuns)
+				x, err := exploreSeed(seedOf(j), cfg, 0)
+				detected := time.Since(start)
+				if x.Finding != nil && *shrinkFirst == 0 {
+					x.Finding.Shrink(*shrinkRuns)
+				}
 				mu.Lock()
-				ring[j%win], ready[j%win] = outcome{Explored: x, err: err}, true
+				ring[j%win], ready[j%win] = outcome{Explored: x, err: err, detected: detected}, true
 				cond.Broadcast()
 				mu.Unlock()
 			}
 		}()
 	}
 
-	start := time.Now()
 	lastProgress := start
-	rep := exploreReport{First: *first, Seeds: *seeds, Shard: *shard, Failures: []exploreFailure{}, Syncs: map[string]int{},
+	rep := exploreReport{First: *first, Seeds: *seeds, Shard: *shard, Failures: []exploreFailure{}, Syncs: map[string]int{}, Classes: []exploreClass{},
 		Config: fmt.Sprintf("servers=%d observers=%d duration=%s clients=%d rate=%g workload=%s mutants=%s fixes=%s",
 			*servers, *observers, d, *clients, *rate, *workload, strings.Join(cfg.Mutants, ","), strings.Join(cfg.Fixes, ","))}
+	classIndex := map[string]int{} // looked up only: rep.Classes keeps the order
 	var firstErr error
 	for j := 0; j < count; j++ {
 		mu.Lock()
@@ -234,9 +269,28 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		if o.Finding != nil {
 			rep.Failing++
+			k, seen := classIndex[o.Finding.Class]
+			if !seen {
+				k = len(rep.Classes)
+				classIndex[o.Finding.Class] = k
+				rep.Classes = append(rep.Classes, exploreClass{Class: o.Finding.Class})
+			}
+			cl := &rep.Classes[k]
+			cl.Failing++
+			if *shrinkFirst > 0 && cl.Failing <= *shrinkFirst {
+				o.Finding.Shrink(*shrinkRuns)
+			}
 			ef, err := writeFinding(o.Finding, *out, *withReport)
 			if err != nil {
 				return 2, err
+			}
+			ef.WallSeconds = o.detected.Seconds()
+			if cl.Failing == 1 {
+				cl.FirstSeed, cl.FirstWall = ef.Seed, ef.WallSeconds
+				cl.ShrunkLines, cl.FaultsBefore, cl.FaultsAfter = ef.ShrunkLines, ef.FaultsBefore, ef.FaultsAfter
+			}
+			if rep.Failing == 1 {
+				rep.FirstSeed, rep.FirstWall = ef.Seed, ef.WallSeconds
 			}
 			rep.Failures = append(rep.Failures, ef)
 			if !*asJSON {
@@ -284,6 +338,10 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stdout, "by class: %s\n", byCheck(rep.Failures, func(f exploreFailure) string { return f.Class }))
 		fmt.Fprint(stdout, bySignature(rep.Failures))
 	}
+	for _, cl := range rep.Classes {
+		fmt.Fprintf(stdout, "class %s: %d of %d schedules; the first, seed %d, after %.1fs, shrunk to %d lines (%d of its %d fault and setting lines)\n",
+			cl.Class, cl.Failing, rep.Schedules, cl.FirstSeed, cl.FirstWall, cl.ShrunkLines, cl.FaultsAfter, cl.FaultsBefore)
+	}
 	if rep.Interrupted {
 		fmt.Fprintf(stdout, "interrupted: %d of %d schedules ran\n", rep.Schedules, count)
 	}
@@ -294,7 +352,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) (int, error) {
 // and summary of its run to dir/seed-N/.
 func writeFinding(f *scenarios.Finding, dir string, report bool) (exploreFailure, error) {
 	ef := exploreFailure{Seed: f.Seed, Check: f.Check, Class: f.Class, Signature: f.Signature, Detail: f.Detail,
-		FaultsBefore: f.Faults[0], FaultsAfter: f.Faults[1], ShrinkRuns: f.ShrinkRuns}
+		FaultsBefore: f.Faults[0], FaultsAfter: f.Faults[1], ShrinkRuns: f.ShrinkRuns, ShrunkLines: f.Lines()}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ef, &exitError{"--out: " + err.Error()}
 	}

@@ -69,12 +69,13 @@ explore flags:
                         rwlocks-notes (the notes' unsafe read-lock rule), elections (the
                         leader-election recipe), discovery, config (watchers must converge):
                         the recipe checks judge them
-  --mutant M[,M]        switch known ZooKeeper bugs back on (ZK-4643, ZK-2845, ZK-1154, ZK-1156, ZK-3642)
+  --mutant M[,M]        switch known ZooKeeper bugs back on (README "Known bugs as mutants")
   --fix F[,F]           switch proposed fixes on (ZK-1549, stale-ack, ZK-2846: README "Findings")
   --jobs J              schedules run in parallel (default: the CPUs)
   --shard i/n           run only the i-th of n interleaved slices of the seeds
   --out DIR             where failing schedules go, shrunk, as DIR/seed-N.zab (default explore-failures)
   --shrink-runs N       runs the shrinker may spend per failure (default 500, 0: no shrinking)
+  --shrink-first N      shrink only the first N failures of each class, in seed order (default 0: all)
   --report              also write DIR/seed-N/index.md and the pictures of each shrunk failure
   --json                print one JSON object at the end instead of the lines
 

@@ -331,6 +331,27 @@ func TestExplore(t *testing.T) {
 	if f.FaultsAfter >= f.FaultsBefore || f.File != filepath.Join(dir, fmt.Sprintf("seed-%d.zab", f.Seed)) {
 		t.Errorf("failure %+v", f)
 	}
+	if rep.FirstSeed != f.Seed || rep.FirstWall <= 0 || f.WallSeconds != rep.FirstWall || f.ShrunkLines == 0 ||
+		len(rep.Classes) == 0 || rep.Classes[0].FirstSeed != f.Seed || rep.Classes[0].ShrunkLines != f.ShrunkLines {
+		t.Errorf("first failure and classes: %+v %+v", rep, f)
+	}
+	// --shrink-first 1: only the first failure of each class is shrunk
+	code, out, errs = runCLI("explore", "--seeds", "10", "--mutant", "ZK-2845", "--out", dir, "--json", "--shrink-first", "1")
+	var once exploreReport
+	if err := json.Unmarshal([]byte(out), &once); err != nil || code != 1 {
+		t.Fatalf("exit %d, %v:\n%s%s", code, err, out, errs)
+	}
+	shrunk := map[string]int{}
+	for _, f := range once.Failures {
+		if f.ShrinkRuns > 0 {
+			shrunk[f.Class]++
+		}
+	}
+	for _, cl := range once.Classes {
+		if shrunk[cl.Class] != 1 {
+			t.Errorf("--shrink-first 1: %d failures of class %q shrunk, want 1", shrunk[cl.Class], cl.Class)
+		}
+	}
 	if index, err := os.ReadFile(filepath.Join(f.Report, "index.md")); err != nil || !strings.Contains(string(index), f.Check) {
 		t.Errorf("report of seed %d: %v\n%s", f.Seed, err, index)
 	}
@@ -359,6 +380,7 @@ func TestExplore(t *testing.T) {
 		{[]string{"--fix", "everything"}, `unknown fix "everything"`},
 		{[]string{"--servers", "20"}, "servers=20: explore supports 1 to 9 servers"},
 		{[]string{"--jobs", "0"}, "--jobs 0: want 1 to 1024"},
+		{[]string{"--shrink-first", "-1"}, "--shrink-first -1: want 0 (shrink every failure) or more"},
 		{[]string{"extra"}, `explore takes flags only, not "extra"`},
 	} {
 		code, _, errs := runCLI(append([]string{"explore"}, tc.args...)...)
@@ -612,7 +634,15 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 	if a.Failing == 0 || code != 1 {
 		t.Fatalf("want failures to merge (the mutant): %d, exit %d", a.Failing, code)
 	}
-	a.Seconds, b.Seconds, a.Shard, b.Shard = 0, 0, "", ""
+	a.Seconds, b.Seconds, a.Shard, b.Shard, a.FirstWall, b.FirstWall = 0, 0, "", "", 0, 0
+	for _, r := range []*exploreReport{&a, &b} {
+		for i := range r.Classes {
+			r.Classes[i].FirstWall = 0
+		}
+		for i := range r.Failures {
+			r.Failures[i].WallSeconds = 0
+		}
+	}
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("merged\n%+v\nunsharded\n%+v", b, a)
 	}

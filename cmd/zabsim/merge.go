@@ -50,7 +50,7 @@ func cmdMerge(args []string, stdout io.Writer) (int, error) {
 			return 2, &exitError{fmt.Sprintf("merge: %s: shard %q: not i/n", f, r.Shard)}
 		}
 		if k == 0 {
-			all = exploreReport{First: r.First, Seeds: r.Seeds, Shard: "merged", Config: r.Config, Syncs: map[string]int{}, Failures: []exploreFailure{}}
+			all = exploreReport{First: r.First, Seeds: r.Seeds, Shard: "merged", Config: r.Config, Syncs: map[string]int{}, Classes: []exploreClass{}, Failures: []exploreFailure{}}
 			n = sn
 		}
 		switch {
@@ -73,6 +73,9 @@ func cmdMerge(args []string, stdout io.Writer) (int, error) {
 			all.Syncs[m] += c
 		}
 		all.Failures = append(all.Failures, r.Failures...)
+		for _, c := range r.Classes {
+			all.Classes = mergeClass(all.Classes, c)
+		}
 	}
 	var missing []string
 	for i := 1; i <= n; i++ {
@@ -84,6 +87,12 @@ func cmdMerge(args []string, stdout io.Writer) (int, error) {
 		return 2, &exitError{fmt.Sprintf("merge: shards %s of %d are missing", strings.Join(missing, ", "), n)}
 	}
 	slices.SortFunc(all.Failures, func(a, b exploreFailure) int { return cmpUint(a.Seed, b.Seed) })
+	// An unsharded run meets the classes in seed order; the first failure's wall time is
+	// its own shard's, from that shard's start.
+	slices.SortFunc(all.Classes, func(a, b exploreClass) int { return cmpUint(a.FirstSeed, b.FirstSeed) })
+	if len(all.Classes) > 0 {
+		all.FirstSeed, all.FirstWall = all.Classes[0].FirstSeed, all.Classes[0].FirstWall
+	}
 	code := 0
 	if all.Failing > 0 {
 		code = 1
@@ -108,6 +117,23 @@ func cmdMerge(args []string, stdout io.Writer) (int, error) {
 		fmt.Fprint(stdout, bySignature(all.Failures))
 	}
 	return code, nil
+}
+
+// mergeClass adds one shard's figures for a class: the counts sum, and the first failure is
+// the one with the lowest seed.
+func mergeClass(cs []exploreClass, c exploreClass) []exploreClass {
+	for i := range cs {
+		if cs[i].Class != c.Class {
+			continue
+		}
+		n := cs[i].Failing + c.Failing
+		if c.FirstSeed < cs[i].FirstSeed {
+			cs[i] = c
+		}
+		cs[i].Failing = n
+		return cs
+	}
+	return append(cs, c)
 }
 
 func cmpUint(a, b uint64) int {
