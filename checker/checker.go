@@ -299,6 +299,7 @@ type Checker struct {
 	dups     map[zh]bool // uniqueness violations reported
 	lastTxn  *model.Txn
 	epochLdr map[int64]leaderEntry
+	estMax   int64 // the highest epoch established so far: what G's new entries are committed in
 	l1done   map[int64]bool
 	pcDone   map[[2]int64]bool
 	snapSent map[sim.ConnID]histView

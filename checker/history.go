@@ -96,17 +96,28 @@ func (h *history) searchZxid(z model.Zxid) int {
 	return sort.Search(len(h.zx), func(i int) bool { return h.zx[i] >= z })
 }
 
-// global is G, the global committed log, with where and when each entry became committed.
+// global is G, the global committed log, with where and when each entry became committed,
+// and in which epoch: the highest epoch established by then (never decreasing along G).
 type global struct {
 	history
 	at  []sim.Time
 	rec []int
+	ep  []int64
 }
 
-func (g *global) push(z model.Zxid, v uint64, at sim.Time, rec int) {
+func (g *global) push(z model.Zxid, v uint64, at sim.Time, rec int, epoch int64) {
 	g.history.push(z, v)
 	g.at = append(g.at, at)
 	g.rec = append(g.rec, rec)
+	if n := len(g.ep); n > 0 {
+		epoch = max(epoch, g.ep[n-1])
+	}
+	g.ep = append(g.ep, epoch)
+}
+
+// committedBefore is the number of G's first entries committed in epochs before e.
+func (g *global) committedBefore(e int64) int {
+	return sort.Search(len(g.ep), func(i int) bool { return g.ep[i] >= e })
 }
 
 // clog is a model of the leader's in-memory committedLog (ZKDatabase.committedLog) as the

@@ -572,13 +572,21 @@ func (s *Server) updateAck(h *learnerHandler, zxid Zxid) {
 
 // handlerShutdown mirrors LearnerHandler.shutdown: close the socket, leave the learner sets.
 func (s *Server) handlerShutdown(h *learnerHandler, why string) {
+	s.handlerGone(h)
+	s.note("learner handler for " + itoa(h.sid) + " shut down: " + why)
+	delete(s.connKind, h.c)
+	s.w.Close(h.c, s.nid)
+}
+
+// handlerGone: LearnerHandler.run's finally (removeLearnerHandler). 3.8 leaves the sid in
+// electingFollowers (and connectingFollowers), so Leader.waitForEpochAck can still count
+// the ACKEPOCH of a learner that has since gone on to a newer epoch (built-in
+// stale-ackepoch; the checker's onEstablished says why that is harmless).
+func (s *Server) handlerGone(h *learnerHandler) {
 	l := s.leader
 	if i := slices.Index(l.handlers, h); i >= 0 {
 		l.handlers = slices.Delete(l.handlers, i, i+1)
 	}
-	s.note("learner handler for " + itoa(h.sid) + " shut down: " + why)
-	delete(s.connKind, h.c)
-	s.w.Close(h.c, s.nid)
 }
 
 func (s *Server) leaderLearnerClosed(c sim.ConnID) {
@@ -586,9 +594,7 @@ func (s *Server) leaderLearnerClosed(c sim.ConnID) {
 		return
 	}
 	if h := s.leader.handler(c); h != nil {
-		if i := slices.Index(s.leader.handlers, h); i >= 0 {
-			s.leader.handlers = slices.Delete(s.leader.handlers, i, i+1)
-		}
+		s.handlerGone(h)
 		s.note("learner " + itoa(h.sid) + " closed its connection")
 	}
 }

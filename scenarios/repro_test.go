@@ -29,6 +29,8 @@ var repros = []struct {
 	{file: "llc-284378.zab"},
 	{file: "pc-restarted-leader.zab", reached: followerLogsPastRestartedLeader(1, 5)},
 	{file: "llc-stale-ackepoch.zab", reached: establishedBelowCommittedEpoch},
+	{file: "llc-595862-fixes.zab", reached: establishedWithoutLaterCommit},
+	{file: "llc-stale-ackepoch-older-txn.zab", reached: establishedWithoutLaterCommit},
 	{file: "cld-snap-named-above.zab", reached: truncBelowSnapshotName(1)},
 	{file: "trunc-below-dirty-snap-both-fixes.zab", reached: cannotTruncate(1, 2)},
 	{file: "liveness-epoch-ahead.zab", want: "Liveness", reached: epochBelowAccepted(3, 4)},
@@ -109,6 +111,32 @@ func establishedBelowCommittedEpoch(res *Result) string {
 		}
 	}
 	return "no leader was established below a committed epoch"
+}
+
+// establishedWithoutLaterCommit: a leader is established in epoch e without a txn of an
+// epoch before e that was first applied in a later epoch.
+func establishedWithoutLaterCommit(res *Result) string {
+	epoch := map[int64]int64{}          // sid -> epoch it leads
+	committed := map[model.Zxid]int64{} // txn -> epoch of the leader that committed it
+	var order []model.Zxid
+	for _, r := range res.World.Trace().Records() {
+		switch d := r.Data.(type) {
+		case *model.StateChange:
+			epoch[d.Sid] = d.Epoch
+		case *model.Committed:
+			if _, seen := committed[d.Zxid]; !seen {
+				committed[d.Zxid] = epoch[d.Sid]
+				order = append(order, d.Zxid)
+			}
+		case *model.LeaderEstablished:
+			for _, z := range order {
+				if committed[z] > d.Epoch && z.Epoch() < d.Epoch && d.LastZxid < z {
+					return ""
+				}
+			}
+		}
+	}
+	return "no leader was established without an older txn a later epoch committed"
 }
 
 // truncBelowSnapshotName: server sid, holding a snapshot named (e, 0) (taken after a SNAP of
