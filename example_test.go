@@ -9,7 +9,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"zabsim"
+	"github.com/zabsim/zabsim"
 )
 
 // A scenario from text, run with its own seed: the verdict, the leader, the sync decisions.

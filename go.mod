@@ -1,4 +1,4 @@
-module zabsim
+module github.com/zabsim/zabsim
 
 go 1.26
 

@@ -17,7 +17,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"zabsim/scenarios"
+	"github.com/zabsim/zabsim/scenarios"
 )
 
 // Scenario is a parsed scenario: checked line by line, ready to run with any seed.

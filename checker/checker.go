@@ -51,8 +51,8 @@ import (
 	"strings"
 	"time"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Violation is one property that does not hold, with the records that show it.

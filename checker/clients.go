@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The client-visible checks, on the client records of model/records.go (ClientCall,

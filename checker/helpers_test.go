@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // run is an ensemble with a checker attached online.

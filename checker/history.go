@@ -4,8 +4,8 @@ import (
 	"slices"
 	"sort"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // A history is a sequence of txns, as zxid and value-hash arrays with a rolling prefix hash:

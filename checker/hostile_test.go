@@ -6,7 +6,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"zabsim/model"
+	"github.com/zabsim/zabsim/model"
 )
 
 // Issue 14: a ClientReturn timed before its call (a hand-made trace out of time order)

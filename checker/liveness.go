@@ -3,8 +3,8 @@ package checker
 import (
 	"fmt"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // LivenessBound is how long after the last fault a correct ensemble, with a quorum of voters

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 func TestLivenessBoundFormula(t *testing.T) {

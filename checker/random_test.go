@@ -4,8 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // randomFaults runs a 3- or 5-server ensemble through a random schedule of crashes,

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // What the recipes promise, judged from what each client was told (the RecipeEvent

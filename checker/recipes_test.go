@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // lockHistory builds a client history of lock events: "A acquired exclusive", "B suspended",

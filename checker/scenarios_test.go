@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The model's scenario set (model/scenario_test.go, model/recovery_test.go), rebuilt with the

@@ -3,8 +3,8 @@ package checker
 import (
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The checker's ghost state must follow the run: after every kind of load (boot from

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // SyncInputs are the facts LearnerHandler.syncFollower decides on (zookeeper-3.8.md

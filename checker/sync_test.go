@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // vectorsPath is zab/vectors.json seen from checker/, where go test runs.

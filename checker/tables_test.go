@@ -3,8 +3,8 @@ package checker
 import (
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // propTable must answer like a map whatever the zxids: dense counters, a counter far past

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sort"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The Zab safety checks of zab/invariants.md section 6, on the ghost state kept in Checker:

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Every safety check shown both ways on hand-built traces: a trace that breaks exactly that

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // BenchmarkSteadyStateWrites: 5 servers, setData writes on 100 keys issued through every server in turn with

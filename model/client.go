@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The client: org.apache.zookeeper.ZooKeeper with its ClientCnxn (SendThread and

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // --- helpers for client tests ---

@@ -3,7 +3,7 @@ package model
 import (
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The client protocol, as ClientCnxn and NIOServerCnxn speak it (zookeeper.jute): a

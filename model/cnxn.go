@@ -3,7 +3,7 @@ package model
 import (
 	"slices"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The server's side of its client connections: NIOServerCnxn with

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Config is an ensemble's configuration, with ZooKeeper's option names and defaults.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Error codes, with the values of KeeperException.Code.

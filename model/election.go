@@ -3,7 +3,7 @@ package model
 import (
 	"math"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // election is the state of FastLeaderElection.lookForLeader between two inputs. The Java

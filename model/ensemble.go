@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Ensemble is a set of servers in one World, with the helpers tests and scenarios use to

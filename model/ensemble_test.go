@@ -3,7 +3,7 @@ package model
 import (
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 func newEnsemble(t testing.TB, seed uint64, cfg Config) *Ensemble {

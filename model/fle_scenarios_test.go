@@ -3,7 +3,7 @@ package model
 import (
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The fle_scenarios of vectors.json (FLE-S-01..06), replayed with simulated servers. Java's

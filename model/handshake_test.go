@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The handshake vectors of vectors.json (ZAB-*, LRN-*, DIFF-01), replayed with simulated

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 var herdWaiters = flag.Int("herd-waiters", 100, "the largest number of lock waiters TestHerdEffect measures (1000 for the README's table)")

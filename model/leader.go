@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // leaderStage is where Leader.lead is.

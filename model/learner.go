@@ -1,7 +1,7 @@
 package model
 
 import (
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // learnerStage is where Learner.registerWithLeader / syncWithLeader / followLeader is.

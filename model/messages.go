@@ -3,7 +3,7 @@ package model
 import (
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Notification is an FLE message (FastLeaderElection.Notification / ToSend, version 0x2).

@@ -3,7 +3,7 @@ package model
 import (
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // PacketType is a QuorumPacket type, with the codes of Leader.java's static fields.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // changeRecord is ZooKeeperServer.ChangeRecord: what a znode will look like once the

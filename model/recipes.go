@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Recipes built only on client operations, as ZooKeeper's recipes page describes them

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // chaos crashes and restarts servers at random (from the "test/chaos" stream), keeping at

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // RecipeWorkloadConfig describes a RecipeWorkload. Zero fields take the defaults.

@@ -3,7 +3,7 @@ package model
 import (
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The observations a server adds to the trace. The checker and the reports read nothing

@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // BenchmarkScaling measures the cost of one event (one op = one World.Step) in a steady

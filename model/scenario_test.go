@@ -3,7 +3,7 @@ package model
 import (
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The server-model scenarios of the issue, as Go tests. Each states what ZooKeeper 3.8 does

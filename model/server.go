@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Timer kinds of a server (sim timers are per node and per kind).

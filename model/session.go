@@ -3,7 +3,7 @@ package model
 import (
 	"slices"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // initializeNextSessionID mirrors SessionTrackerImpl.initializeNextSessionId: the server's

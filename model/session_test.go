@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // at is a model record with its time.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // FileTxnLogTest's vectors for FilePadding.calculateFileSizeWithPadding (KB = 1024), then the

@@ -3,7 +3,7 @@ package model
 import (
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // OpCode is a request or txn type, with the values of ZooDefs.OpCode.

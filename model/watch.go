@@ -3,7 +3,7 @@ package model
 import (
 	"slices"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // EventType is Watcher.Event.EventType, with its wire values.

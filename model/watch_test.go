@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // eventLog is a watcher that keeps the node events it gets.

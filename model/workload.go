@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strconv"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The range of WorkloadConfig.Rate: below MinWorkloadRate the interval between two calls

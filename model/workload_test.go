@@ -3,7 +3,7 @@ package model
 import (
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // runWorkload runs 8 clients for a minute of server crashes, then a quiet spell.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // On-disk layout of a server's data dir, as FileTxnSnapLog and QuorumPeer lay it out:

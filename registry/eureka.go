@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Eureka as Spring Cloud Netflix runs it by default: Netflix's eureka-core classes with

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Fault is a partition of a run, for the per-side figures.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Nacos 2.x naming, as its server and Java client behave by default. Ephemeral instances

@@ -9,7 +9,7 @@ import (
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // nacosRaft drives a go.etcd.io/raft/v3 RawNode for a Nacos server's persistent instances

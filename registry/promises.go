@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // ConvergenceBound is how soon after a heal every running server of an AP registry must

@@ -7,10 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"zabsim/registry"
-	"zabsim/reports"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/registry"
+	"github.com/zabsim/zabsim/reports"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // run runs a comparison built-in against one registry, with extra mutant lines.

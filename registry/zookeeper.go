@@ -4,8 +4,8 @@ import (
 	"slices"
 	"strconv"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // ZooKeeper as a registry: model's servers and clients, with the registration and

@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/plot"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // timeScale maps virtual time (in seconds) to the picture's horizontal axis. It is

@@ -13,7 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"zabsim/registry"
+	"github.com/zabsim/zabsim/registry"
 )
 
 // Comparison draws the registries' timelines one above the other, on one time axis: for

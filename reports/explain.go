@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Explanations shared by the run player and the pictures: why a message was lost, why a

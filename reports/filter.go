@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Filter picks the part of a run that a picture, a diagram or a text timeline shows.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"zabsim/checker"
-	"zabsim/scenarios"
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/scenarios"
 )
 
 // fuzzTraceSources are small runs whose traces seed FuzzReadTrace: an election, a client's

@@ -8,9 +8,9 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"zabsim/checker"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The client history as porcupine draws it (history.html): one row per client (numbered by

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // TraceFile is a trace read back from JSON Lines: its opening line (nil in a trace written

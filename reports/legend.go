@@ -6,7 +6,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"zabsim/model"
+	"github.com/zabsim/zabsim/model"
 )
 
 // key is the legend under a picture: only what the picture shows.

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Mermaid returns the part of the run that f selects as a Mermaid sequenceDiagram, for

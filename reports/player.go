@@ -14,9 +14,9 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The run player: one self-contained HTML file (player/*, embedded) that replays a run in

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"zabsim/model"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // runPlayer runs a built-in scenario and writes its player into dir.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"zabsim/scenarios"
+	"github.com/zabsim/zabsim/scenarios"
 )
 
 // Every trace a run writes is read back whole by ReadTrace, with its hash and count: the

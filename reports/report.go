@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Write writes the report of a run into dir (created if needed): index.md, which tells

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata")

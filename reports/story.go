@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"zabsim/model"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Class is a set of message classes, for filtering what a picture, diagram or text

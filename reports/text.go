@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Text writes the part of the run that f selects as a text timeline for terminals: one

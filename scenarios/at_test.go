@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // An `at T CMD` line forks a run: up to T the run is the run without it, record for

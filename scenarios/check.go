@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/checker"
-	"zabsim/model"
-	"zabsim/registry"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/registry"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // spec describes a command for the static check: its options and how to check its words.

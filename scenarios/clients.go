@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Client commands. A client is declared with `client NAME servers=S` and then used as a

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/registry"
+	"github.com/zabsim/zabsim/registry"
 )
 
 // The comparison built-ins: one service-discovery workload and one fault schedule each,

@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/checker"
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Exploration: random fault schedules, each written as a scenario, run with every check on,

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Generate is a function of the seed and the config: the same text every time, another

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Faults as a real ZooKeeper 3.8 ensemble lives them (3.8.0 on loopback, nftables drops,

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // The fuzz tests of issue 14. Their seed corpora (the built-in library, explored

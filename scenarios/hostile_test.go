@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Issue 14: values that hung a run, overflowed the clock or were silently accepted are

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
-	"zabsim/checker"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Version is the zabsim build that writes a trace: the module version and, for a build

@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"testing"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // idleRun runs an ensemble that elects a leader and then idles for d (pings, session

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/registry"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/registry"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Error is a problem with a scenario file: where, and why.

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Pauses and partitions as a real 3.8.0 ensemble lives them (issue: socket timeouts,

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/registry"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/registry"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Recipe commands, built only on client operations (model/recipes.go):

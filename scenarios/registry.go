@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"zabsim/model"
-	"zabsim/registry"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/registry"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Registry commands. `registry zookeeper|eureka|nacos-ap|nacos-cp` (before the first

@@ -8,10 +8,10 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"zabsim/checker"
-	"zabsim/model"
-	"zabsim/registry"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/registry"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // Options are the settings of one run that do not come from the scenario.

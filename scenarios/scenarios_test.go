@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/checker"
-	"zabsim/model"
+	"github.com/zabsim/zabsim/checker"
+	"github.com/zabsim/zabsim/model"
 
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/sim"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/ (only commit if you understand the diff)")

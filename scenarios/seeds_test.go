@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"zabsim/model"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/model"
+	"github.com/zabsim/zabsim/sim"
 )
 
 var seeds = flag.Int("seeds", 20, "run every built-in scenario on seeds 1..N (go test ./scenarios -run Seeds -seeds 1000)")

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // cmdBench measures this machine: the built-in library once, then explored schedules

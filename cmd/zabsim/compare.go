@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"zabsim/registry"
-	"zabsim/reports"
-	"zabsim/scenarios"
+	"github.com/zabsim/zabsim/registry"
+	"github.com/zabsim/zabsim/reports"
+	"github.com/zabsim/zabsim/scenarios"
 )
 
 // cmdCompare runs one scenario against every registry (zookeeper, eureka, nacos-ap,

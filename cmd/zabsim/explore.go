@@ -17,9 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"zabsim/reports"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/reports"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 // exploreReport is the --json output of zabsim explore.

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"zabsim/scenarios"
+	"github.com/zabsim/zabsim/scenarios"
 )
 
 // Issue 14, each case as it was reported: bad input is exit 2 with `file:line: reason` (or

@@ -25,9 +25,9 @@ import (
 	"strings"
 	"time"
 
-	"zabsim/reports"
-	"zabsim/scenarios"
-	"zabsim/sim"
+	"github.com/zabsim/zabsim/reports"
+	"github.com/zabsim/zabsim/scenarios"
+	"github.com/zabsim/zabsim/sim"
 )
 
 const usage = `zabsim: a deterministic simulator of ZooKeeper's replication protocol (Zab)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"zabsim/scenarios"
+	"github.com/zabsim/zabsim/scenarios"
 )
 
 // cmdMerge sums the JSON summaries of explore's shards (`zabsim explore --shard i/n --json`,

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"zabsim/scenarios"
+	"github.com/zabsim/zabsim/scenarios"
 )
 
 // sweepReport is `zabsim run FILE --seeds A-B --json`.

@@ -4,7 +4,7 @@ go 1.26
 
 require (
 	pgregory.net/rapid v1.3.0
-	zabsim v0.0.0
+	github.com/zabsim/zabsim v0.0.0
 )
 
 require (
@@ -13,4 +13,4 @@ require (
 	google.golang.org/protobuf v1.36.11 // indirect
 )
 
-replace zabsim => ../..
+replace github.com/zabsim/zabsim => ../..

@@ -8,7 +8,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"zabsim"
+	"github.com/zabsim/zabsim"
 )
 
 func TestZabHoldsUnderFaults(t *testing.T) {
