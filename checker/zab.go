@@ -185,9 +185,6 @@ func (c *Checker) onStateChange(i int, r *sim.Record, d *model.StateChange) {
 		s.term++ // Leader.lead starts with no learners
 	}
 	s.state, s.phase, s.epoch = d.State, d.Phase, d.Epoch
-	if d.State == model.LEADING && d.Phase == model.PhaseBroadcast {
-		c.onBroadcast(i, r, s)
-	}
 	if d.Phase == model.PhaseElection || (d.State != model.FOLLOWING && d.State != model.OBSERVING) {
 		s.following = -1
 	}
@@ -219,9 +216,10 @@ func leadingInEpoch(s *server) bool {
 // forgets an ACKEPOCH (electingFollowers), so a learner that acked epoch e, died or was cut
 // off and then joined epoch e+1 still counts for e, whose quorum a late ACKEPOCH completes
 // after e+1 committed. Such a leader can never get a NEWLEADER quorum (every server of
-// e+1's quorum refuses LEADERINFO(e) below its acceptedEpoch), so it commits and serves
-// nothing: onBroadcast holds it to that. The specs do not see it: their RemoveLearner
-// forgets a learner's ACKEPOCH the moment its connection breaks (built-in stale-ackepoch).
+// e+1's quorum refuses LEADERINFO(e) below its acceptedEpoch), so it commits nothing (were
+// it to, PrefixConsistency would see it). The specs do not see it: their RemoveLearner
+// forgets a learner's ACKEPOCH the moment its connection breaks
+// (testdata/repro/llc-stale-ackepoch-older-txn).
 func (c *Checker) onEstablished(i int, r *sim.Record, d *model.LeaderEstablished) {
 	s := c.server(d.Sid)
 	s.seen = true
@@ -248,20 +246,6 @@ func (c *Checker) onEstablished(i int, r *sim.Record, d *model.LeaderEstablished
 	c.report(CheckLeaderLogCompleteness, r.At, fmt.Sprintf(
 		"server %d became established leader of epoch %d without the committed %s (committed at %s): %s.",
 		s.sid, d.Epoch, g.zx[k], g.at[k], has), g.rec[k], s.loadRec, i)
-}
-
-// onBroadcast: a leader that starts broadcasting in epoch e after a later epoch committed
-// is one that onEstablished let pass as unable to (a stale ACKEPOCH): it could now commit
-// on a history without what that epoch committed.
-func (c *Checker) onBroadcast(i int, r *sim.Record, s *server) {
-	g := &c.g
-	k := g.committedBefore(s.epoch + 1)
-	if k == g.n() || !c.once(s, bitCompleteness) {
-		return
-	}
-	c.report(CheckLeaderLogCompleteness, r.At, fmt.Sprintf(
-		"server %d began to broadcast in epoch %d after epoch %d had committed %s (at %s).",
-		s.sid, s.epoch, g.ep[k], g.zx[k], g.at[k]), g.rec[k], i)
 }
 
 // checkProcess is ProcessConsistency: a learner that processed NEWLEADER of leader L (and

@@ -193,16 +193,6 @@ func TestHandBuiltChecksBothWays(t *testing.T) {
 			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11)})
 			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
 		}},
-		{"LeaderLogCompleteness that older epoch's leader starts to broadcast", CheckLeaderLogCompleteness, func(b *trace) {
-			leaderOneCommits(b, t11)
-			b.tick().propose(1, t12)
-			b.logged(1, t12)
-			b.state(1, model.LEADING, model.PhaseBroadcast, 3)
-			b.tick().commit(1, t12)
-			b.model(2, &model.Loaded{Sid: 2, From: "disk", History: hist(t11)})
-			b.model(2, &model.LeaderEstablished{Sid: 2, Epoch: 2})
-			b.state(2, model.LEADING, model.PhaseBroadcast, 2)
-		}},
 		{"LeaderLogCompleteness an older epoch established without an older committed txn", CheckLeaderLogCompleteness, func(b *trace) {
 			leaderOneCommits(b, t11, t12)
 			b.state(1, model.LEADING, model.PhaseBroadcast, 3)
