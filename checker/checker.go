@@ -32,7 +32,8 @@
 //	ProcessConsistency      the learner's NEWLEADER ack, and its later Logged: its history is a prefix of its leader's
 //	sync-decision           SyncDecided: the mode and first packet follow from the inputs (ExpectedSyncMode)
 //	MessageLegal            ACK sent: a learner's first ACK after NEWLEADER is the NEWLEADER ACK (the MX spec's messageLegal)
-//	Liveness                at the end: within LivenessBound of the last fault, a leader serves everyone everything
+//	Liveness                at the end: within LivenessBound of the last fault, a leader serves everyone everything;
+//	                        and StartRefused: a server's data dir must let it start
 //
 // and the client-visible checks (clients.go, linearizability.go), on the client records:
 //
@@ -184,6 +185,7 @@ type server struct {
 	a        int
 	loadRec  int    // the record that last rebuilt h, -1 none
 	reported uint32 // per-server checks already reported since that record
+	refused  bool   // a refusal to start was reported (it refuses again on every restart)
 
 	// txnLog is the server's on-disk txn log as the trace shows it: what a load found in it
 	// (Loaded.History, except for a SNAP, which leaves the log alone), then every Logged txn,
@@ -562,6 +564,13 @@ func (c *Checker) onModel(i int, r *sim.Record) {
 		c.onClientState(i, r, d)
 	case *model.RecipeEvent:
 		c.onRecipe(i, r, d)
+	case *model.StartRefused:
+		// ZOOKEEPER-1653 in 3.5+: a data dir that QuorumPeer.loadDataBase refuses stays
+		// refused on every restart; the ensemble has lost a server until an operator acts.
+		if s := c.server(d.Sid); !s.refused {
+			s.refused = true
+			c.report(CheckLiveness, r.At, fmt.Sprintf("server %d cannot start, its data dir refused by QuorumPeer.loadDataBase: %s.", d.Sid, d.Reason), i)
+		}
 	case *model.LeaderActive, *model.ElectionDone, *model.EpochWritten, *model.Note:
 		// nothing to check: LeaderActive shows as the BROADCAST StateChange that follows
 	}

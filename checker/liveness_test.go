@@ -69,6 +69,18 @@ func TestLivenessHandBuilt(t *testing.T) {
 		b.until(late)
 		mustFind(t, b.check(liveOpts()), CheckLiveness, "server 3 was LOOKING in ELECTION")
 	})
+	t.Run("a server refuses to start, once reported", func(t *testing.T) {
+		b := &trace{}
+		b.start(1, 2, 3)
+		settled(b)
+		b.model(3, &model.StartRefused{Sid: 3, Reason: "The current epoch, 0, is older than the last zxid, 4294967300"})
+		b.model(3, &model.StartRefused{Sid: 3, Reason: "The current epoch, 0, is older than the last zxid, 4294967300"})
+		vs := b.check(liveOpts())
+		mustFind(t, vs, CheckLiveness, "server 3 cannot start", "older than the last zxid")
+		if len(vs) != 1 {
+			t.Fatalf("want one violation, got %v", vs)
+		}
+	})
 	t.Run("settled in time", func(t *testing.T) {
 		b := &trace{}
 		b.start(1, 2, 3)

@@ -321,10 +321,15 @@ type Fixes struct {
 	// and, once the snapshot is on disk (the NEWLEADER fsync), deletes the older files, so its
 	// log never has a hole.
 	CleanLogOnSnap bool
+	// UpdatingEpochMarker (zk-1653, ZOOKEEPER-1653): branch-3.4's fix, never in 3.5+. A
+	// learner writes an updatingEpoch marker before NEWLEADER's snapshot and removes it
+	// once currentEpoch is written; loadDataBase, finding the marker and a last zxid of a
+	// newer epoch, takes that epoch instead of refusing to start.
+	UpdatingEpochMarker bool
 }
 
 // FixNames lists the fixes by the finding they address.
-var FixNames = []string{"ZK-1549", "stale-ack", "ZK-2846"}
+var FixNames = []string{"ZK-1549", "stale-ack", "ZK-2846", "ZK-1653"}
 
 // Has reports whether the fix called name is on (false for an unknown name).
 func (f Fixes) Has(name string) bool {
@@ -333,20 +338,22 @@ func (f Fixes) Has(name string) bool {
 		return false
 	}
 	return one.DropSnapshotsOnTrunc && f.DropSnapshotsOnTrunc || one.KeepOwnProposals && f.KeepOwnProposals ||
-		one.CleanLogOnSnap && f.CleanLogOnSnap
+		one.CleanLogOnSnap && f.CleanLogOnSnap || one.UpdatingEpochMarker && f.UpdatingEpochMarker
 }
 
 // Set switches the fix called name on ("all": every one).
 func (f *Fixes) Set(name string) error {
 	switch name {
 	case "all":
-		f.DropSnapshotsOnTrunc, f.KeepOwnProposals, f.CleanLogOnSnap = true, true, true
+		f.DropSnapshotsOnTrunc, f.KeepOwnProposals, f.CleanLogOnSnap, f.UpdatingEpochMarker = true, true, true, true
 	case "ZK-1549", "dirty-snapshot", "DropSnapshotsOnTrunc":
 		f.DropSnapshotsOnTrunc = true
 	case "stale-ack", "KeepOwnProposals":
 		f.KeepOwnProposals = true
 	case "ZK-2846", "CleanLogOnSnap":
 		f.CleanLogOnSnap = true
+	case "ZK-1653", "UpdatingEpochMarker":
+		f.UpdatingEpochMarker = true
 	default:
 		return fmt.Errorf("unknown fix %q (known: %v, or all)", name, FixNames)
 	}

@@ -300,8 +300,17 @@ func (s *Server) onSyncingPacket(p *QuorumPacket) {
 func (s *Server) onNewLeader(p *QuorumPacket) {
 	ls := s.learner
 	m := &s.cfg.Mutants
+	if s.cfg.Fixes.UpdatingEpochMarker {
+		// ZOOKEEPER-1653's fix: the marker says "the epoch is being updated" until
+		// setCurrentEpoch, so that loadDataBase can finish the job after a crash.
+		s.w.Disk(s.nid).WriteAtomic(fileUpdatingEpoch, ls.newEpoch)
+	}
 	if ls.snapshotNeeded {
-		s.db.takeSnapshot()
+		if ls.syncSnapshot {
+			s.db.takeSyncSnapshot()
+		} else {
+			s.db.takeSnapshot()
+		}
 		s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "NEWLEADER after " + ls.syncMode})
 	}
 	ls.writeToTxnLog = true

@@ -321,6 +321,16 @@ func (r *SnapshotTaken) AppendTo(b []byte) []byte {
 	return append(b, r.Why...)
 }
 
+// StartRefused: QuorumPeer.loadDataBase threw ("Unable to run quorum server"), so the
+// process exited at start: the data dir is inconsistent and only an operator can help.
+type StartRefused struct {
+	Sid    int64
+	Reason string
+}
+
+func (r *StartRefused) TypeName() string         { return "StartRefused" }
+func (r *StartRefused) AppendTo(b []byte) []byte { return append(b, "cannot start: "+r.Reason...) }
+
 // Note is a free-form remark at a point ZooKeeper logs one (a warning, an exit).
 type Note struct {
 	Sid  int64

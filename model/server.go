@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -220,7 +221,12 @@ func (s *Server) Restart() { s.boot() }
 func (s *Server) boot() {
 	s.qv = NewQuorumMaj(s.configured...)
 	s.resetVolatile()
-	s.loadDataBase("disk")
+	if why := s.loadDataBase("disk"); why != "" {
+		// QuorumPeer.start: "Unable to run quorum server" (a RuntimeException): it exits.
+		s.record(&StartRefused{Sid: s.sid, Reason: why})
+		s.w.Crash(s.nid)
+		return
+	}
 	// QuorumPeer.startLeaderElection: the vote a peer reports until it decides.
 	s.currentVote = Vote{Leader: s.sid, Zxid: s.lastLoggedZxid(), PeerEpoch: s.currentEpoch}
 	s.setState(LOOKING, PhaseElection, "")
@@ -233,8 +239,13 @@ func (s *Server) Crash() {
 }
 
 // loadDataBase mirrors QuorumPeer.loadDataBase: the database from disk, then the epoch
-// files (derived from the last zxid when missing, as on an upgrade).
-func (s *Server) loadDataBase(from string) {
+// files (derived from the last zxid when missing, as on an upgrade). It returns why the
+// server cannot start ("" if it can): a last zxid of an epoch above currentEpoch (a crash
+// between a sync's NEWLEADER persistence and its currentEpoch write: ZOOKEEPER-1653, whose
+// updatingEpoch fix went into 3.4 only, Fixes.UpdatingEpochMarker), or an acceptedEpoch
+// below currentEpoch. 3.8's currentEpoch.tmp escape does not arise: an epoch file is
+// written whole or not at all here.
+func (s *Server) loadDataBase(from string) string {
 	snapZxid := Zxid(0)
 	if snap := s.db.latestSnapshot(); snap != nil {
 		snapZxid = snap.tree.LastProcessedZxid
@@ -242,16 +253,30 @@ func (s *Server) loadDataBase(from string) {
 	n := s.db.loadDataBase()
 	s.recordLoaded(from, snapZxid, n)
 	disk := s.w.Disk(s.nid)
-	lastEpoch := s.db.lastProcessedZxid().Epoch()
+	lastZxid := s.db.lastProcessedZxid()
+	lastEpoch := lastZxid.Epoch()
 	var ok bool
 	if s.currentEpoch, ok = readEpoch(disk, fileCurrentEpoch); !ok {
 		s.currentEpoch = lastEpoch
 		s.writeEpoch(fileCurrentEpoch, lastEpoch)
 	}
+	if lastEpoch > s.currentEpoch {
+		if _, marked := readEpoch(disk, fileUpdatingEpoch); !marked || !s.cfg.Fixes.UpdatingEpochMarker {
+			return fmt.Sprintf("The current epoch, %x, is older than the last zxid, %d", s.currentEpoch, int64(lastZxid))
+		}
+		// ZOOKEEPER-1653's fix (branch-3.4, c62f2ffa7): terminated between the snapshot
+		// and the epoch write, so the epoch is the last zxid's.
+		s.note("updatingEpoch found: setting current epoch to " + itoa(lastEpoch))
+		s.setCurrentEpoch(lastEpoch)
+	}
 	if s.acceptedEpoch, ok = readEpoch(disk, fileAcceptedEpoch); !ok {
 		s.acceptedEpoch = lastEpoch
 		s.writeEpoch(fileAcceptedEpoch, lastEpoch)
 	}
+	if s.acceptedEpoch < s.currentEpoch {
+		return fmt.Sprintf("The accepted epoch, %x is less than the current epoch, %x", s.acceptedEpoch, s.currentEpoch)
+	}
+	return ""
 }
 
 func (s *Server) recordLoaded(from string, snapZxid Zxid, replayed int) {
@@ -285,6 +310,9 @@ func (s *Server) setAcceptedEpoch(e int64) {
 func (s *Server) setCurrentEpoch(e int64) {
 	s.currentEpoch = e
 	s.writeEpoch(fileCurrentEpoch, e)
+	if s.cfg.Fixes.UpdatingEpochMarker {
+		s.w.Disk(s.nid).Remove(fileUpdatingEpoch) // the epoch is written: the marker goes
+	}
 }
 
 func (s *Server) setState(st ServerState, ph ZabPhase, reason string) {

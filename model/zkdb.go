@@ -13,6 +13,7 @@ import (
 const (
 	fileAcceptedEpoch = "acceptedEpoch"
 	fileCurrentEpoch  = "currentEpoch"
+	fileUpdatingEpoch = "updatingEpoch" // Fixes.UpdatingEpochMarker only
 	logPrefix         = "log."
 	snapPrefix        = "snapshot."
 )
@@ -191,6 +192,16 @@ func (db *zkDatabase) takeSnapshot() string {
 	tree := db.tree.Clone()
 	db.disk.Truncate(name, 0)
 	db.disk.Append(name, &snapshotFile{tree: tree, size: snapshotSize(tree, db.configData)})
+	return name
+}
+
+// takeSyncSnapshot is ZooKeeperServer.takeSnapshot(true) (a learner's NEWLEADER snapshot
+// after a SNAP): FileSnap.serialize through SnapStream's AtomicFileOutputStream, fsynced
+// and renamed into place before it returns.
+func (db *zkDatabase) takeSyncSnapshot() string {
+	name := zxidFileName(snapPrefix, db.tree.LastProcessedZxid)
+	tree := db.tree.Clone()
+	db.disk.WriteAtomic(name, &snapshotFile{tree: tree, size: snapshotSize(tree, db.configData)})
 	return name
 }
 

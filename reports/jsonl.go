@@ -286,6 +286,8 @@ func decodePayload(typ string, data json.RawMessage, text string) (sim.Message, 
 		v = &model.SnapshotTaken{}
 	case "Note":
 		v = &model.Note{}
+	case "StartRefused":
+		v = &model.StartRefused{}
 	case "VoteChanged":
 		v = &model.VoteChanged{}
 	case "QuorumAgreed":

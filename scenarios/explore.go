@@ -763,6 +763,7 @@ var FindingClasses = []struct{ Fix, Class string }{
 	{"ZK-1549", "dirty snapshot (dirty-snapshot-trunc; fix ZK-1549)"},
 	{"stale-ack", "stale ACK (stale-ack-trunc; fix stale-ack)"},
 	{"ZK-2846", "log hole (zk-2846, zk-2846-paused-leader; fix ZK-2846)"},
+	{"ZK-1653", "epoch behind the data (zk-1653, zk-1653-diff; fix ZK-1653)"},
 }
 
 // ClassEpochAhead is 3.8's liveness loop of a learner whose acceptedEpoch is above the

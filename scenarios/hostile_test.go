@@ -165,3 +165,23 @@ func TestLockWhileClientCloses(t *testing.T) {
 		t.Fatalf("%s", res.Summary())
 	}
 }
+
+// A server that exited on its own (here one that refuses to start, ZOOKEEPER-1653) is
+// already what a later crash, pause or resume line asks for: the line is noted as a
+// warning, not refused, and the run goes on to its verdict. A script that crashes a server
+// twice is still refused.
+func TestServerExitedOnItsOwn(t *testing.T) {
+	src := "ensemble 3\nstart 1 2\nawait leader\nwrite 3\nstart 3\ncrash 3 at=snapshot within=5s\nrestart 3\nrun 1s\n" +
+		"crash 3\nrestart 3\npause 3\nresume 3\ncrash 3 at=log within=1s\nrun 1s\nexpect state 3 DOWN\n"
+	res, err := RunSource("exited.zab", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 4 || !strings.Contains(res.Warnings[0], "line 9: crash 3: server 3 had exited on its own") ||
+		len(res.Violations) != 1 || res.Violations[0].Check != "Liveness" || res.Stopped != "" || !res.Expectations[0].OK {
+		t.Fatalf("warnings %q, stopped %q\n%s", res.Warnings, res.Stopped, res.Summary())
+	}
+	if _, err := RunSource("twice.zab", "ensemble 3\nstart all\ncrash 1\ncrash 1\n"); err == nil || !strings.Contains(err.Error(), "twice.zab:4: crash 1: server 1 is not running") {
+		t.Fatalf("a second crash of a crashed server: %v", err)
+	}
+}

@@ -190,8 +190,11 @@ type runner struct {
 	recipeWorkload *model.RecipeWorkload
 	// judged are the violations the runner itself finds (RecipeConvergence), beside the
 	// checker's
-	judged     []checker.Violation
-	events     map[eventKey]int // crash points reached so far, per server (see crashPoints)
+	judged []checker.Violation
+	events map[eventKey]int // crash points reached so far, per server (see crashPoints)
+	// started: the servers the script has started and not crashed since. One of them that
+	// is down exited on its own (ZooKeeper exits on some errors, or refuses to start).
+	started    map[int64]bool
 	lastProg   sim.Time
 	pc         int    // the index of the command being run
 	failedCall string // the last blocking client call that failed on its connection
@@ -726,6 +729,7 @@ func (r *runner) execStart(c *Command) error {
 			}
 			continue
 		}
+		r.setStarted(sid, true)
 		if err := r.w.Start(sim.NodeID(sid)); err != nil {
 			return err
 		}
@@ -764,11 +768,21 @@ func (r *runner) execProcess(c *Command) error {
 	}
 	for _, sid := range sids {
 		id := sim.NodeID(sid)
+		if c.Name != "restart" && r.exitedOnItsOwn(sid) {
+			// What the line asks for (the server stopped) is already so: noted, not refused,
+			// so that a schedule written for servers that stay up still runs to its end.
+			r.exitedWarning(c, sid)
+			if c.Name == "crash" {
+				r.setStarted(sid, false)
+			}
+			continue
+		}
 		switch c.Name {
 		case "crash":
 			if !r.w.IsUp(id) {
 				return fmt.Errorf("crash %d: server %d is not running", sid, sid)
 			}
+			r.setStarted(sid, false)
 			kind := sim.ProcessKill
 			if host {
 				kind = sim.HostLoss
@@ -778,6 +792,7 @@ func (r *runner) execProcess(c *Command) error {
 			if r.w.IsUp(id) {
 				return fmt.Errorf("restart %d: server %d is running (crash it first)", sid, sid)
 			}
+			r.setStarted(sid, true)
 			err = r.w.Restart(id)
 		case "pause":
 			if !r.w.IsUp(id) || r.w.IsPaused(id) {
@@ -1454,11 +1469,34 @@ var syncPoints = append(slices.Clone(crashPoints), "snap", "diff")
 // anything else happens: the step that reached the event is done (a message it sent is on
 // the wire, an fsync it started is not finished). If the event does not come within the
 // limit (default 10s), the server crashes then: either way it is down afterwards.
+func (r *runner) setStarted(sid int64, on bool) {
+	if r.started == nil {
+		r.started = map[int64]bool{}
+	}
+	r.started[sid] = on
+}
+
+// exitedOnItsOwn: the script started sid and has not crashed it, yet it is down.
+func (r *runner) exitedOnItsOwn(sid int64) bool {
+	return r.started[sid] && r.w != nil && !r.w.IsUp(sim.NodeID(sid))
+}
+
+func (r *runner) exitedWarning(c *Command, sid int64) {
+	r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("line %d: %s: server %d had exited on its own at %s (its notes in the trace say why)",
+		c.Line, c.Text, sid, fmtTime(r.w.Now())))
+}
+
 func (r *runner) crashAt(c *Command, sid int64, event string) error {
 	id := sim.NodeID(sid)
+	if r.exitedOnItsOwn(sid) {
+		r.exitedWarning(c, sid)
+		r.setStarted(sid, false)
+		return nil
+	}
 	if !r.w.IsUp(id) {
 		return fmt.Errorf("crash %d: server %d is not running", sid, sid)
 	}
+	r.setStarted(sid, false)
 	k := eventKey{sid, event}
 	n := r.events[k]
 	r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))

@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\ncrash 1 at=lunch", "x.zab:2: crash at=lunch: want one of currentEpoch acceptedEpoch truncate snapshot log"},
 		{"ensemble 3\ncrash 1 2 at=log", "x.zab:2: crash ... at=log takes one server"},
 		{"ensemble 3\ncrash 1 within=2s", "x.zab:2: crash: within= goes with at=EVENT"},
-		{"ensemble 3\nfix", "x.zab:2: fix needs a name (known: ZK-1549 stale-ack ZK-2846)"},
+		{"ensemble 3\nfix", "x.zab:2: fix needs a name (known: ZK-1549 stale-ack ZK-2846 ZK-1653)"},
 		{"ensemble 3\nstart all\nfix ZK-1549", "x.zab:3: fix must come before the first start"},
 		{"ensemble 3\nseed 1\nseed 2", "x.zab:3: seed given twice"},
 		{"ensemble 3\nstart all\nseed 2", "x.zab:3: seed must come before the first start"},
@@ -376,7 +376,7 @@ const mutantPairSeeds = 5
 // The findings on the unmodified model do not hang on seed 1's timing: each scenario holds,
 // violations and all, on other seeds too.
 func TestFindingsHoldAcrossSeeds(t *testing.T) {
-	for _, name := range []string{"stale-ack-trunc", "dirty-snapshot-trunc", "zk-2846", "zk-2846-workaround", "zk-2846-paused-leader"} {
+	for _, name := range []string{"stale-ack-trunc", "dirty-snapshot-trunc", "zk-2846", "zk-2846-workaround", "zk-2846-paused-leader", "zk-1653", "zk-1653-diff"} {
 		s, err := Builtin(name)
 		if err != nil {
 			t.Fatal(err)
@@ -396,12 +396,12 @@ func TestFindingsHoldAcrossSeeds(t *testing.T) {
 // The proposed fixes remove what each finding shows: with its `fix` line, a finding's
 // schedule runs without a single violation.
 func TestFixesRemoveTheFindings(t *testing.T) {
-	for name, fix := range map[string]string{"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846", "zk-2846-paused-leader": "ZK-2846"} {
+	for name, fix := range map[string]string{"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846", "zk-2846-paused-leader": "ZK-2846", "zk-1653": "ZK-1653", "zk-1653-diff": "ZK-1653"} {
 		src, err := library.ReadFile("library/" + name + ".zab")
 		if err != nil {
 			t.Fatal(err)
 		}
-		fixed := strings.Replace(string(src), "\nstart all\n", "\nfix "+fix+"\nstart all\n", 1)
+		fixed := strings.Replace(string(src), "\nstart ", "\nfix "+fix+"\nstart ", 1)
 		for seed := uint64(1); seed <= 3; seed++ {
 			s, err := Parse(name+"-fixed.zab", fixed)
 			if err != nil {
