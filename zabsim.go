@@ -56,7 +56,7 @@ type Options struct {
 	Seed uint64
 	// Mutants switches known ZooKeeper bugs back on ("ZK-2845", ...; see the README).
 	Mutants []string
-	// Fixes switches proposed fixes on ("ZK-1549", "stale-ack", "ZK-2846", "ZK-1653", or "all").
+	// Fixes switches proposed fixes on ("ZK-1549", "stale-ack", "ZK-2846", "ZK-1653", "epoch-ahead", or "all").
 	Fixes []string
 	// KeepTrace keeps every record of the run in Result.World.Trace() (for reports and
 	// your own checks); without it only the trace hash and count are kept.

@@ -326,10 +326,17 @@ type Fixes struct {
 	// once currentEpoch is written; loadDataBase, finding the marker and a last zxid of a
 	// newer epoch, takes that epoch instead of refusing to start.
 	UpdatingEpochMarker bool
+	// StepDownForNewerEpoch (liveness-epoch-ahead): a leader whose epoch is decided steps
+	// down when a voter's FOLLOWERINFO carries an acceptedEpoch at or above it. 3.8 answers
+	// LEADERINFO(epoch) and the learner refuses it ("Leaders epoch, N is less than accepted
+	// epoch, M") on every try for as long as the leader lasts; after the step-down the next
+	// election proposes an epoch above every acceptedEpoch, as Raft's leaders step down on
+	// a higher term.
+	StepDownForNewerEpoch bool
 }
 
 // FixNames lists the fixes by the finding they address.
-var FixNames = []string{"ZK-1549", "stale-ack", "ZK-2846", "ZK-1653"}
+var FixNames = []string{"ZK-1549", "stale-ack", "ZK-2846", "ZK-1653", "epoch-ahead"}
 
 // Has reports whether the fix called name is on (false for an unknown name).
 func (f Fixes) Has(name string) bool {
@@ -338,7 +345,8 @@ func (f Fixes) Has(name string) bool {
 		return false
 	}
 	return one.DropSnapshotsOnTrunc && f.DropSnapshotsOnTrunc || one.KeepOwnProposals && f.KeepOwnProposals ||
-		one.CleanLogOnSnap && f.CleanLogOnSnap || one.UpdatingEpochMarker && f.UpdatingEpochMarker
+		one.CleanLogOnSnap && f.CleanLogOnSnap || one.UpdatingEpochMarker && f.UpdatingEpochMarker ||
+		one.StepDownForNewerEpoch && f.StepDownForNewerEpoch
 }
 
 // Set switches the fix called name on ("all": every one).
@@ -346,6 +354,7 @@ func (f *Fixes) Set(name string) error {
 	switch name {
 	case "all":
 		f.DropSnapshotsOnTrunc, f.KeepOwnProposals, f.CleanLogOnSnap, f.UpdatingEpochMarker = true, true, true, true
+		f.StepDownForNewerEpoch = true
 	case "ZK-1549", "dirty-snapshot", "DropSnapshotsOnTrunc":
 		f.DropSnapshotsOnTrunc = true
 	case "stale-ack", "KeepOwnProposals":
@@ -354,6 +363,8 @@ func (f *Fixes) Set(name string) error {
 		f.CleanLogOnSnap = true
 	case "ZK-1653", "UpdatingEpochMarker":
 		f.UpdatingEpochMarker = true
+	case "epoch-ahead", "StepDownForNewerEpoch":
+		f.StepDownForNewerEpoch = true
 	default:
 		return fmt.Errorf("unknown fix %q (known: %v, or all)", name, FixNames)
 	}

@@ -121,6 +121,13 @@ func (l *leaderState) handler(c sim.ConnID) *learnerHandler {
 func (s *Server) getEpochToPropose(sid int64, lastAcceptedEpoch int64) {
 	l := s.leader
 	if !l.waitingForNewEpoch {
+		if s.cfg.Fixes.StepDownForNewerEpoch && lastAcceptedEpoch >= l.epoch && s.qv.IsVoter(sid) {
+			// The learner will refuse LEADERINFO(epoch) below its acceptedEpoch, again and
+			// again while this leader lasts: step down, so that the next election proposes
+			// an epoch above every acceptedEpoch (Fixes.StepDownForNewerEpoch).
+			s.leaveRole("learner "+itoa(sid)+" has accepted epoch "+itoa(lastAcceptedEpoch)+", not below this leader's "+itoa(l.epoch), false)
+			return
+		}
 		s.epochDecided(sid)
 		return
 	}

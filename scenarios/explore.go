@@ -764,15 +764,12 @@ var FindingClasses = []struct{ Fix, Class string }{
 	{"stale-ack", "stale ACK (stale-ack-trunc; fix stale-ack)"},
 	{"ZK-2846", "log hole (zk-2846, zk-2846-paused-leader; fix ZK-2846)"},
 	{"ZK-1653", "epoch behind the data (zk-1653, zk-1653-diff; fix ZK-1653)"},
+	{"epoch-ahead", "epoch ahead (testdata/repro/liveness-epoch-ahead; fix epoch-ahead)"},
 }
 
-// ClassEpochAhead is 3.8's liveness loop of a learner whose acceptedEpoch is above the
-// leader's epoch ("Leaders epoch, N is less than accepted epoch, M"): no fix proposed.
-const ClassEpochAhead = "epoch ahead (testdata/repro/liveness-epoch-ahead: 3.8's, no fix proposed)"
-
 // Classify says which documented class a failing schedule belongs to: the one whose proposed
-// fix alone makes it pass (all of them together: several), or the epoch-ahead liveness loop
-// by its note, else "unclassified" - a failure nobody has explained yet.
+// fix alone makes it pass (all of them together: several), else "unclassified" - a failure
+// nobody has explained yet.
 func Classify(src string) string {
 	s, err := Parse("classify.zab", src)
 	if err != nil {
@@ -835,15 +832,6 @@ func Classify(src string) string {
 	}
 	if len(off) > 1 && passes(off...) {
 		return "several of: " + strings.Join(off, ", ")
-	}
-	if res, err := Run(s, Options{Seed: seed}); err == nil {
-		for _, r := range res.World.Trace().Records() {
-			if n, ok := r.Data.(*model.Note); ok && strings.Contains(n.Text, "is less than accepted epoch") {
-				if check, _ := Failure(res); check == checker.CheckLiveness {
-					return ClassEpochAhead
-				}
-			}
-		}
 	}
 	return "unclassified"
 }

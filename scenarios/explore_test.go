@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -217,6 +219,14 @@ func TestClassify(t *testing.T) {
 	}
 	if got := Classify("ensemble 3\nstart all\nawait leader\n"); got != "" {
 		t.Errorf("a passing schedule: %q", got)
+	}
+	// 3.8's own liveness loop of a learner whose acceptedEpoch is above the leader's epoch
+	epochAhead, err := os.ReadFile(filepath.Join("testdata", "repro", "liveness-epoch-ahead.zab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Classify(string(epochAhead)); !strings.HasPrefix(got, "epoch ahead") {
+		t.Errorf("liveness-epoch-ahead: class %q", got)
 	}
 }
 

@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\ncrash 1 at=lunch", "x.zab:2: crash at=lunch: want one of currentEpoch acceptedEpoch truncate snapshot log"},
 		{"ensemble 3\ncrash 1 2 at=log", "x.zab:2: crash ... at=log takes one server"},
 		{"ensemble 3\ncrash 1 within=2s", "x.zab:2: crash: within= goes with at=EVENT"},
-		{"ensemble 3\nfix", "x.zab:2: fix needs a name (known: ZK-1549 stale-ack ZK-2846 ZK-1653)"},
+		{"ensemble 3\nfix", "x.zab:2: fix needs a name (known: ZK-1549 stale-ack ZK-2846 ZK-1653 epoch-ahead)"},
 		{"ensemble 3\nstart all\nfix ZK-1549", "x.zab:3: fix must come before the first start"},
 		{"ensemble 3\nseed 1\nseed 2", "x.zab:3: seed given twice"},
 		{"ensemble 3\nstart all\nseed 2", "x.zab:3: seed must come before the first start"},

@@ -70,7 +70,7 @@ explore flags:
                         leader-election recipe), discovery, config (watchers must converge):
                         the recipe checks judge them
   --mutant M[,M]        switch known ZooKeeper bugs back on (README "Known bugs as mutants")
-  --fix F[,F]           switch proposed fixes on (ZK-1549, stale-ack, ZK-2846, ZK-1653: README "Findings")
+  --fix F[,F]           switch proposed fixes on (ZK-1549, stale-ack, ZK-2846, ZK-1653, epoch-ahead: README "Findings")
   --jobs J              schedules run in parallel (default: the CPUs)
   --shard i/n           run only the i-th of n interleaved slices of the seeds
   --out DIR             where failing schedules go, shrunk, as DIR/seed-N.zab (default explore-failures)
