@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zabsim/zabsim/model"
 	"github.com/zabsim/zabsim/sim"
 )
 
@@ -183,5 +184,45 @@ func TestServerExitedOnItsOwn(t *testing.T) {
 	}
 	if _, err := RunSource("twice.zab", "ensemble 3\nstart all\ncrash 1\ncrash 1\n"); err == nil || !strings.Contains(err.Error(), "twice.zab:4: crash 1: server 1 is not running") {
 		t.Fatalf("a second crash of a crashed server: %v", err)
+	}
+}
+
+// Faults anchored to protocol events: `crash S at=newleader` ends a learner right after it
+// handled NEWLEADER (before its currentEpoch write, so with its disk kept it cannot start
+// again: ZOOKEEPER-1653's window), and `partition S B at=proposal` cuts right after leader S
+// next proposes a txn, at that very instant, whatever the lines before took.
+func TestProtocolAnchors(t *testing.T) {
+	src := "ensemble 3\ndisk policy=keep-all\nstart all\nawait leader\ncrash 1\nwrite 2\ncrash 3\nrestart 1\nawait leader\nwrite 3\n" +
+		"restart 3\ncrash 3 at=newleader within=5s\nrestart 3\nrun 1s\nexpect state 3 DOWN\n" +
+		"workload clients=1 rate=20 servers={2}\npartition 2 1 at=proposal within=5s\nrun 1s\n"
+	s, err := Parse("anchors.zab", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Expectations[0].OK {
+		t.Fatalf("server 3 should refuse to start:\n%s", res.Summary())
+	}
+	var newLeader, crashed, proposed, cut sim.Time
+	for _, r := range res.World.Trace().Records() {
+		switch {
+		case r.Kind == sim.RecDeliver && r.Node == 3:
+			if p, ok := r.Data.(*model.QuorumPacket); ok && p.Type == model.NEWLEADER {
+				newLeader = r.At
+			}
+		case r.Kind == sim.RecCrash && r.Node == 3 && crashed == 0 && newLeader > 0:
+			crashed = r.At
+		case r.Kind == sim.RecPartition:
+			cut = r.At
+		}
+		if p, ok := r.Data.(*model.Proposed); ok && p.Sid == 2 && cut == 0 {
+			proposed = r.At
+		}
+	}
+	if newLeader == 0 || crashed != newLeader || cut == 0 || cut != proposed {
+		t.Fatalf("NEWLEADER at %s, crash at %s; last proposal at %s, cut at %s", newLeader, crashed, proposed, cut)
 	}
 }

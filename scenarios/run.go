@@ -415,6 +415,8 @@ func (r *runner) build() error {
 			r.events[eventKey{d.Sid, "snapshot"}]++
 		case *model.Logged:
 			r.events[eventKey{d.Sid, "log"}]++
+		case *model.Proposed:
+			r.events[eventKey{d.Sid, "proposal"}]++
 		case *model.Loaded:
 			if d.From == "snap" {
 				r.events[eventKey{d.Sid, "snap"}]++
@@ -422,6 +424,9 @@ func (r *runner) build() error {
 		case *model.QuorumPacket:
 			if rec.Kind == sim.RecDeliver && d.Type == model.DIFF {
 				r.events[eventKey{int64(rec.Node), "diff"}]++ // the learner read a DIFF
+			}
+			if rec.Kind == sim.RecDeliver && d.Type == model.NEWLEADER {
+				r.events[eventKey{int64(rec.Node), "newleader"}]++ // and handled it
 			}
 		case *model.SyncDecided:
 			si := SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
@@ -1457,8 +1462,11 @@ type eventKey struct {
 }
 
 // crashPoints are the events `crash S at=EVENT` can wait for: right after S writes its
-// currentEpoch or acceptedEpoch file, truncates its log, takes a snapshot or logs a txn.
-var crashPoints = []string{"currentEpoch", "acceptedEpoch", "truncate", "snapshot", "log"}
+// currentEpoch or acceptedEpoch file, truncates its log, takes a snapshot or logs a txn,
+// proposes a txn (a leader: its PROPOSAL is on the wire) or has handled a NEWLEADER (a
+// learner: its snapshot, log writes and fsync started, before the currentEpoch write). Anchored
+// to the protocol, not to a time, they stay where they were when other lines are removed.
+var crashPoints = []string{"currentEpoch", "acceptedEpoch", "truncate", "snapshot", "log", "proposal", "newleader"}
 
 // syncPoints are the events `partition S B at=EVENT` can wait for: the crash points, and
 // right after S loads a SNAP into memory or reads a DIFF (the windows of a sync that a lost
