@@ -764,7 +764,7 @@ var FindingClasses = []struct{ Fix, Class string }{
 	{"stale-ack", "stale ACK (stale-ack-trunc; fix stale-ack)"},
 	{"ZK-2846", "log hole (zk-2846, zk-2846-paused-leader; fix ZK-2846)"},
 	{"ZK-1653", "epoch behind the data (zk-1653, zk-1653-diff; fix ZK-1653)"},
-	{"epoch-ahead", "epoch ahead (testdata/repro/liveness-epoch-ahead; fix epoch-ahead)"},
+	{"epoch-ahead", "epoch ahead (epoch-ahead; fix epoch-ahead)"},
 }
 
 // Classify says which documented class a failing schedule belongs to: the one whose proposed

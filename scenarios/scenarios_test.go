@@ -376,7 +376,7 @@ const mutantPairSeeds = 5
 // The findings on the unmodified model do not hang on seed 1's timing: each scenario holds,
 // violations and all, on other seeds too.
 func TestFindingsHoldAcrossSeeds(t *testing.T) {
-	for _, name := range []string{"stale-ack-trunc", "dirty-snapshot-trunc", "zk-2846", "zk-2846-workaround", "zk-2846-paused-leader", "zk-1653", "zk-1653-diff"} {
+	for _, name := range []string{"stale-ack-trunc", "dirty-snapshot-trunc", "zk-2846", "zk-2846-workaround", "zk-2846-paused-leader", "zk-1653", "zk-1653-diff", "epoch-ahead"} {
 		s, err := Builtin(name)
 		if err != nil {
 			t.Fatal(err)
@@ -396,7 +396,7 @@ func TestFindingsHoldAcrossSeeds(t *testing.T) {
 // The proposed fixes remove what each finding shows: with its `fix` line, a finding's
 // schedule runs without a single violation.
 func TestFixesRemoveTheFindings(t *testing.T) {
-	for name, fix := range map[string]string{"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846", "zk-2846-paused-leader": "ZK-2846", "zk-1653": "ZK-1653", "zk-1653-diff": "ZK-1653"} {
+	for name, fix := range map[string]string{"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846", "zk-2846-paused-leader": "ZK-2846", "zk-1653": "ZK-1653", "zk-1653-diff": "ZK-1653", "epoch-ahead": "epoch-ahead"} {
 		src, err := library.ReadFile("library/" + name + ".zab")
 		if err != nil {
 			t.Fatal(err)

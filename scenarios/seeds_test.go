@@ -20,6 +20,7 @@ var seeds = flag.Int("seeds", 20, "run every built-in scenario on seeds 1..N (go
 var findingFix = map[string]string{
 	"stale-ack-trunc": "stale-ack", "dirty-snapshot-trunc": "ZK-1549", "zk-2846": "ZK-2846",
 	"zk-2846-paused-leader": "ZK-2846", "zk-1653": "ZK-1653", "zk-1653-diff": "ZK-1653",
+	"epoch-ahead": "epoch-ahead",
 }
 
 var expectViolation = regexp.MustCompile(`(?m)^expect violation `)
