@@ -351,8 +351,10 @@ func (c *Checker) onLoaded(i int, r *sim.Record, d *model.Loaded) {
 		s.cl.clear()
 	default: // "disk", "trunc"
 		sz := d.SnapZxid
-		if d.From == "trunc" && sz == 0 {
-			sz = s.snapMax // truncateLog reloads from the newest snapshot on disk
+		if d.From == "trunc" && sz == 0 && d.Replayed == 0 {
+			// a record that does not say: truncateLog reloads from the newest snapshot on
+			// disk (the model names it, and 0 with txns replayed means no snapshot at all)
+			sz = s.snapMax
 		}
 		if d.From == "disk" {
 			s.snapMax = d.SnapZxid

@@ -236,6 +236,9 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 		ls.syncMode = syncModeTRUNC
 		removed, dropped, ok := db.truncateLog(p.Zxid)
 		if !ok {
+			if len(dropped) > 0 { // Fixes.DropSnapshotsOnTrunc gave up the data dir
+				s.record(&SnapshotsDropped{Sid: s.sid, Above: p.Zxid, Zxids: dropped})
+			}
 			s.note("Not able to truncate the log " + p.Zxid.String() + ": exit QUORUM_PACKET_ERROR")
 			s.w.Crash(s.nid)
 			return
@@ -245,7 +248,7 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 		}
 		s.record(&Truncated{Sid: s.sid, Zxid: p.Zxid, Removed: removed})
 		db.tree.LastProcessedZxid = p.Zxid
-		s.recordLoaded("trunc", 0, 0)
+		s.recordLoaded("trunc", db.lastLoad.snap, db.lastLoad.replayed)
 	default:
 		s.note("Got unexpected packet from leader: " + p.Type.String() + ", exiting")
 		s.w.Crash(s.nid)

@@ -47,6 +47,12 @@ type zkDatabase struct {
 	out          *txnLogStream // FileTxnLog.logStream: the file being appended to; nil starts a new one
 	txnCount     int           // ZKDatabase.txnCount: txns appended since the last rollLog
 	configData   string        // /zookeeper/config's data (initConfigInZKDatabase), for the snapshot size
+	// lastLoad: the snapshot the last loadDataBase started from and the txns it replayed
+	// (a truncateLog reloads: its Loaded record says what that reload did)
+	lastLoad struct {
+		snap     Zxid
+		replayed int
+	}
 }
 
 func newZKDatabase(cfg *Config, disk *sim.Disk) *zkDatabase {
@@ -244,10 +250,13 @@ func (db *zkDatabase) latestSnapshot() *snapshotFile {
 // it leaves an open log file open: only a new process (or truncateLog) starts a new one.
 func (db *zkDatabase) loadDataBase() int {
 	db.clear()
+	db.lastLoad.snap = 0
 	if s := db.latestSnapshot(); s != nil {
 		db.tree = s.tree.Clone()
+		db.lastLoad.snap = s.tree.LastProcessedZxid
 	}
 	n := db.fastForward()
+	db.lastLoad.replayed = n
 	db.initialized = true
 	return n
 }
@@ -286,7 +295,10 @@ func (db *zkDatabase) lastLoggedZxid() Zxid {
 func (db *zkDatabase) truncateLog(zxid Zxid) (removed int, droppedSnaps []Zxid, ok bool) {
 	files := db.logFiles()
 	if len(files) == 0 {
-		return 0, nil, false
+		if db.cfg.Fixes.DropSnapshotsOnTrunc {
+			droppedSnaps = db.wipe()
+		}
+		return 0, droppedSnaps, false
 	}
 	db.closeLog()
 	var cut []any // the kept entries of the last file that keeps any
@@ -327,7 +339,30 @@ func (db *zkDatabase) truncateLog(zxid Zxid) (removed int, droppedSnaps []Zxid, 
 		}
 	}
 	db.loadDataBase()
+	if db.cfg.Fixes.DropSnapshotsOnTrunc && db.lastProcessedZxid() < zxid {
+		// What is left does not reach zxid: the snapshot dropped was the only copy of txns
+		// at or below it (the log has a hole, as a SNAP-synced learner's old log file
+		// leaves one). Reloading it would lose them quietly: the learner gives up its data
+		// instead, exits ("Not able to truncate"), and its next sync is a SNAP.
+		return removed, append(droppedSnaps, db.wipe()...), false
+	}
 	return removed, droppedSnaps, true
+}
+
+// wipe (Fixes.DropSnapshotsOnTrunc) deletes every snapshot and log file: a learner that
+// cannot truncate exactly starts again from nothing rather than from a state that is not
+// its leader's (it held nothing committed that its leader lacks).
+func (db *zkDatabase) wipe() []Zxid {
+	var dropped []Zxid
+	for _, f := range db.snapFiles() {
+		db.disk.Remove(f)
+		dropped = append(dropped, fileZxid(f, snapPrefix))
+	}
+	for _, f := range db.logFiles() {
+		db.disk.Remove(f)
+	}
+	db.clear()
+	return dropped
 }
 
 // snapshotHoldsAbove (Fixes.DropSnapshotsOnTrunc) reports whether snapshot file f holds a

@@ -32,7 +32,8 @@ var repros = []struct {
 	{file: "llc-595862-fixes.zab", reached: establishedWithoutLaterCommit},
 	{file: "llc-stale-ackepoch-older-txn.zab", reached: establishedWithoutLaterCommit},
 	{file: "cld-snap-named-above.zab", reached: truncBelowSnapshotName(1)},
-	{file: "trunc-below-dirty-snap-both-fixes.zab", reached: cannotTruncate(1, 2)},
+	{file: "trunc-below-dirty-snap-both-fixes.zab", reached: cannotTruncate(1, 1)},
+	{file: "cld-141726-fixes.zab", reached: cannotTruncate(2, 1)},
 	{file: "liveness-epoch-ahead.zab", want: "Liveness", reached: epochBelowAccepted(3, 4)},
 }
 
