@@ -319,7 +319,9 @@ type Fixes struct {
 	KeepOwnProposals bool
 	// CleanLogOnSnap (zk-2846, ZOOKEEPER-2846): a learner synced by SNAP starts a new log file
 	// and, once the snapshot is on disk (the NEWLEADER fsync), deletes the older files, so its
-	// log never has a hole.
+	// log never has a hole; and a snapCount snapshot never rewrites a snapshot of the same
+	// name in place (a learner whose NEWLEADER txns are not applied yet would rewrite its
+	// SNAP's snapshot, and a crash before the fsync lose it: pc-63147-fixes).
 	CleanLogOnSnap bool
 	// UpdatingEpochMarker (zk-1653, ZOOKEEPER-1653): branch-3.4's fix, never in 3.5+. A
 	// learner writes an updatingEpoch marker before NEWLEADER's snapshot and removes it

@@ -794,8 +794,13 @@ func (sp *syncProcessor) log(s *Server, txn *Txn) {
 		sp.resetSnapshotStats(s)
 		s.db.rollLog()
 		// zks.takeSnapshot() on the "Snapshot Thread": here at once, so never "Too busy to snap".
-		s.db.takeSnapshot()
-		s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "snapCount"})
+		// FileSnap.serialize opens snapshot.<lastProcessedZxid> afresh: a learner whose
+		// NEWLEADER txns are not applied yet rewrites its SNAP's snapshot in place, and a
+		// crash before the next fsync can lose it (fix ZK-2846 keeps the durable one).
+		if !(s.cfg.Fixes.CleanLogOnSnap && s.db.hasSnapshot(s.db.lastProcessedZxid())) {
+			s.db.takeSnapshot()
+			s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "snapCount"})
+		}
 	}
 	if sp.token == 0 {
 		sp.flush(s)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zabsim/zabsim/sim"
@@ -199,6 +200,11 @@ func (db *zkDatabase) takeSnapshot() string {
 	db.disk.Truncate(name, 0)
 	db.disk.Append(name, &snapshotFile{tree: tree, size: snapshotSize(tree, db.configData)})
 	return name
+}
+
+// hasSnapshot reports whether snapshot.<zxid> exists.
+func (db *zkDatabase) hasSnapshot(zxid Zxid) bool {
+	return slices.Contains(db.snapFiles(), zxidFileName(snapPrefix, zxid))
 }
 
 // takeSyncSnapshot is ZooKeeperServer.takeSnapshot(true) (a learner's NEWLEADER snapshot

@@ -34,6 +34,7 @@ var repros = []struct {
 	{file: "cld-snap-named-above.zab", reached: truncBelowSnapshotName(1)},
 	{file: "trunc-below-dirty-snap-both-fixes.zab", reached: cannotTruncate(1, 1)},
 	{file: "cld-141726-fixes.zab", reached: cannotTruncate(2, 1)},
+	{file: "pc-63147-fixes.zab", reached: restartedOnMarker(7)},
 	{file: "liveness-epoch-ahead.zab", want: "Liveness", reached: epochBelowAccepted(3, 4)},
 }
 
@@ -174,6 +175,18 @@ func cannotTruncate(sid int64, times int) func(res *Result) string {
 			return fmt.Sprintf("server %d failed to truncate %d times, want %d", sid, n, times)
 		}
 		return ""
+	}
+}
+
+// restartedOnMarker: server sid started again on fix ZK-1653's updatingEpoch marker.
+func restartedOnMarker(sid int64) func(res *Result) string {
+	return func(res *Result) string {
+		for _, r := range res.World.Trace().Records() {
+			if d, ok := r.Data.(*model.Note); ok && d.Sid == sid && strings.HasPrefix(d.Text, "updatingEpoch found") {
+				return ""
+			}
+		}
+		return fmt.Sprintf("server %d never started on the updatingEpoch marker", sid)
 	}
 }
 
