@@ -114,7 +114,7 @@ func Comparison(w io.Writer, title string, ms []*registry.Metrics, format Format
 	var c vg.CanvasWriterTo
 	switch format {
 	case PNG:
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))}
+		c = pngCanvas{vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))}
 	case SVG:
 		c = vgsvg.New(width, height)
 	default:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"image/png"
 	"io"
 	"math"
 	"slices"
@@ -226,7 +227,7 @@ func (s *story) timeline(w io.Writer, f Filter, format Format) error {
 	var c vg.CanvasWriterTo
 	switch format {
 	case PNG:
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))}
+		c = pngCanvas{vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))}
 	case SVG:
 		c = vgsvg.New(width, height)
 	default:
@@ -813,4 +814,26 @@ func (s *story) explainedAt(i int, node sim.NodeID) bool {
 		}
 	}
 	return false
+}
+
+// pngCanvas is vgimg.PngCanvas with zlib's fastest level: the timelines of long runs are
+// large, and the default compression took half of a report's time for a few percent of
+// size.
+type pngCanvas struct{ *vgimg.Canvas }
+
+func (c pngCanvas) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(cw, c.Image())
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
