@@ -95,7 +95,7 @@ func (s *Server) lead() {
 	s.leader = l
 	// zk.loadData(): the database is already in memory; it takes a snapshot.
 	s.ensureInitialized()
-	s.db.takeSnapshot()
+	s.db.takeSnapshot(false)
 	s.w.Fsync(s.nid)
 	s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "Leader.lead loadData"})
 	l.summaryEpoch, l.summaryZxid = s.currentEpoch, s.db.lastProcessedZxid()
@@ -798,7 +798,7 @@ func (sp *syncProcessor) log(s *Server, txn *Txn) {
 		// NEWLEADER txns are not applied yet rewrites its SNAP's snapshot in place, and a
 		// crash before the next fsync can lose it (fix ZK-2846 keeps the durable one).
 		if !(s.cfg.Fixes.CleanLogOnSnap && s.db.hasSnapshot(s.db.lastProcessedZxid())) {
-			s.db.takeSnapshot()
+			s.db.takeSnapshot(false)
 			s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "snapCount"})
 		}
 	}

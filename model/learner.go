@@ -309,11 +309,7 @@ func (s *Server) onNewLeader(p *QuorumPacket) {
 		s.w.Disk(s.nid).WriteAtomic(fileUpdatingEpoch, ls.newEpoch)
 	}
 	if ls.snapshotNeeded {
-		if ls.syncSnapshot {
-			s.db.takeSyncSnapshot()
-		} else {
-			s.db.takeSnapshot()
-		}
+		s.db.takeSnapshot(ls.syncSnapshot)
 		s.record(&SnapshotTaken{Sid: s.sid, Zxid: s.db.lastProcessedZxid(), Why: "NEWLEADER after " + ls.syncMode})
 	}
 	ls.writeToTxnLog = true

@@ -395,7 +395,7 @@ func TestDropSnapshotsOnTruncKeepsSnapshotNamedAboveItsTxns(t *testing.T) {
 			if clean {
 				db.rollLog()
 			}
-			if name := db.takeSnapshot(); name != zxidFileName(snapPrefix, MakeZxid(3, 0)) {
+			if name := db.takeSnapshot(false); name != zxidFileName(snapPrefix, MakeZxid(3, 0)) {
 				t.Fatalf("NEWLEADER snapshot %s, want it named 0x300000000", name)
 			}
 			if clean {
@@ -430,7 +430,7 @@ func TestDropSnapshotsOnTruncDropsSnapshotHoldingTxnAbove(t *testing.T) {
 		db.commit()
 		db.processTxn(storageTxn(c))
 	}
-	db.takeSnapshot() // Leader.lead's loadData snapshot, holding the uncommitted 0x100000003
+	db.takeSnapshot(false) // Leader.lead's loadData snapshot, holding the uncommitted 0x100000003
 	_, dropped, ok := db.truncateLog(MakeZxid(1, 2))
 	if !ok || len(dropped) != 1 || dropped[0] != MakeZxid(1, 3) {
 		t.Fatalf("truncateLog: ok %v, dropped %v; want snapshot 0x100000003 deleted", ok, dropped)

@@ -192,29 +192,26 @@ func (db *zkDatabase) rollLog() {
 }
 
 // takeSnapshot mirrors ZooKeeperServer.takeSnapshot(syncSnap): write the tree to
-// snapshot.<lastProcessedZxid>. Unless sync is set the file is volatile until the next fsync
-// (the caller fsyncs when it must). It leaves txnCount alone: only rollLog resets it.
-func (db *zkDatabase) takeSnapshot() string {
+// snapshot.<lastProcessedZxid>. Without fsync the file is volatile until the next fsync (the
+// caller fsyncs when it must); with it (a learner's NEWLEADER snapshot after a SNAP),
+// FileSnap.serialize goes through SnapStream's AtomicFileOutputStream: fsynced and renamed
+// into place before it returns. It leaves txnCount alone: only rollLog resets it.
+func (db *zkDatabase) takeSnapshot(fsync bool) string {
 	name := zxidFileName(snapPrefix, db.tree.LastProcessedZxid)
 	tree := db.tree.Clone()
+	snap := &snapshotFile{tree: tree, size: snapshotSize(tree, db.configData)}
+	if fsync {
+		db.disk.WriteAtomic(name, snap)
+		return name
+	}
 	db.disk.Truncate(name, 0)
-	db.disk.Append(name, &snapshotFile{tree: tree, size: snapshotSize(tree, db.configData)})
+	db.disk.Append(name, snap)
 	return name
 }
 
 // hasSnapshot reports whether snapshot.<zxid> exists.
 func (db *zkDatabase) hasSnapshot(zxid Zxid) bool {
 	return slices.Contains(db.snapFiles(), zxidFileName(snapPrefix, zxid))
-}
-
-// takeSyncSnapshot is ZooKeeperServer.takeSnapshot(true) (a learner's NEWLEADER snapshot
-// after a SNAP): FileSnap.serialize through SnapStream's AtomicFileOutputStream, fsynced
-// and renamed into place before it returns.
-func (db *zkDatabase) takeSyncSnapshot() string {
-	name := zxidFileName(snapPrefix, db.tree.LastProcessedZxid)
-	tree := db.tree.Clone()
-	db.disk.WriteAtomic(name, &snapshotFile{tree: tree, size: snapshotSize(tree, db.configData)})
-	return name
 }
 
 // readTxns returns every intact txn of the log files, oldest first, dropping a torn last
