@@ -285,8 +285,10 @@ func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
 		failed := slices.ContainsFunc(txn.Ops, func(op *Txn) bool { return op.Type == OpError })
 		postFailed := false
 		rc.Multi = make([]ProcessTxnResult, 0, len(txn.Ops))
-		for _, op := range txn.Ops {
-			sub := *op
+		subs := make([]Txn, len(txn.Ops)) // one array: apply's argument escapes (it recurses)
+		for i, op := range txn.Ops {
+			sub := &subs[i]
+			*sub = *op
 			sub.Zxid, sub.Time, sub.SessionID, sub.Cxid = txn.Zxid, txn.Time, txn.SessionID, txn.Cxid
 			if op.Type == OpError {
 				postFailed = true
@@ -295,9 +297,9 @@ func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
 				if postFailed {
 					code = ErrRuntimeInconsistency
 				}
-				sub = Txn{Zxid: txn.Zxid, Type: OpError, SessionID: txn.SessionID, Cxid: txn.Cxid, Err: code}
+				*sub = Txn{Zxid: txn.Zxid, Type: OpError, SessionID: txn.SessionID, Cxid: txn.Cxid, Err: code}
 			}
-			subRc := t.apply(&sub)
+			subRc := t.apply(sub)
 			rc.Multi = append(rc.Multi, subRc)
 			if subRc.Err != ErrOK && rc.Err == ErrOK {
 				rc.Err = subRc.Err

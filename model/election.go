@@ -175,16 +175,17 @@ func (s *Server) connectOne(sid int64) {
 // message was received by the peer", SendWorker.run), since the old connection may have
 // lost it.
 func (s *Server) flushPending(sid int64) {
-	n := s.elPending[sid]
-	why := &VoteWhy{Reason: WhyAgain}
+	n, queued := s.elPending[sid], true
 	if n == nil {
-		n = s.elLast[sid]
-	} else if n.Why != nil {
-		w := *n.Why
-		w.Queued = true
-		why = &w
+		n, queued = s.elLast[sid], false
 	}
 	if n != nil {
+		why := &VoteWhy{Reason: WhyAgain}
+		if queued && n.Why != nil {
+			w := *n.Why
+			w.Queued = true
+			why = &w
+		}
 		s.elPending[sid] = nil
 		s.elLast[sid] = n
 		// the same notification on the wire; in the trace, why it leaves now

@@ -37,6 +37,7 @@ type Workload struct {
 	rng     *rand.Rand
 	clients []*Client
 	ticks   []func() // ticks[i] calls tick(i)
+	doneCb  Callback // wl.done, bound once: a method value passed on is an allocation per call
 	keys    []string // keys[i] is key i's path, once made
 	running bool
 	started bool
@@ -80,6 +81,7 @@ func NewWorkload(e *Ensemble, cfg WorkloadConfig) (*Workload, error) {
 		cfg.Root = "/wl"
 	}
 	wl := &Workload{e: e, cfg: cfg, rng: e.W.Stream("workload"), errs: map[int32]int{}}
+	wl.doneCb = wl.done
 	for i := 0; i < cfg.Clients; i++ {
 		c, err := e.AddClient(cfg.Client)
 		if err != nil {
@@ -209,32 +211,32 @@ func (wl *Workload) tick(i int) {
 		wl.Reads++
 		switch p := wl.rng.IntN(100); {
 		case p < 50:
-			c.GetData(wl.key(), nil, wl.done)
+			c.GetData(wl.key(), nil, wl.doneCb)
 		case p < 70:
-			c.Exists(wl.key(), nil, wl.done)
+			c.Exists(wl.key(), nil, wl.doneCb)
 		case p < 85:
-			c.GetChildren(wl.cfg.Root, nil, wl.done)
+			c.GetChildren(wl.cfg.Root, nil, wl.doneCb)
 		default:
 			k := wl.key()
 			wl.Issued++
-			c.Sync(k, wl.done)
-			c.GetData(k, nil, wl.done)
+			c.Sync(k, wl.doneCb)
+			c.GetData(k, nil, wl.doneCb)
 		}
 		return
 	}
 	wl.Writes++
 	switch p := wl.rng.IntN(100); {
 	case p < 60:
-		c.SetData(wl.key(), wl.value(), -1, wl.done)
+		c.SetData(wl.key(), wl.value(), -1, wl.doneCb)
 	case p < 75:
-		c.Create(wl.key(), wl.value(), Persistent, wl.done)
+		c.Create(wl.key(), wl.value(), Persistent, wl.doneCb)
 	case p < 80:
-		c.Delete(wl.key(), -1, wl.done)
+		c.Delete(wl.key(), -1, wl.doneCb)
 	case p < 90:
 		// An ephemeral-sequential node of this client's; at most four at a time.
 		if e := wl.ephs[i]; len(e) >= 4 {
 			wl.ephs[i] = e[1:]
-			c.Delete(e[0], -1, wl.done)
+			c.Delete(e[0], -1, wl.doneCb)
 			break
 		}
 		c.Create(wl.cfg.Root+"/eph/e-"+strconv.Itoa(int(c.id))+"-", wl.value(), EphemeralSequential, func(r *Result) {
@@ -245,6 +247,6 @@ func (wl *Workload) tick(i int) {
 		})
 	default:
 		a, b := wl.key(), wl.key()
-		c.Multi([]Op{OpSetDataOf(a, wl.value(), -1), OpSetDataOf(b, wl.value(), -1)}, wl.done)
+		c.Multi([]Op{OpSetDataOf(a, wl.value(), -1), OpSetDataOf(b, wl.value(), -1)}, wl.doneCb)
 	}
 }

@@ -217,7 +217,7 @@ func (db *zkDatabase) hasSnapshot(zxid Zxid) bool {
 // readTxns returns every intact txn of the log files, oldest first, dropping a torn last
 // record (FileTxnIterator treats a partial record at the end as the end of the log).
 func (db *zkDatabase) readTxns(files []string) []*Txn {
-	var out []*Txn
+	n := 0
 	for _, f := range files {
 		if recs, torn := db.disk.Records(f); torn && len(recs) > 1 {
 			// The torn bytes stay in the file: its length is still the torn entry's.
@@ -225,6 +225,14 @@ func (db *zkDatabase) readTxns(files []string) []*Txn {
 			prev.length = max(prev.length, recs[len(recs)-1].(*logEntry).length)
 		}
 		db.disk.RemoveTorn(f)
+		recs, _ := db.disk.Records(f)
+		n += len(recs)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]*Txn, 0, n)
+	for _, f := range files {
 		recs, _ := db.disk.Records(f)
 		for _, r := range recs {
 			out = append(out, r.(*logEntry).txn)

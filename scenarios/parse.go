@@ -8,6 +8,7 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/zabsim/zabsim/model"
 	"github.com/zabsim/zabsim/registry"
@@ -141,39 +142,39 @@ func unquote(v string) string {
 // key="quoted values" as single words.
 func splitWords(s string) ([]string, error) {
 	var out []string
-	var cur strings.Builder
+	var cur []byte // one buffer for every word: a word costs its string only
 	depth, quoted := 0, false
 	flush := func() {
-		if cur.Len() > 0 {
-			out = append(out, cur.String())
-			cur.Reset()
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
 		}
 	}
 	for _, r := range s {
 		switch {
 		case quoted:
-			cur.WriteRune(r)
+			cur = utf8.AppendRune(cur, r)
 			if r == '"' {
 				quoted = false
 			}
 		case r == '"':
 			quoted = true
-			cur.WriteRune(r)
+			cur = utf8.AppendRune(cur, r)
 		case r == '{':
 			depth++
-			cur.WriteRune(r)
+			cur = utf8.AppendRune(cur, r)
 		case r == '}':
 			if depth == 0 {
 				return nil, fmt.Errorf("unbalanced '}'")
 			}
 			depth--
-			cur.WriteRune(r)
+			cur = utf8.AppendRune(cur, r)
 		case (r == ' ' || r == '\t') && depth == 0:
 			flush()
 		case r == ' ' || r == '\t':
 			// blanks inside a set are dropped: {1, 2} == {1,2}
 		default:
-			cur.WriteRune(r)
+			cur = utf8.AppendRune(cur, r)
 		}
 	}
 	if quoted {

@@ -50,9 +50,12 @@ func (t Time) Seconds() float64 { return float64(t) / float64(Second) }
 // nanoseconds. It accepts only non-negative values.
 func ParseTime(s string) (Time, error) {
 	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n != 0 {
-		// A bare number silently meant nanoseconds: "run 5" ran for 5ns.
-		return 0, &SettingError{Setting: "duration", Value: s, Reason: "a duration needs its unit: ns, us, ms, s, m or h (like 5s or 150ms)"}
+	// A bare number silently meant nanoseconds: "run 5" ran for 5ns. (Only a string ending
+	// in a digit can be one; ParseInt's error on "5s" would cost an allocation per duration.)
+	if s != "" && s[len(s)-1] >= '0' && s[len(s)-1] <= '9' {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n != 0 {
+			return 0, &SettingError{Setting: "duration", Value: s, Reason: "a duration needs its unit: ns, us, ms, s, m or h (like 5s or 150ms)"}
+		}
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
