@@ -140,7 +140,7 @@ func (s *Server) revalidateSession(cn *serverCnxn) {
 		ls.pendingRevalidations = map[int64]*serverCnxn{}
 	}
 	ls.pendingRevalidations[cn.sessionID] = cn
-	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: REVALIDATE, Zxid: -1, Session: cn.sessionID, Timeout: cn.timeout})
+	s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: REVALIDATE, Zxid: -1, Session: cn.sessionID, Timeout: cn.timeout}))
 }
 
 // revalidate mirrors Learner.revalidate: the leader's answer to a REVALIDATE.

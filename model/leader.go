@@ -159,7 +159,7 @@ func (s *Server) epochDecided(sid int64) {
 	for _, h := range l.handlers {
 		if h.sid == sid && h.stage == lhWaitEpoch {
 			h.stage = lhWaitAckEpoch
-			s.sendToLearner(h, &QuorumPacket{Type: LEADERINFO, Zxid: MakeZxid(l.epoch, 0), Epoch: 0x10000})
+			s.sendToLearner(h, s.packet(QuorumPacket{Type: LEADERINFO, Zxid: MakeZxid(l.epoch, 0), Epoch: 0x10000}))
 		}
 	}
 }
@@ -353,7 +353,7 @@ func (s *Server) ping(h *learnerHandler) {
 		s.handlerShutdown(h, "Closing connection to peer due to transaction timeout.")
 		return
 	}
-	s.sendToLearner(h, &QuorumPacket{Type: PING, Zxid: s.leader.lastProposed})
+	s.sendToLearner(h, s.packet(QuorumPacket{Type: PING, Zxid: s.leader.lastProposed}))
 }
 
 // leaderAcceptLearner mirrors the start of LearnerHandler.run: FOLLOWERINFO/OBSERVERINFO.
@@ -468,7 +468,7 @@ func (s *Server) sendUptodate(h *learnerHandler) {
 	h.limitStarted = true
 	h.readTimeout = s.cfg.SyncLimitTime()
 	s.armHandlerRead(h)
-	s.sendToLearner(h, &QuorumPacket{Type: UPTODATE, Zxid: -1})
+	s.sendToLearner(h, s.packet(QuorumPacket{Type: UPTODATE, Zxid: -1}))
 	for len(h.buffered) > 0 && s.leader != nil && h.stage == lhRunning {
 		p := h.buffered[0]
 		h.buffered = h.buffered[1:]
@@ -529,15 +529,14 @@ func (s *Server) syncLearner(h *learnerHandler) {
 	s.record(rec)
 	h.sending = true
 	if d.NeedSnap {
-		s.sendToLearner(h, &QuorumPacket{Type: SNAP, Zxid: db.lastProcessedZxid(), Snap: db.tree.Clone()})
+		s.sendToLearner(h, s.packet(QuorumPacket{Type: SNAP, Zxid: db.lastProcessedZxid(), Snap: db.tree.Clone()}))
 	} else {
 		for i := range d.Queued {
-			p := d.Queued[i]
-			s.sendToLearner(h, &p)
+			s.sendToLearner(h, s.packet(d.Queued[i]))
 		}
 	}
 	s.startForwarding(h, d.CurrentZxid)
-	s.sendToLearner(h, &QuorumPacket{Type: NEWLEADER, Zxid: MakeZxid(l.epoch, 0)})
+	s.sendToLearner(h, s.packet(QuorumPacket{Type: NEWLEADER, Zxid: MakeZxid(l.epoch, 0)}))
 	h.stage = lhWaitNewLeaderAck
 }
 
@@ -548,7 +547,7 @@ func (s *Server) startForwarding(h *learnerHandler, lastSeenZxid Zxid) {
 	if l.lastProposed > lastSeenZxid && !h.observer {
 		for _, p := range l.outstanding {
 			if p.txn.Zxid > lastSeenZxid {
-				s.sendToLearner(h, &QuorumPacket{Type: PROPOSAL, Zxid: p.txn.Zxid, Txn: p.txn})
+				s.sendToLearner(h, s.packet(QuorumPacket{Type: PROPOSAL, Zxid: p.txn.Zxid, Txn: p.txn}))
 			}
 		}
 	}
@@ -615,7 +614,7 @@ func (s *Server) leaderRevalidateSession(h *learnerHandler, p *QuorumPacket) {
 	if valid {
 		l.sessions.setOwner(p.Session, h.sid)
 	}
-	s.sendToLearner(h, &QuorumPacket{Type: REVALIDATE, Zxid: p.Zxid, Session: p.Session, Valid: valid})
+	s.sendToLearner(h, s.packet(QuorumPacket{Type: REVALIDATE, Zxid: p.Zxid, Session: p.Session, Valid: valid}))
 }
 
 // processSync mirrors Leader.processSync: with nothing outstanding the learner gets SYNC at
@@ -623,7 +622,7 @@ func (s *Server) leaderRevalidateSession(h *learnerHandler, p *QuorumPacket) {
 func (s *Server) processSync(h *learnerHandler) {
 	l := s.leader
 	if len(l.outstanding) == 0 {
-		s.sendToLearner(h, &QuorumPacket{Type: SYNC})
+		s.sendToLearner(h, s.packet(QuorumPacket{Type: SYNC}))
 		return
 	}
 	if l.pendingSyncs == nil {
@@ -704,7 +703,7 @@ func (s *Server) leaderCommit(p *proposal) {
 		}
 		if h.observer {
 			if inform == nil {
-				inform = &QuorumPacket{Type: INFORM, Zxid: p.txn.Zxid, Txn: p.txn}
+				inform = s.packet(QuorumPacket{Type: INFORM, Zxid: p.txn.Zxid, Txn: p.txn})
 			}
 			s.sendToLearner(h, inform)
 		} else {
@@ -720,7 +719,7 @@ func (s *Server) leaderCommit(p *proposal) {
 		delete(l.pendingSyncs, p.txn.Zxid)
 		for _, h := range hs {
 			if slices.Contains(l.handlers, h) {
-				s.sendToLearner(h, &QuorumPacket{Type: SYNC})
+				s.sendToLearner(h, s.packet(QuorumPacket{Type: SYNC}))
 			}
 		}
 	}
@@ -780,9 +779,7 @@ func (sp *syncProcessor) log(s *Server, txn *Txn) {
 		sp.start(s)
 	}
 	s.db.append(txn)
-	logged := s.mem.logged.new()
-	*logged = Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()}
-	s.record(logged)
+	s.recordLogged(txn)
 	var role any
 	if s.leader != nil {
 		role = s.leader

@@ -74,7 +74,7 @@ func (s *Server) learnerConnect() {
 	if s.observer {
 		typ = OBSERVERINFO
 	}
-	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: typ, Zxid: MakeZxid(s.acceptedEpoch, 0), Sid: s.sid})
+	s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: typ, Zxid: MakeZxid(s.acceptedEpoch, 0), Sid: s.sid}))
 	s.w.SetTimer(s.nid, tmLearnerRead, min(ls.readTimeout, remaining))
 }
 
@@ -140,7 +140,7 @@ func (s *Server) learnerForward(req *Request) {
 	if ls == nil || ls.c < 0 {
 		return
 	}
-	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: REQUEST, Req: req})
+	s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: REQUEST, Req: req}))
 }
 
 // learnerReceive handles a packet from the leader.
@@ -203,7 +203,7 @@ func (s *Server) onLeaderInfo(p *QuorumPacket) {
 	ls.newEpoch = newEpoch
 	ls.stage = lsWaitSyncPacket
 	s.setPhase(PhaseSynchronization)
-	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACKEPOCH, Zxid: s.lastLoggedZxid(), Epoch: epochField})
+	s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: ACKEPOCH, Zxid: s.lastLoggedZxid(), Epoch: epochField}))
 }
 
 // onSyncPacket mirrors the first packet of Learner.syncWithLeader.
@@ -277,7 +277,7 @@ func (s *Server) onSyncingPacket(p *QuorumPacket) {
 			}
 			// zk.processTxn(hdr, txn): in memory, not into the committedLog.
 			s.db.tree.ProcessTxn(head)
-			s.record(&Committed{Sid: s.sid, Zxid: head.Zxid, Hash: head.Hash(), How: "sync"})
+			s.recordCommitted(head, "sync")
 			ls.packetsNotCommitted = ls.packetsNotCommitted[1:]
 		} else {
 			ls.packetsCommitted = append(ls.packetsCommitted, p.Zxid)
@@ -285,7 +285,7 @@ func (s *Server) onSyncingPacket(p *QuorumPacket) {
 	case INFORM:
 		if !ls.writeToTxnLog {
 			s.db.tree.ProcessTxn(p.Txn)
-			s.record(&Committed{Sid: s.sid, Zxid: p.Txn.Zxid, Hash: p.Txn.Hash(), How: "sync"})
+			s.recordCommitted(p.Txn, "sync")
 		} else {
 			ls.packetsNotCommitted = append(ls.packetsNotCommitted, p.Txn)
 			ls.packetsCommitted = append(ls.packetsCommitted, p.Txn.Zxid)
@@ -321,7 +321,7 @@ func (s *Server) onNewLeader(p *QuorumPacket) {
 	if m.PersistAfterUptodate {
 		// ZK-3911 (before 31032cf98): the ACK at once; the processors start, the socket
 		// timeout drops to syncLimit and the txns are logged only after UPTODATE.
-		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+		s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)}))
 		return
 	}
 	s.syncProc.start(s) // zk.startupWithoutServing(): the request processors
@@ -350,7 +350,7 @@ func (s *Server) onNewLeader(p *QuorumPacket) {
 	if !s.observer {
 		for _, txn := range ls.packetsNotCommitted { // fzk.appendRequest
 			s.db.append(txn)
-			s.record(&Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()})
+			s.recordLogged(txn)
 			ls.pendingTxns = append(ls.pendingTxns, txn)
 			ls.requestsToAck = append(ls.requestsToAck, txn)
 		}
@@ -381,7 +381,7 @@ func (s *Server) learnerNewLeaderPersisted() {
 		// ZK-4685 (before 34f292924): the proposals' ACKs go out as they are persisted,
 		// ahead of the NEWLEADER ACK, not after the UPTODATE ack.
 		for _, txn := range ls.requestsToAck {
-			s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: txn.Zxid})
+			s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: ACK, Zxid: txn.Zxid}))
 		}
 		ls.requestsToAck = nil
 	}
@@ -395,7 +395,7 @@ func (s *Server) learnerNewLeaderAck() {
 	if !s.cfg.Mutants.EpochBeforePersist {
 		s.setCurrentEpoch(ls.newEpoch)
 	}
-	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+	s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)}))
 	for len(ls.buffered) > 0 && s.learner == ls && ls.blockedToken == 0 {
 		p := ls.buffered[0]
 		ls.buffered = ls.buffered[1:]
@@ -407,7 +407,7 @@ func (s *Server) learnerNewLeaderAck() {
 // log and commit what was held.
 func (s *Server) onUptodate() {
 	ls := s.learner
-	s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)})
+	s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: ACK, Zxid: MakeZxid(ls.newEpoch, 0)}))
 	if s.cfg.Mutants.PersistAfterUptodate {
 		// ZK-3911: zk.startup() and the syncLimit socket timeout came after UPTODATE.
 		s.syncProc.start(s)
@@ -421,7 +421,7 @@ func (s *Server) onUptodate() {
 	s.setPhase(PhaseBroadcast)
 	if !s.observer {
 		for _, txn := range ls.requestsToAck {
-			s.w.Send(ls.c, s.nid, &QuorumPacket{Type: ACK, Zxid: txn.Zxid})
+			s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: ACK, Zxid: txn.Zxid}))
 		}
 		ls.requestsToAck = nil
 		for _, txn := range ls.packetsNotCommitted {
@@ -455,7 +455,7 @@ func (s *Server) onBroadcastPacket(p *QuorumPacket) {
 	switch p.Type {
 	case PING:
 		// Learner.ping: the reply carries the session touches since the last one.
-		s.w.Send(ls.c, s.nid, &QuorumPacket{Type: PING, Zxid: p.Zxid, Touches: ls.touchSnapshot()})
+		s.w.Send(ls.c, s.nid, s.packet(QuorumPacket{Type: PING, Zxid: p.Zxid, Touches: ls.touchSnapshot()}))
 	case SYNC:
 		s.learnerSync()
 	case REVALIDATE:

@@ -180,7 +180,8 @@ func (s *Server) prepRequest(req *Request, zxid Zxid, owner int64) *Txn {
 // pRequest2Txn mirrors PrepRequestProcessor.pRequest2Txn for one request or multi op. A
 // multi's ops get bare txns (Txn(type, record) in a MultiTxn has no header of its own).
 func (s *Server) pRequest2Txn(req *Request, zxid Zxid, now sim.Time, owner int64, sub bool) (*Txn, int32) {
-	txn := &Txn{Type: req.Op}
+	txn := s.mem.txn.new()
+	txn.Type = req.Op
 	if !sub {
 		txn.Zxid, txn.SessionID, txn.Cxid, txn.Time = zxid, req.SessionID, req.Cxid, now
 	}

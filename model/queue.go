@@ -44,6 +44,15 @@ type serverSlabs struct {
 	request   slab[cnxnRequest]
 	reply     slab[ClientReply]
 	vote      slab[Notification]
+	txn       slab[Txn]
+	result    slab[ProcessTxnResult]
+}
+
+// packet is a copy of p from the server's packet slab: what it sends is made on its hot path.
+func (s *Server) packet(p QuorumPacket) *QuorumPacket {
+	q := s.mem.packet.new()
+	*q = p
+	return q
 }
 
 // clientSlabs are a client's slabs, for its calls and their records.

@@ -502,15 +502,27 @@ func (s *Server) lastLoggedZxid() Zxid {
 	return s.db.lastProcessedZxid()
 }
 
+// recordCommitted and recordLogged record txn committed (applied) or logged here, from
+// the server's slabs: a record each per txn and server.
+func (s *Server) recordCommitted(txn *Txn, how string) {
+	r := s.mem.committed.new()
+	*r = Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how}
+	s.record(r)
+}
+
+func (s *Server) recordLogged(txn *Txn) {
+	r := s.mem.logged.new()
+	*r = Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()}
+	s.record(r)
+}
+
 // applyCommitted is FinalRequestProcessor: apply a committed txn (ZooKeeperServer.processTxn:
 // the session trackers first, then the tree, then the outstanding changes it settles),
 // send the watch events it fired, and answer a waiting local request.
 func (s *Server) applyCommitted(txn *Txn, how string) {
 	s.processTxnForSessionEvents(txn)
 	rc := s.db.processTxn(txn)
-	committed := s.mem.committed.new()
-	*committed = Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how}
-	s.record(committed)
+	s.recordCommitted(txn, how)
 	switch txn.Type {
 	case OpCreateSession:
 		s.record(&SessionCreated{Sid: s.sid, Session: txn.SessionID, Timeout: txn.Timeout, Zxid: txn.Zxid})
@@ -550,8 +562,9 @@ func (s *Server) afterApply(txn *Txn, rc ProcessTxnResult) {
 	k := reqKey{txn.SessionID, txn.Cxid}
 	if f, ok := s.waiting[k]; ok {
 		delete(s.waiting, k)
-		res := rc // only the txns this server answers put a result on the heap
-		f(&res)
+		res := s.mem.result.new() // only the txns this server answers put a result on the heap
+		*res = rc
+		f(res)
 		return
 	}
 	if txn.Type == OpCloseSession {

@@ -2,7 +2,6 @@ package model
 
 import (
 	"strconv"
-	"strings"
 )
 
 // The bytes 3.8 writes to its data dir, counted from the jute records (zookeeper.jute,
@@ -228,10 +227,11 @@ func snapshotSize(t *DataTree, configData string) int64 {
 // port in zoo.cfg): what QuorumPeer.initConfigInZKDatabase writes to /zookeeper/config.
 // Hosts are named zk<sid> on the usual ports (the real data depends on the host names).
 func quorumConfigData(voters []int64, observers []int64) string {
-	var b strings.Builder
+	b := make([]byte, 0, 48*(len(voters)+len(observers))+9)
 	member := func(sid int64, kind string) {
-		id := strconv.FormatInt(sid, 10)
-		b.WriteString("server." + id + "=zk" + id + ":2888:3888:" + kind + "\n")
+		b = strconv.AppendInt(append(b, "server."...), sid, 10)
+		b = strconv.AppendInt(append(b, "=zk"...), sid, 10)
+		b = append(append(append(b, ":2888:3888:"...), kind...), '\n')
 	}
 	for _, v := range voters {
 		member(v, "participant")
@@ -239,6 +239,5 @@ func quorumConfigData(voters []int64, observers []int64) string {
 	for _, o := range observers {
 		member(o, "observer")
 	}
-	b.WriteString("version=0")
-	return b.String()
+	return string(append(b, "version=0"...))
 }
