@@ -394,7 +394,13 @@ func Failure(res *Result) (check, detail string) {
 }
 
 // RunSource parses and runs a scenario text with the seed its seed line names (1 without).
-func RunSource(name, src string) (*Result, error) {
+func RunSource(name, src string) (*Result, error) { return runSource(name, src, false) }
+
+// runChecked is RunSource for explore, shrink and Classify, which judge a run by its checks
+// alone: no trace hash (the seed reproduces the run).
+func runChecked(name, src string) (*Result, error) { return runSource(name, src, true) }
+
+func runSource(name, src string, noHash bool) (*Result, error) {
 	s, err := Parse(name, src)
 	if err != nil {
 		return nil, err
@@ -403,12 +409,12 @@ func RunSource(name, src string) (*Result, error) {
 	if s.HasSeed {
 		seed = s.Seed
 	}
-	return Run(s, Options{Seed: seed, NoTrace: true})
+	return Run(s, Options{Seed: seed, NoTrace: true, NoHash: noHash})
 }
 
 // fails reports whether src still fails check (a run that cannot be run does not).
 func fails(src, check string) bool {
-	res, err := RunSource("shrink.zab", src)
+	res, err := runChecked("shrink.zab", src)
 	if err != nil {
 		return false
 	}
@@ -701,7 +707,7 @@ func Explore(seed uint64, cfg ExploreConfig, shrinkRuns int) (Explored, error) {
 }
 
 func exploreSource(seed uint64, src string, shrinkRuns int) (Explored, error) {
-	res, err := RunSource(fmt.Sprintf("seed-%d.zab", seed), src)
+	res, err := runChecked(fmt.Sprintf("seed-%d.zab", seed), src)
 	if err != nil {
 		// The generator keeps every line valid for the servers it stopped itself, so a line
 		// refused at run time means a server went down on its own: ZooKeeper exits on some
@@ -737,7 +743,7 @@ func (f *Finding) Shrink(maxRuns int) {
 		return
 	}
 	f.Shrunk, f.ShrinkRuns = Shrink(f.Original, f.Check, maxRuns)
-	if r, err := RunSource("shrunk.zab", f.Shrunk); err == nil {
+	if r, err := runChecked("shrunk.zab", f.Shrunk); err == nil {
 		if c, d := Failure(r); c == f.Check {
 			f.Detail = d
 			f.Signature = signature(f.Check, r, f.Shrunk)
@@ -775,7 +781,7 @@ func Classify(src string) string {
 	if err != nil {
 		return "unclassified"
 	}
-	if res, err := Run(s, Options{Seed: seedOf(s), NoTrace: true}); err == nil {
+	if res, err := Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: true}); err == nil {
 		if check, _ := Failure(res); check == "" {
 			return "" // it does not fail: nothing to explain
 		}
@@ -791,7 +797,7 @@ func Classify(src string) string {
 		kept = append(kept, l)
 	}
 	if len(mutants) > 0 {
-		if res, err := RunSource("classify.zab", strings.Join(kept, "\n")); err == nil {
+		if res, err := runChecked("classify.zab", strings.Join(kept, "\n")); err == nil {
 			if check, _ := Failure(res); check == "" {
 				return "mutant " + strings.Join(mutants, ", ") + " (a known ZooKeeper bug switched back on)"
 			}
@@ -799,7 +805,7 @@ func Classify(src string) string {
 	}
 	// So does the notes' read-lock rule, which ZooKeeper's recipe does not follow.
 	if strings.Contains(src, " rule=notes") {
-		if res, err := RunSource("classify.zab", strings.ReplaceAll(src, " rule=notes", "")); err == nil {
+		if res, err := runChecked("classify.zab", strings.ReplaceAll(src, " rule=notes", "")); err == nil {
 			if check, _ := Failure(res); check == "" {
 				return "the notes' unsafe read-lock rule (rwlock-notes-rule; ZooKeeper's recipe holds)"
 			}
@@ -813,7 +819,7 @@ func Classify(src string) string {
 		}
 	}
 	passes := func(fixes ...string) bool {
-		res, err := Run(s, Options{Seed: seed, NoTrace: true, Fixes: fixes})
+		res, err := Run(s, Options{Seed: seed, NoTrace: true, NoHash: true, Fixes: fixes})
 		if err != nil {
 			return false
 		}

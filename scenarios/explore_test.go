@@ -142,6 +142,21 @@ func BenchmarkExplore(b *testing.B) {
 	b.ReportMetric(60/(b.Elapsed().Seconds()/float64(b.N)), "schedules/min/core")
 }
 
+// Explore, shrink and Classify run a schedule without its trace hash (runChecked): the
+// same run, judged the same, only without the hash.
+func TestExploreRunsWithoutTheHash(t *testing.T) {
+	src := Generate(7, ExploreConfig{})
+	a, errA := RunSource("a.zab", src)
+	b, errB := runChecked("b.zab", src)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if a.TraceHash == "" || b.TraceHash != "" || a.Events != b.Events || len(a.Violations) != len(b.Violations) {
+		t.Fatalf("with the hash: %s, %d events, %d violations; without: %q, %d events, %d violations",
+			a.TraceHash, a.Events, len(a.Violations), b.TraceHash, b.Events, len(b.Violations))
+	}
+}
+
 // A schedule whose line is refused at run time (a server went down on its own) is a
 // finding of its own, reported unshrunk, not the end of the exploration.
 func TestExploreRunError(t *testing.T) {

@@ -21,6 +21,7 @@ type Options struct {
 	// model.FixNames); Run refuses an unknown name.
 	Mutants, Fixes []string
 	NoTrace        bool // keep only the trace hash (faster, less memory; no JSONL export)
+	NoHash         bool // and not even the hash: Result.TraceHash is "" (explored schedules)
 	// MaxEvents and MaxVirtual stop a run that goes on too long: at that many events, or
 	// at that virtual time (0: DefaultMaxEvents, DefaultMaxVirtual). The run then stops
 	// early, and Result.Limit says which limit it met.
@@ -373,6 +374,7 @@ func (r *runner) build() error {
 	}
 	r.wcfg.Seed = r.opt.Seed
 	r.wcfg.NoTrace = r.opt.NoTrace
+	r.wcfg.NoHash = r.opt.NoHash
 	for _, m := range r.opt.Mutants {
 		if err := r.mcfg.Mutants.Set(m); err != nil {
 			return err
@@ -1188,7 +1190,9 @@ func (r *runner) finish() {
 	w := r.w
 	res.Events = w.Events()
 	res.VirtualNs = int64(w.Now())
-	res.TraceHash = w.Trace().HashString()
+	if !r.opt.NoHash {
+		res.TraceHash = w.Trace().HashString()
+	}
 	// Violations: an expected one is an expectation met, not a failure.
 	found := map[string]bool{}
 	var checked []checker.Violation

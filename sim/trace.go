@@ -100,11 +100,13 @@ func (r *Record) String() string { return string(r.AppendTo(nil)) }
 // bijection of the state, so two traces that differ in one record never hash alike, and
 // every operation is on fixed-width integers, so the hash is the same on every machine.
 type Trace struct {
-	recs  []Record
-	keep  bool
-	hash  uint64
-	count int
-	buf   []byte
+	recs []Record
+	keep bool
+	// noHash: Config.NoHash, no hash and no payload text (a tenth of an explored schedule)
+	noHash bool
+	hash   uint64
+	count  int
+	buf    []byte
 	// curs[d] is the record being handed to the observers at nesting depth d (an
 	// observer may add a record itself); a slot is reused, so no record is allocated.
 	curs  []Record
@@ -214,7 +216,7 @@ func hashRecord(h uint64, r *Record, data []byte) uint64 {
 // Add appends r.
 func (t *Trace) Add(r Record) {
 	var data []byte
-	if r.Data != nil {
+	if r.Data != nil && !t.noHash {
 		t.buf = r.Data.AppendTo(t.buf[:0])
 		data = t.buf
 	}
@@ -223,7 +225,7 @@ func (t *Trace) Add(r Record) {
 
 // add appends r, whose payload's canonical text is data.
 func (t *Trace) add(r *Record, data []byte) {
-	if r.Kind != RecExplain {
+	if r.Kind != RecExplain && !t.noHash {
 		t.hash = hashRecord(t.hash, r, data)
 	}
 	t.count++
@@ -260,10 +262,15 @@ func (t *Trace) add(r *Record, data []byte) {
 }
 
 // Hash is the hash of every record so far, stable across runs and machines.
-func (t *Trace) Hash() uint64 { return t.hash }
+func (t *Trace) Hash() uint64 {
+	if t.noHash {
+		return 0
+	}
+	return t.hash
+}
 
 // HashString is Hash as 16 hex digits.
-func (t *Trace) HashString() string { return fmt.Sprintf("%016x", t.hash) }
+func (t *Trace) HashString() string { return fmt.Sprintf("%016x", t.Hash()) }
 
 // Len is the number of records appended (kept or not).
 func (t *Trace) Len() int { return t.count }

@@ -116,6 +116,17 @@ func TestNoTraceKeepsTheHash(t *testing.T) {
 	require.Empty(t, b.Records())
 }
 
+// NoHash runs the same run without hashing it (explore's schedules): the same records
+// reach the trace, and the hash stays at 0.
+func TestNoHashSkipsOnlyTheHash(t *testing.T) {
+	a := workload(t, Config{Seed: 3}, nil)
+	b := workload(t, Config{Seed: 3, NoHash: true}, nil)
+	require.NotZero(t, a.Hash())
+	require.Zero(t, b.Hash())
+	require.Equal(t, a.Len(), b.Len())
+	require.Equal(t, a.Records(), b.Records())
+}
+
 func TestCheckDeterminism(t *testing.T) {
 	require.NoError(t, CheckDeterminism(func() *Trace { return workload(t, Config{Seed: 5}, nil) }))
 

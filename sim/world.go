@@ -63,6 +63,9 @@ type Config struct {
 	RecvBuffer, SendBuffer int64
 	// NoTrace keeps only the trace hash and count, not the records (for long explorations).
 	NoTrace bool
+	// NoHash also skips the trace hash and the payload text it is computed from (Hash is
+	// then 0): for explored schedules, which their seed reproduces and nothing hashes.
+	NoHash bool
 }
 
 // ZeroLatencyMean in Config.LatencyMean or SetLatency means no random part.
@@ -151,6 +154,7 @@ func NewWorld(cfg Config) (*World, error) {
 	w := &World{cfg: cfg, seed: cfg.Seed, streams: map[string]*rand.Rand{}}
 	w.net.init(w)
 	w.trace.keep = !cfg.NoTrace
+	w.trace.noHash = cfg.NoHash
 	w.trace.init()
 	return w, nil
 }
