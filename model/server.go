@@ -287,8 +287,9 @@ func (s *Server) recordLoaded(from string, snapZxid Zxid, replayed int) {
 // history is the server's txns as the checker tracks them: the committedLog can be
 // partial, so it is the log's txns up to lastProcessedZxid.
 func (s *Server) history() []ZxidHash {
-	var out []ZxidHash
-	for _, t := range s.db.readTxns(s.db.logFiles()) {
+	txns := s.db.readTxns(s.db.logFiles())
+	out := make([]ZxidHash, 0, len(txns))
+	for _, t := range txns {
 		if t.Zxid <= s.db.lastProcessedZxid() {
 			out = append(out, ZxidHash{t.Zxid, t.Hash()})
 		}
