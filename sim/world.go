@@ -549,8 +549,12 @@ func (w *World) fireTimer(s *slot, kind int) {
 		m = w.bigTimers[kind-256]
 	}
 	r := Record{At: w.now, Kind: RecTimer, Node: s.id, Peer: -1, Conn: -1, Data: m}
-	w.trace.buf = timerText(kind).AppendTo(w.trace.buf[:0]) // no dynamic call
-	w.trace.add(&r, w.trace.buf)
+	var data []byte
+	if !w.trace.noHash {
+		w.trace.buf = timerText(kind).AppendTo(w.trace.buf[:0]) // no dynamic call
+		data = w.trace.buf
+	}
+	w.trace.add(&r, data)
 	s.node.Timer(kind)
 }
 
