@@ -71,13 +71,14 @@ func write(s *story, res *scenarios.Result, dir string) error {
 // their names (sorted) and contents.
 func (s *story) render(res *scenarios.Result, formats []Format) ([]string, map[string][]byte, error) {
 	views := s.views()
+	pictured, left := pictured(views)
 	files := map[string][]byte{} // looked up by the sorted names
 	var names []string
 	put := func(name string, b []byte) {
 		files[name] = b
 		names = append(names, name)
 	}
-	for _, v := range views {
+	for _, v := range pictured {
 		for _, format := range formats {
 			var b bytes.Buffer
 			if err := s.timeline(&b, v.Filter, format); err != nil {
@@ -101,7 +102,7 @@ func (s *story) render(res *scenarios.Result, formats []Format) ([]string, map[s
 	if hist != nil {
 		put("history.html", hist.html)
 	}
-	put("index.md", []byte(s.index(res, views, hist)))
+	put("index.md", []byte(s.index(res, views, pictured, left, hist)))
 	slices.Sort(names)
 	return names, files, nil
 }
@@ -112,9 +113,36 @@ type happening struct {
 	text string
 }
 
-// index is the Markdown summary of the run; hist is the clients' history page, nil without
+// A long run has hundreds of elections or syncs (epoch-ahead's loop: over a thousand), and
+// a picture each made its report take minutes and hundreds of megabytes. The report draws
+// the first picturedHead and the last picturedTail of each kind; the index lists them all,
+// and timeline.txt and the player show every one.
+var picturedHead, picturedTail = 12, 4 // variables for a test
+
+// pictured returns the views the report draws, in order, and how many of each kind it
+// leaves out.
+func pictured(views []View) ([]View, map[string]int) {
+	total, seen := map[string]int{}, map[string]int{}
+	for _, v := range views {
+		total[v.Kind]++
+	}
+	var out []View
+	left := map[string]int{}
+	for _, v := range views {
+		seen[v.Kind]++
+		if n := seen[v.Kind]; n <= picturedHead || n > total[v.Kind]-picturedTail {
+			out = append(out, v)
+		} else {
+			left[v.Kind]++
+		}
+	}
+	return out, left
+}
+
+// index is the Markdown summary of the run: views are all of them, pictured those drawn
+// (left: how many of each kind were not); hist is the clients' history page, nil without
 // client operations.
-func (s *story) index(res *scenarios.Result, views []View, hist *historyPage) string {
+func (s *story) index(res *scenarios.Result, views, pictured []View, left map[string]int, hist *historyPage) string {
 	var b strings.Builder
 	if res != nil {
 		fmt.Fprintf(&b, "# %s (seed %d)\n\n", res.Scenario, res.Seed)
@@ -137,7 +165,7 @@ func (s *story) index(res *scenarios.Result, views []View, hist *historyPage) st
 	}
 
 	b.WriteString("## What happened\n\n")
-	hs := s.happenings(views)
+	hs := s.happenings(pictured)
 	if res != nil {
 		for _, v := range res.Violations {
 			what := "**violation** of " + v.Check
@@ -188,7 +216,13 @@ func (s *story) index(res *scenarios.Result, views []View, hist *historyPage) st
 	b.WriteString("Each picture has one lifeline per server, coloured by its state; arrows go from the moment a message " +
 		"is sent to the moment it arrives, so their slant is their real delay. Where nothing happens for a long " +
 		"while the time axis is cut (a grey break says how long), so that milliseconds stay readable.\n\n")
-	for _, v := range views[1:] {
+	for _, kind := range []string{"election", "sync", "broadcast"} {
+		if n := left[kind]; n > 0 {
+			fmt.Fprintf(&b, "Of the run's %d %ss, the first %d and the last %d are pictured; the %d between are in "+
+				"timeline.txt and the run player (`--player`).\n\n", n+picturedHead+picturedTail, kind, picturedHead, picturedTail, n)
+		}
+	}
+	for _, v := range pictured[1:] {
 		fmt.Fprintf(&b, "### %s\n\n", v.Filter.Title)
 		fmt.Fprintf(&b, "![%s](%s.png)\n\n", v.Name, v.Name)
 		fmt.Fprintf(&b, "[%s.svg](%s.svg) · [%s.mmd](%s.mmd)\n\n", v.Name, v.Name, v.Name, v.Name)
@@ -244,10 +278,20 @@ func (s *story) verdict(b *strings.Builder, res *scenarios.Result) {
 	}
 }
 
-// happenings are the run's events worth a line, in order, with links to their pictures.
+// happenings are the run's events worth a line, in order, with links to their pictures
+// (the views drawn).
 func (s *story) happenings(views []View) []happening {
 	var hs []happening
-	link := func(name string) string { return fmt.Sprintf(" ([picture](%s.png))", name) }
+	drawn := map[string]bool{} // looked up, never ranged over
+	for _, v := range views {
+		drawn[v.Name] = true
+	}
+	link := func(name string) string {
+		if !drawn[name] {
+			return ""
+		}
+		return fmt.Sprintf(" ([picture](%s.png))", name)
+	}
 	// Starts at one moment are one line.
 	var starting []string
 	var startAt sim.Time

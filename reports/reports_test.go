@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -80,6 +81,20 @@ func TestEveryBuiltinScenarioGetsAReport(t *testing.T) {
 			kinds := map[string]int{}
 			for _, v := range views {
 				kinds[v.Kind]++
+			}
+			// A long run (epoch-ahead: a thousand elections) pictures the first and the
+			// last of each kind, and says so.
+			drawn, left := pictured(views)
+			for _, kind := range []string{"election", "sync", "broadcast"} {
+				files, _ := filepath.Glob(filepath.Join(dir, kind+"-*.png"))
+				require.Equal(t, min(kinds[kind], picturedHead+picturedTail), len(files), kind)
+				require.Equal(t, kinds[kind]-len(files), left[kind], kind)
+				if left[kind] > 0 {
+					require.Contains(t, string(index), fmt.Sprintf("Of the run's %d %ss, the first %d and the last %d are pictured",
+						kinds[kind], kind, picturedHead, picturedTail))
+				}
+			}
+			for _, v := range drawn {
 				f, err := os.Open(filepath.Join(dir, v.Name+".png"))
 				require.NoError(t, err)
 				_, err = png.Decode(f)
