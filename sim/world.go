@@ -101,7 +101,7 @@ type slot struct {
 	paused      bool
 	hostDown    bool // a host loss: its kernel is gone too, until Restart
 	incarnation uint64
-	timers      []uint64 // serial of the armed timer per kind; 0 = not armed
+	timers      []timer // per kind
 	timerSerial uint64
 	disk        *Disk
 	conns       []ConnID // connections this node has an open end of (may hold closed ones)
@@ -307,7 +307,7 @@ func (w *World) CrashAs(id NodeID, kind CrashKind) error {
 	s.hostDown = kind == HostLoss
 	s.incarnation++
 	for i := range s.timers {
-		s.timers[i] = 0
+		s.timers[i].serial = 0
 	}
 	held := s.held
 	s.held = nil
@@ -441,25 +441,46 @@ func (w *World) SetTimer(id NodeID, kind int, d Time) {
 	}
 	s := w.nodes[id]
 	for kind >= len(s.timers) {
-		s.timers = append(s.timers, 0)
+		s.timers = append(s.timers, timer{})
 	}
 	s.timerSerial++
-	s.timers[kind] = s.timerSerial
-	w.push(w.now.add(d), evTimer, id, int32(kind), s.timerSerial)
+	w.seq++
+	t := &s.timers[kind]
+	t.serial, t.due, t.key = s.timerSerial, w.now.add(d), w.seq<<seqShift|uint64(evTimer)
+	if t.carrier != 0 && t.carrierAt <= t.due {
+		return // the queued entry comes first and carries the timer on (see timer)
+	}
+	t.carrier, t.carrierAt = t.serial, t.due
+	w.queue.pushFields(t.due, t.key, t.serial, id, int32(kind))
+}
+
+// timer is one kind of a node's timers. A node re-arms some timers on every message (a
+// learner's read timeout, syncLimit ticks), and one queue entry per arming left tens of
+// thousands of dead entries in the queue of a steady run. Instead the earliest entry
+// still queued for the timer (its carrier) stands for it: a later re-arm queues nothing,
+// and when the carrier comes due it queues the timer at its real deadline, under the
+// sequence number of the arming, so timers fire at the same instants and in the same
+// order as with an entry per arming. Carriers that do not fire are not events.
+type timer struct {
+	serial    uint64 // of the current arming; 0: not armed
+	due       Time   // its deadline
+	key       uint64 // its place among the events of one instant (seq<<seqShift | evTimer)
+	carrier   uint64 // the serial under which the carrier was queued (0: none queued)
+	carrierAt Time
 }
 
 // CancelTimer disarms node id's timer of this kind (a no-op if it is not armed).
 func (w *World) CancelTimer(id NodeID, kind int) {
 	s := w.nodes[id]
 	if kind < len(s.timers) {
-		s.timers[kind] = 0
+		s.timers[kind].serial = 0
 	}
 }
 
 // TimerArmed reports whether node id's timer of this kind is armed.
 func (w *World) TimerArmed(id NodeID, kind int) bool {
 	s := w.nodes[id]
-	return kind < len(s.timers) && s.timers[kind] != 0
+	return kind < len(s.timers) && s.timers[kind].serial != 0
 }
 
 // At runs f at virtual time t (or now, if t has passed). It is for drivers such as
@@ -503,20 +524,32 @@ func (w *World) Step() bool {
 	}
 	at, key, gen, node, arg := w.queue.popFields()
 	w.now = at
-	w.events++
-	switch eventKind(key) {
-	case evTimer:
+	if eventKind(key) == evTimer {
 		s := w.nodes[node]
-		k := int(arg)
-		if k >= len(s.timers) || s.timers[k] != gen {
-			return true // cancelled or re-armed
+		t := &s.timers[arg]
+		if gen != t.carrier {
+			return true // a carrier a re-arm to an earlier deadline replaced
 		}
-		s.timers[k] = 0
-		if s.paused {
-			s.held = append(s.held, heldItem{kind: evTimer, timer: k})
+		t.carrier = 0
+		if t.serial == 0 {
+			return true // cancelled
+		}
+		if t.serial != gen { // re-armed later: on to its deadline
+			t.carrier, t.carrierAt = t.serial, t.due
+			w.queue.pushFields(t.due, t.key, t.serial, node, arg)
 			return true
 		}
-		w.fireTimer(s, k)
+		t.serial = 0
+		w.events++
+		if s.paused {
+			s.held = append(s.held, heldItem{kind: evTimer, timer: int(arg)})
+			return true
+		}
+		w.fireTimer(s, int(arg))
+		return true
+	}
+	w.events++
+	switch eventKind(key) {
 	case evDeliver:
 		w.net.due(ConnID(arg), gen)
 	case evFsync:

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -557,4 +558,35 @@ func TestConfigDefaults(t *testing.T) {
 	require.Equal(t, uint64(9), w.Seed())
 	require.Equal(t, Time(0), MustWorld(Config{LatencyMean: ZeroLatencyMean}).Config().LatencyMean)
 	require.Panics(t, func() { MustWorld(Config{LatencyMin: -1}) })
+}
+
+// A timer re-armed on every message (a learner's read timeout) leaves one entry in the
+// queue, not one per arming, and still fires at its last deadline, in the place its last
+// arming gives it among the timers of that instant; an earlier re-arm fires early; only
+// the timers that fire are events.
+func TestReArmedTimerKeepsItsPlace(t *testing.T) {
+	w, _ := newTestWorld(t, Config{Seed: 1}, 1, 2)
+	var fired []string
+	w.Trace().Observers = append(w.Trace().Observers, func(r *Record) {
+		if r.Kind == RecTimer {
+			fired = append(fired, fmt.Sprintf("%v node %d kind %v", r.At, r.Node, r.Data))
+		}
+	})
+	w.SetTimer(1, 0, 10*Millisecond)
+	w.SetTimer(2, 0, 10*Millisecond)
+	w.RunUntil(5 * Millisecond)
+	w.SetTimer(1, 0, 5*Millisecond) // the same instant as 2's, armed after it: fires after it
+	for i := range 1000 {
+		w.SetTimer(2, 1, Time(20+i)*Millisecond)
+	}
+	w.SetTimer(1, 2, 50*Millisecond)
+	w.SetTimer(1, 2, 7*Millisecond)
+	w.SetTimer(1, 3, 8*Millisecond)
+	w.CancelTimer(1, 3)
+	require.LessOrEqual(t, w.Pending(), 6, "one entry per timer, plus the one replaced by an earlier deadline")
+	events := w.Events()
+	w.RunUntil(2 * Second)
+	require.Equal(t, []string{"10ms node 2 kind 0", "10ms node 1 kind 0", "12ms node 1 kind 2", "1.024s node 2 kind 1"}, fired)
+	require.Equal(t, events+4, w.Events(), "only the timers that fired are events")
+	require.Zero(t, w.Pending())
 }
