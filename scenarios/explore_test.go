@@ -157,6 +157,27 @@ func TestExploreRunsWithoutTheHash(t *testing.T) {
 	}
 }
 
+// Explored schedules are deterministic too: two runs of each give the same trace, record by
+// record (explore itself runs them without the hash).
+func TestExploredSchedulesDeterministic(t *testing.T) {
+	for seed := uint64(1); seed <= 12; seed++ {
+		s, err := Parse("d.zab", Generate(seed, ExploreConfig{Servers: 3 + 2*int(seed%2), Observers: int(seed % 3 / 2)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func() *sim.Trace {
+			res, err := Run(s, Options{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.World.Trace()
+		}
+		if err := sim.CheckDeterminism(run); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+}
+
 // A schedule whose line is refused at run time (a server went down on its own) is a
 // finding of its own, reported unshrunk, not the end of the exploration.
 func TestExploreRunError(t *testing.T) {
