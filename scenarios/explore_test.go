@@ -3,6 +3,7 @@ package scenarios
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -129,6 +130,8 @@ func TestExploreConfig(t *testing.T) {
 // period past the liveness bound. Seeds cycle so that the op is an average schedule.
 func BenchmarkExplore(b *testing.B) {
 	var events uint64
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		x, err := Explore(uint64(i%200)+1, ExploreConfig{}, 0)
@@ -137,8 +140,12 @@ func BenchmarkExplore(b *testing.B) {
 		}
 		events += x.Events
 	}
+	b.StopTimer()
+	runtime.ReadMemStats(&m1)
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(events), "allocs/event")
 	b.ReportMetric(60/(b.Elapsed().Seconds()/float64(b.N)), "schedules/min/core")
 }
 
