@@ -177,7 +177,8 @@ func (w *World) Seed() uint64 { return w.seed }
 // Config returns the settings in force (defaults filled in).
 func (w *World) Config() Config { return w.cfg }
 
-// Events is the number of events processed so far.
+// Events is the number of events processed so far: timers that fired, deliveries, fsyncs
+// and calls (a timer cancelled or re-armed before it fires is not one).
 func (w *World) Events() uint64 { return w.events }
 
 // Trace is the run's trace.
