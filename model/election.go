@@ -180,18 +180,19 @@ func (s *Server) flushPending(sid int64) {
 		n, queued = s.elLast[sid], false
 	}
 	if n != nil {
-		why := &VoteWhy{Reason: WhyAgain}
+		why := s.mem.why.new()
+		*why = VoteWhy{Reason: WhyAgain}
 		if queued && n.Why != nil {
-			w := *n.Why
-			w.Queued = true
-			why = &w
+			*why = *n.Why
+			why.Queued = true
 		}
 		s.elPending[sid] = nil
 		s.elLast[sid] = n
 		// the same notification on the wire; in the trace, why it leaves now
-		sent := *n
+		sent := s.mem.vote.new()
+		*sent = *n
 		sent.Why = why
-		s.w.Send(s.elConn[sid], s.nid, &sent)
+		s.w.Send(s.elConn[sid], s.nid, sent)
 	}
 }
 

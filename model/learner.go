@@ -222,8 +222,7 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 	case SNAP:
 		ls.syncMode = syncModeSNAP
 		// deserializeSnapshot: clear the database, load the leader's tree (memory only).
-		db.clear()
-		db.tree = p.Snap.Clone()
+		db.clearTo(p.Snap.Clone())
 		db.initialized = true
 		db.tree.LastProcessedZxid = p.Zxid
 		ls.syncSnapshot = true

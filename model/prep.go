@@ -20,10 +20,18 @@ type changeRecord struct {
 	data       string
 }
 
-func (c *changeRecord) duplicate(zxid Zxid) *changeRecord {
+// duplicate is a copy of c for the txn zxid (ChangeRecord.duplicate).
+func (c *changeRecord) duplicate(zxid Zxid) changeRecord {
 	d := *c
 	d.zxid = zxid
-	return &d
+	return d
+}
+
+// newChange is c on the heap, from the server's slab: a write makes one or two.
+func (s *Server) newChange(c changeRecord) *changeRecord {
+	r := s.mem.change.new()
+	*r = c
+	return r
 }
 
 // getRecordForPath mirrors PrepRequestProcessor.getRecordForPath: the newest outstanding
@@ -37,7 +45,7 @@ func (s *Server) getRecordForPath(path string) (*changeRecord, int32) {
 			p = "/"
 		}
 		if n := s.db.tree.nodes[p]; n != nil {
-			c = &changeRecord{zxid: -1, path: path, stat: n.stat, childCount: int32(len(n.children)), data: n.data}
+			c = s.newChange(changeRecord{zxid: -1, path: path, stat: n.stat, childCount: int32(len(n.children)), data: n.data})
 		}
 	}
 	if c == nil || c.deleted {
@@ -212,18 +220,18 @@ func (s *Server) pRequest2Txn(req *Request, zxid Zxid, now sim.Time, owner int64
 			return nil, ErrNotEmpty
 		}
 		txn.Path = req.Path
-		parent = parent.duplicate(zxid)
+		parent = s.newChange(parent.duplicate(zxid))
 		parent.childCount--
 		parent.stat.Pzxid = zxid
 		s.addChangeRecord(parent)
-		s.addChangeRecord(&changeRecord{zxid: zxid, path: req.Path, deleted: true, childCount: -1})
+		s.addChangeRecord(s.newChange(changeRecord{zxid: zxid, path: req.Path, deleted: true, childCount: -1}))
 	case OpSetData:
 		node, v, err := s.versionedRecord(req, owner)
 		if err != ErrOK {
 			return nil, err
 		}
 		txn.Path, txn.Data, txn.Version = req.Path, req.Data, v
-		node = node.duplicate(zxid)
+		node = s.newChange(node.duplicate(zxid))
 		node.stat.Version, node.stat.Mtime, node.stat.Mzxid = v, now, zxid
 		node.data = req.Data
 		s.addChangeRecord(node)
@@ -261,10 +269,10 @@ func (s *Server) pRequest2Txn(req *Request, zxid Zxid, now sim.Time, owner int64
 			if err != ErrOK {
 				return nil, err
 			}
-			parent = parent.duplicate(zxid)
+			parent = s.newChange(parent.duplicate(zxid))
 			parent.stat.Pzxid = zxid
 			s.addChangeRecord(parent)
-			s.addChangeRecord(&changeRecord{zxid: zxid, path: p, deleted: true})
+			s.addChangeRecord(s.newChange(changeRecord{zxid: zxid, path: p, deleted: true}))
 		}
 		txn.Paths = es // CloseSessionTxn (zookeeper.closeSessionTxn.enabled, the default)
 		if l := s.leader; l.sessions != nil {
@@ -312,13 +320,13 @@ func (s *Server) pRequest2TxnCreate(req *Request, txn *Txn, zxid Zxid, now sim.T
 	if req.Ephemeral {
 		ephemeralOwner = req.SessionID
 	}
-	parent = parent.duplicate(zxid)
+	parent = s.newChange(parent.duplicate(zxid))
 	parent.childCount++
 	parent.stat.Cversion = newCversion
 	parent.stat.Pzxid = zxid
 	s.addChangeRecord(parent)
-	s.addChangeRecord(&changeRecord{zxid: zxid, path: path, data: req.Data,
-		stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: now, Mtime: now, EphemeralOwner: ephemeralOwner}})
+	s.addChangeRecord(s.newChange(changeRecord{zxid: zxid, path: path, data: req.Data,
+		stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: now, Mtime: now, EphemeralOwner: ephemeralOwner}}))
 	return txn, ErrOK
 }
 

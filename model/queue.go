@@ -44,6 +44,8 @@ type serverSlabs struct {
 	request   slab[cnxnRequest]
 	reply     slab[ClientReply]
 	vote      slab[Notification]
+	why       slab[VoteWhy]
+	change    slab[changeRecord]
 	txn       slab[Txn]
 	result    slab[ProcessTxnResult]
 }

@@ -61,8 +61,12 @@ func newZKDatabase(cfg *Config, disk *sim.Disk) *zkDatabase {
 }
 
 // clear mirrors ZKDatabase.clear: an empty tree and committedLog, not initialized.
-func (db *zkDatabase) clear() {
-	db.tree = NewDataTree()
+func (db *zkDatabase) clear() { db.clearTo(NewDataTree()) }
+
+// clearTo is clear, then the tree the caller loads at once (a snapshot's): no empty tree
+// is made only to be replaced.
+func (db *zkDatabase) clearTo(tree *DataTree) {
+	db.tree = tree
 	db.committedLog = nil
 	db.minCommitted, db.maxCommitted = 0, 0
 	db.initialized = false
@@ -260,11 +264,12 @@ func (db *zkDatabase) latestSnapshot() *snapshotFile {
 // each also fed to the committedLog. It returns the number of txns replayed. Like restore
 // it leaves an open log file open: only a new process (or truncateLog) starts a new one.
 func (db *zkDatabase) loadDataBase() int {
-	db.clear()
 	db.lastLoad.snap = 0
 	if s := db.latestSnapshot(); s != nil {
-		db.tree = s.tree.Clone()
+		db.clearTo(s.tree.Clone())
 		db.lastLoad.snap = s.tree.LastProcessedZxid
+	} else {
+		db.clear()
 	}
 	n := db.fastForward()
 	db.lastLoad.replayed = n
