@@ -258,12 +258,7 @@ func (s *Server) submitClientRequest(cn *serverCnxn, m *ClientRequest) {
 // submitWrite sends a write of connection r.cn into the pipeline; r is done when this
 // server applies the txn with the same (session, cxid).
 func (s *Server) submitWrite(r *cnxnRequest, req *Request) {
-	s.waiting[reqKey{req.SessionID, req.Cxid}] = func(res *ProcessTxnResult) {
-		r.done, r.result = true, *res
-		if r.cn.state != cnxnClosed {
-			s.processCnxnQueue(r.cn)
-		}
-	}
+	s.waiting[reqKey{req.SessionID, req.Cxid}] = waiter{r: r}
 	if s.state == LEADING {
 		s.leaderSubmit(req, s.sid)
 		return

@@ -47,7 +47,6 @@ type serverSlabs struct {
 	why       slab[VoteWhy]
 	change    slab[changeRecord]
 	txn       slab[Txn]
-	result    slab[ProcessTxnResult]
 }
 
 // packet is a copy of p from the server's packet slab: what it sends is made on its hot path.

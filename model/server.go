@@ -90,8 +90,8 @@ type Server struct {
 	learner  *learnerState
 	syncProc syncProcessor
 
-	// pending local requests waiting for their commit (session, cxid) -> reply
-	waiting map[reqKey]func(res *ProcessTxnResult)
+	// pending local requests waiting for their commit (session, cxid) -> who to answer
+	waiting map[reqKey]waiter
 	// client connections (NIOServerCnxnFactory's cnxns), looked up only
 	cnxns map[sim.ConnID]*serverCnxn
 	// nextSessionID is the session tracker's nextSessionId (leader or learner).
@@ -200,7 +200,7 @@ func (s *Server) resetVolatile() {
 	s.fle = election{}
 	s.leader, s.learner = nil, nil
 	s.syncProc = syncProcessor{}
-	s.waiting = map[reqKey]func(*ProcessTxnResult){}
+	s.waiting = map[reqKey]waiter{}
 	s.cnxns = map[sim.ConnID]*serverCnxn{}
 	s.nextSessionID = 0
 	s.state, s.phase = LOOKING, PhaseElection
@@ -561,11 +561,9 @@ func (s *Server) afterApply(txn *Txn, rc ProcessTxnResult) {
 		s.OnCommit(s, txn, rc.Err)
 	}
 	k := reqKey{txn.SessionID, txn.Cxid}
-	if f, ok := s.waiting[k]; ok {
+	if wt, ok := s.waiting[k]; ok {
 		delete(s.waiting, k)
-		res := s.mem.result.new() // only the txns this server answers put a result on the heap
-		*res = rc
-		f(res)
+		s.answer(wt, rc)
 		return
 	}
 	if txn.Type == OpCloseSession {
@@ -590,9 +588,28 @@ func (s *Server) failWaiting() {
 		return cmp.Compare(a.cxid, b.cxid)
 	})
 	for _, k := range keys {
-		f := s.waiting[k]
+		wt := s.waiting[k]
 		delete(s.waiting, k)
-		f(&ProcessTxnResult{Err: ErrConnectionLoss})
+		s.answer(wt, ProcessTxnResult{Err: ErrConnectionLoss})
+	}
+}
+
+// waiter is who waits for a local write: a client connection's request, or Submit's done.
+type waiter struct {
+	r    *cnxnRequest
+	done func(rc int32, zxid Zxid)
+}
+
+// answer gives a waiting local write its result.
+func (s *Server) answer(wt waiter, res ProcessTxnResult) {
+	if wt.done != nil {
+		wt.done(res.Err, res.Zxid)
+		return
+	}
+	r := wt.r
+	r.done, r.result = true, res
+	if r.cn.state != cnxnClosed {
+		s.processCnxnQueue(r.cn)
 	}
 }
 
@@ -604,7 +621,7 @@ func (s *Server) Submit(req *Request, done func(rc int32, zxid Zxid)) {
 		done(ErrConnectionLoss, 0)
 		return
 	}
-	s.waiting[reqKey{req.SessionID, req.Cxid}] = func(res *ProcessTxnResult) { done(res.Err, res.Zxid) }
+	s.waiting[reqKey{req.SessionID, req.Cxid}] = waiter{done: done}
 	if s.state == LEADING {
 		s.leaderSubmit(req, s.sid)
 		return

@@ -300,9 +300,21 @@ func syncMode(needSnap bool, queued []QuorumPacket) string {
 // PacketStrings gives the String() of every queued packet, in queue order:
 // "DIFF 0x5", "PROPOSAL 0x3", "COMMIT 0x3", ...
 func (d SyncDecision) PacketStrings() []string {
+	// One text for them all, cut into the strings: a DIFF of a thousand txns queues two
+	// thousand packets, and a string each was a good part of a sync's allocations.
+	b := make([]byte, 0, 24*len(d.Queued)) // "PROPOSAL 0x100000003" and its like
+	ends := make([]int, len(d.Queued))
+	for i := range d.Queued {
+		p := &d.Queued[i]
+		b = p.Zxid.AppendTo(append(append(b, p.Type.String()...), ' '))
+		ends[i] = len(b)
+	}
+	all := string(b)
 	out := make([]string, len(d.Queued))
-	for i, p := range d.Queued {
-		out[i] = p.String()
+	from := 0
+	for i, end := range ends {
+		out[i] = all[from:end]
+		from = end
 	}
 	return out
 }
