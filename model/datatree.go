@@ -113,8 +113,9 @@ type DataTree struct {
 // and snapshotSize counts them.)
 func NewDataTree() *DataTree {
 	t := &DataTree{nodes: map[string]*znode{}, sessions: map[int64]sim.Time{}, ephemerals: map[int64][]string{}}
-	t.nodes["/"] = &znode{children: map[string]struct{}{"zookeeper": {}}}
-	t.nodes["/zookeeper"] = &znode{}
+	root, zk := t.znodes.new(), t.znodes.new() // the slab's first chunk: one allocation
+	root.children = map[string]struct{}{"zookeeper": {}}
+	t.nodes["/"], t.nodes["/zookeeper"] = root, zk
 	return t
 }
 
