@@ -154,7 +154,7 @@ func (t *Trace) Flush() {
 	t.flushing = true
 	recs, first := t.batch, t.batchFirst
 	if t.spare == nil {
-		t.spare = make([]Record, 0, cap(recs))
+		t.spare = make([]Record, 0, batchStart) // grows as the batch did, if the run goes on
 	}
 	t.batch, t.spare = t.spare[:0], nil
 	for _, f := range t.batchObs {
@@ -237,8 +237,9 @@ func (t *Trace) add(r *Record, data []byte) {
 			t.batchFirst = t.count - 1
 		}
 		if len(t.batch) == cap(t.batch) && cap(t.batch) < BatchSize {
-			// a run longer than batchStart records: a full batch from now on
-			t.batch = append(make([]Record, 0, BatchSize), t.batch...)
+			// a run longer than batchStart records: four times the room, up to a full batch
+			// (a full one at once, and its spare, were a third of a short run's bytes)
+			t.batch = append(make([]Record, 0, min(4*cap(t.batch), BatchSize)), t.batch...)
 		}
 		t.batch = append(t.batch, *r)
 		if len(t.batch) >= BatchSize { // above it only if observers added records while flushing

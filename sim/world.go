@@ -441,8 +441,8 @@ func (w *World) SetTimer(id NodeID, kind int, d Time) {
 		d = 0 // a delay in the past fires now: the clock never goes back
 	}
 	s := w.nodes[id]
-	for kind >= len(s.timers) {
-		s.timers = append(s.timers, timer{})
+	if kind >= len(s.timers) {
+		s.timers = append(s.timers, make([]timer, kind+1-len(s.timers))...)
 	}
 	s.timerSerial++
 	w.seq++
