@@ -49,7 +49,7 @@ type propNode struct {
 }
 
 func (n *propNode) end(c ConnID) int {
-	if n.p.w.net.conns[c].ends[0] == n.id {
+	if n.p.w.net.conn(c).ends[0] == n.id {
 		return 0
 	}
 	return 1
@@ -186,7 +186,7 @@ func checkConnections(t *rapid.T, kinds []string) (w *World) {
 				if o.OneWay {
 					end = 1
 				}
-				from := w.net.conns[c].ends[end]
+				from := w.net.conn(c).ends[end]
 				if end == 1 && !p.accepted[c] {
 					break // the acceptor does not know of the connection yet
 				}
@@ -214,7 +214,7 @@ func checkConnections(t *rapid.T, kinds []string) (w *World) {
 				}
 			case "close":
 				c := p.conns[o.A%len(p.conns)]
-				w.Close(c, w.net.conns[c].ends[o.B%2])
+				w.Close(c, w.net.conn(c).ends[o.B%2])
 			case "partition", "rpartition":
 				cut := w.Partition
 				if o.Kind == "rpartition" {

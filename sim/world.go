@@ -325,7 +325,7 @@ func (w *World) CrashAs(id NodeID, kind CrashKind) error {
 		switch h.item.kind {
 		case itemOpen:
 			if kind == HostLoss {
-				w.net.conns[h.conn].open[1] = false // a half-open connection the peer must time out
+				w.net.conn(h.conn).open[1] = false // a half-open connection the peer must time out
 			} else {
 				w.net.refuse(h.conn) // a connection it never accepted is refused
 			}
