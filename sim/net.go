@@ -175,7 +175,7 @@ type network struct {
 	// itself as it grows (it did: 4% of an explored schedule's bytes)
 	chunks [][]conn
 	nconns int
-	links   map[[2]NodeID]*link // looked up by pair, never ranged over
+	links  map[[2]NodeID]*link // looked up by pair, never ranged over
 }
 
 func (n *network) init(w *World) {
