@@ -774,8 +774,8 @@ var FindingClasses = []struct{ Fix, Class string }{
 }
 
 // Classify says which documented class a failing schedule belongs to: the one whose proposed
-// fix alone makes it pass (all of them together: several), else "unclassified" - a failure
-// nobody has explained yet.
+// fix alone makes it pass (two classes whose fixes together do: two findings; all of them
+// together: several), else "unclassified" - a failure nobody has explained yet.
 func Classify(src string) string {
 	s, err := Parse("classify.zab", src)
 	if err != nil {
@@ -826,20 +826,44 @@ func Classify(src string) string {
 		check, _ := Failure(res)
 		return check == ""
 	}
-	var off []string
-	for _, fc := range FindingClasses {
+	var off []int // the classes whose fix the schedule does not already have
+	for i, fc := range FindingClasses {
 		if on.Has(fc.Fix) {
 			continue
 		}
-		off = append(off, fc.Fix)
+		off = append(off, i)
 		if passes(fc.Fix) {
 			return fc.Class
 		}
 	}
-	if len(off) > 1 && passes(off...) {
-		return "several of: " + strings.Join(off, ", ")
+	// Two findings in one schedule (a dirty snapshot, then a server that cannot start):
+	// the first pair of fixes that together make it pass.
+	for x, i := range off {
+		for _, j := range off[x+1:] {
+			a, b := FindingClasses[i], FindingClasses[j]
+			if passes(a.Fix, b.Fix) {
+				return "two findings: " + shortClass(a.Class) + " and " + shortClass(b.Class) + " (fix " + a.Fix + " + " + b.Fix + ")"
+			}
+		}
+	}
+	if len(off) > 2 {
+		var fixes []string
+		for _, i := range off {
+			fixes = append(fixes, FindingClasses[i].Fix)
+		}
+		if passes(fixes...) {
+			return "several of: " + strings.Join(fixes, ", ")
+		}
 	}
 	return "unclassified"
+}
+
+// shortClass is a class's name without its scenarios and fix: "dirty snapshot".
+func shortClass(c string) string {
+	if i := strings.Index(c, " ("); i >= 0 {
+		return c[:i]
+	}
+	return c
 }
 
 // seedOf is the seed a scenario runs with by itself: its seed line's, or 1.

@@ -271,6 +271,14 @@ func TestClassify(t *testing.T) {
 	if got := Classify(string(epochAhead)); !strings.HasPrefix(got, "epoch ahead") {
 		t.Errorf("liveness-epoch-ahead: class %q", got)
 	}
+	// two findings in one schedule: no fix alone, the pair of them together
+	two, err := os.ReadFile(filepath.Join("testdata", "repro", "two-findings-1549-1653.zab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Classify(string(two)), "two findings: dirty snapshot and epoch behind the data (fix ZK-1549 + ZK-1653)"; got != want {
+		t.Errorf("two-findings-1549-1653: class %q, want %q", got, want)
+	}
 }
 
 // Shrinking ends 1-minimal: in every shrunk schedule, removing any one fault, setting or

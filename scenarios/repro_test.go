@@ -36,6 +36,7 @@ var repros = []struct {
 	{file: "cld-141726-fixes.zab", reached: cannotTruncate(2, 1)},
 	{file: "pc-63147-fixes.zab", reached: restartedOnMarker(7)},
 	{file: "liveness-epoch-ahead.zab", want: "Liveness", reached: epochBelowAccepted(3, 4)},
+	{file: "two-findings-1549-1653.zab", want: "Liveness"},
 }
 
 func TestRepro(t *testing.T) {
