@@ -102,7 +102,7 @@ func (s *story) render(res *scenarios.Result, formats []Format) ([]string, map[s
 	if hist != nil {
 		put("history.html", hist.html)
 	}
-	put("index.md", []byte(s.index(res, views, pictured, left, hist)))
+	put("index.md", []byte(s.index(res, pictured, left, hist)))
 	slices.Sort(names)
 	return names, files, nil
 }
@@ -117,7 +117,7 @@ type happening struct {
 // a picture each made its report take minutes and hundreds of megabytes. The report draws
 // the first picturedHead and the last picturedTail of each kind; the index lists them all,
 // and timeline.txt and the player show every one.
-var picturedHead, picturedTail = 12, 4 // variables for a test
+const picturedHead, picturedTail = 12, 4
 
 // pictured returns the views the report draws, in order, and how many of each kind it
 // leaves out.
@@ -139,10 +139,10 @@ func pictured(views []View) ([]View, map[string]int) {
 	return out, left
 }
 
-// index is the Markdown summary of the run: views are all of them, pictured those drawn
+// index is the Markdown summary of the run: pictured are the views drawn, the overview first
 // (left: how many of each kind were not); hist is the clients' history page, nil without
 // client operations.
-func (s *story) index(res *scenarios.Result, views, pictured []View, left map[string]int, hist *historyPage) string {
+func (s *story) index(res *scenarios.Result, pictured []View, left map[string]int, hist *historyPage) string {
 	var b strings.Builder
 	if res != nil {
 		fmt.Fprintf(&b, "# %s (seed %d)\n\n", res.Scenario, res.Seed)
@@ -158,7 +158,7 @@ func (s *story) index(res *scenarios.Result, views, pictured []View, left map[st
 	}
 	s.verdict(&b, res)
 
-	fmt.Fprintf(&b, "![%s](overview.png)\n\n", views[0].Filter.Title)
+	fmt.Fprintf(&b, "![%s](overview.png)\n\n", pictured[0].Filter.Title)
 	b.WriteString("[overview.svg](overview.svg) · [timeline.txt](timeline.txt) (every event, one line each)\n\n")
 	if hist != nil {
 		b.WriteString(hist.sentence)

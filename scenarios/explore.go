@@ -781,10 +781,17 @@ func Classify(src string) string {
 	if err != nil {
 		return "unclassified"
 	}
-	if res, err := Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: true}); err == nil {
-		if check, _ := Failure(res); check == "" {
-			return "" // it does not fail: nothing to explain
+	seed := seedOf(s)
+	passes := func(fixes ...string) bool {
+		res, err := Run(s, Options{Seed: seed, NoTrace: true, NoHash: true, Fixes: fixes})
+		if err != nil {
+			return false
 		}
+		check, _ := Failure(res)
+		return check == ""
+	}
+	if passes() {
+		return "" // it does not fail: nothing to explain
 	}
 	// A known bug switched back on explains a failure that goes away without it.
 	var mutants []string
@@ -811,20 +818,11 @@ func Classify(src string) string {
 			}
 		}
 	}
-	seed := seedOf(s)
 	var on model.Fixes
 	for _, c := range s.Commands {
 		if c.Name == "fix" && len(c.Args) == 1 {
 			on.Set(c.Args[0])
 		}
-	}
-	passes := func(fixes ...string) bool {
-		res, err := Run(s, Options{Seed: seed, NoTrace: true, NoHash: true, Fixes: fixes})
-		if err != nil {
-			return false
-		}
-		check, _ := Failure(res)
-		return check == ""
 	}
 	var off []int // the classes whose fix the schedule does not already have
 	for i, fc := range FindingClasses {

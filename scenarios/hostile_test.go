@@ -195,14 +195,7 @@ func TestProtocolAnchors(t *testing.T) {
 	src := "ensemble 3\ndisk policy=keep-all\nstart all\nawait leader\ncrash 1\nwrite 2\ncrash 3\nrestart 1\nawait leader\nwrite 3\n" +
 		"restart 3\ncrash 3 at=newleader within=5s\nrestart 3\nrun 1s\nexpect state 3 DOWN\n" +
 		"workload clients=1 rate=20 servers={2}\npartition 2 1 at=proposal within=5s\nrun 1s\n"
-	s, err := Parse("anchors.zab", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(s, Options{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runText(t, src, 3)
 	if !res.Expectations[0].OK {
 		t.Fatalf("server 3 should refuse to start:\n%s", res.Summary())
 	}

@@ -484,17 +484,7 @@ func TestCrashAtEvent(t *testing.T) {
 // await live waits for the liveness check's own condition: quickly on a healthy ensemble,
 // not at all while a link is cut (the check then has no quiet period to judge).
 func TestAwaitLive(t *testing.T) {
-	run := func(src string) *Result {
-		s, err := Parse("l.zab", src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, Options{Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func(src string) *Result { return runText(t, src, 1) }
 	if res := run("ensemble 3\nstart all\nawait live within=30s\n"); !res.OK || res.VirtualNs > int64(5*sim.Second) {
 		t.Errorf("healthy: ok %v at %dns:\n%s", res.OK, res.VirtualNs, res.Summary())
 	}
