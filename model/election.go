@@ -180,8 +180,7 @@ func (s *Server) flushPending(sid int64) {
 		n, queued = s.elLast[sid], false
 	}
 	if n != nil {
-		why := s.mem.why.new()
-		*why = VoteWhy{Reason: WhyAgain}
+		why := s.mem.why.of(VoteWhy{Reason: WhyAgain})
 		if queued && n.Why != nil {
 			*why = *n.Why
 			why.Queued = true
@@ -189,8 +188,7 @@ func (s *Server) flushPending(sid int64) {
 		s.elPending[sid] = nil
 		s.elLast[sid] = n
 		// the same notification on the wire; in the trace, why it leaves now
-		sent := s.mem.vote.new()
-		*sent = *n
+		sent := s.mem.vote.of(*n)
 		sent.Why = why
 		s.w.Send(s.elConn[sid], s.nid, sent)
 	}

@@ -28,11 +28,7 @@ func (c *changeRecord) duplicate(zxid Zxid) changeRecord {
 }
 
 // newChange is c on the heap, from the server's slab: a write makes one or two.
-func (s *Server) newChange(c changeRecord) *changeRecord {
-	r := s.mem.change.new()
-	*r = c
-	return r
-}
+func (s *Server) newChange(c changeRecord) *changeRecord { return s.mem.change.of(c) }
 
 // getRecordForPath mirrors PrepRequestProcessor.getRecordForPath: the newest outstanding
 // change of path, else the node as the leader's tree has it.

@@ -34,6 +34,13 @@ func (s *slab[T]) new() *T {
 	return p
 }
 
+// of is new holding v.
+func (s *slab[T]) of(v T) *T {
+	p := s.new()
+	*p = v
+	return p
+}
+
 // serverSlabs are a server's slabs, for what it makes on its hot paths.
 type serverSlabs struct {
 	logged    slab[Logged]
@@ -50,11 +57,7 @@ type serverSlabs struct {
 }
 
 // packet is a copy of p from the server's packet slab: what it sends is made on its hot path.
-func (s *Server) packet(p QuorumPacket) *QuorumPacket {
-	q := s.mem.packet.new()
-	*q = p
-	return q
-}
+func (s *Server) packet(p QuorumPacket) *QuorumPacket { return s.mem.packet.of(p) }
 
 // clientSlabs are a client's slabs, for its calls and their records.
 type clientSlabs struct {

@@ -506,15 +506,11 @@ func (s *Server) lastLoggedZxid() Zxid {
 // recordCommitted and recordLogged record txn committed (applied) or logged here, from
 // the server's slabs: a record each per txn and server.
 func (s *Server) recordCommitted(txn *Txn, how string) {
-	r := s.mem.committed.new()
-	*r = Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how}
-	s.record(r)
+	s.record(s.mem.committed.of(Committed{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash(), How: how}))
 }
 
 func (s *Server) recordLogged(txn *Txn) {
-	r := s.mem.logged.new()
-	*r = Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()}
-	s.record(r)
+	s.record(s.mem.logged.of(Logged{Sid: s.sid, Zxid: txn.Zxid, Hash: txn.Hash()}))
 }
 
 // applyCommitted is FinalRequestProcessor: apply a committed txn (ZooKeeperServer.processTxn:
