@@ -213,9 +213,9 @@ func (s *Server) clientReceive(c sim.ConnID, m sim.Message) {
 }
 
 // toRequest turns a client request into the pipeline's Request.
-func toRequest(session int64, m *ClientRequest) *Request {
-	r := &Request{SessionID: session, Cxid: m.Xid, Op: m.Type, Path: m.Path, Data: m.Data, Version: m.Version,
-		Ephemeral: m.Mode.IsEphemeral(), Sequence: m.Mode.IsSequential()}
+func (s *Server) toRequest(session int64, m *ClientRequest) *Request {
+	r := s.mem.req.of(Request{SessionID: session, Cxid: m.Xid, Op: m.Type, Path: m.Path, Data: m.Data, Version: m.Version,
+		Ephemeral: m.Mode.IsEphemeral(), Sequence: m.Mode.IsSequential()})
 	for _, op := range m.Ops {
 		r.Ops = append(r.Ops, &Request{SessionID: session, Cxid: m.Xid, Op: op.Type, Path: op.Path, Data: op.Data,
 			Version: op.Version, Ephemeral: op.Mode.IsEphemeral(), Sequence: op.Mode.IsSequential()})
@@ -237,7 +237,7 @@ func (s *Server) submitClientRequest(cn *serverCnxn, m *ClientRequest) {
 	cn.queue = append(cn.queue, r)
 	switch {
 	case m.Type.isWrite():
-		s.submitWrite(r, toRequest(cn.sessionID, m))
+		s.submitWrite(r, s.toRequest(cn.sessionID, m))
 	case m.Type == OpSync && s.state != LEADING:
 		// FollowerRequestProcessor: pendingSyncs, then the request to the leader, which
 		// answers with SYNC once everything proposed before it is committed.

@@ -239,17 +239,17 @@ func (s *Server) onNotification(n *Notification) {
 	if !s.qv.IsVoter(n.Sid) {
 		// From an observer: answer at once with my current vote, not queued.
 		v := s.currentVote
-		s.toSend(n.Sid, &Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
+		s.toSend(n.Sid, s.mem.vote.of(Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
 			ElectionEpoch: s.fle.logicalclock, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2,
-			Why: &VoteWhy{Reason: WhyReply, From: n.Sid}})
+			Why: s.mem.why.of(VoteWhy{Reason: WhyReply, From: n.Sid})}))
 		return
 	}
 	if s.state == LOOKING {
 		if n.State == LOOKING && n.ElectionEpoch < s.fle.logicalclock {
 			f := &s.fle
-			s.toSend(n.Sid, &Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+			s.toSend(n.Sid, s.mem.vote.of(Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
 				ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2,
-				Why: &VoteWhy{Reason: WhyReply, From: n.Sid}})
+				Why: s.mem.why.of(VoteWhy{Reason: WhyReply, From: n.Sid})}))
 		}
 		if s.fle.active {
 			s.fleQueue(n)
@@ -259,9 +259,9 @@ func (s *Server) onNotification(n *Notification) {
 	if n.State == LOOKING {
 		// Not LOOKING: tell a LOOKING sender who leads (my current vote, its electionEpoch).
 		v := s.currentVote
-		s.toSend(n.Sid, &Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
+		s.toSend(n.Sid, s.mem.vote.of(Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
 			ElectionEpoch: v.ElectionEpoch, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2,
-			Why: &VoteWhy{Reason: WhyLeader, From: n.Sid}})
+			Why: s.mem.why.of(VoteWhy{Reason: WhyLeader, From: n.Sid})}))
 	}
 }
 
@@ -373,7 +373,7 @@ func (s *Server) fleNotTimeout() {
 	}
 	next := min(2*f.notTimeout, s.cfg.MaxNotificationInterval)
 	s.w.Explain(s.nid, &NotTimeout{Sid: s.sid, WaitedMs: int64(f.notTimeout / sim.Millisecond), NextMs: int64(next / sim.Millisecond)})
-	s.sendNotifications(&VoteWhy{Reason: WhyResend, NotTimeoutMs: int64(next / sim.Millisecond)})
+	s.sendNotifications(s.mem.why.of(VoteWhy{Reason: WhyResend, NotTimeoutMs: int64(next / sim.Millisecond)}))
 	f.notTimeout = next
 	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
 }

@@ -54,6 +54,8 @@ type serverSlabs struct {
 	why       slab[VoteWhy]
 	change    slab[changeRecord]
 	txn       slab[Txn]
+	req       slab[Request]
+	state     slab[StateChange]
 }
 
 // packet is a copy of p from the server's packet slab: what it sends is made on its hot path.

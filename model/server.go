@@ -189,19 +189,24 @@ func (s *Server) resetVolatile() {
 		s.configData, s.configDataQV = s.quorumConfigData(), s.qv
 	}
 	s.db.configData = s.configData
-	s.elConn = make([]sim.ConnID, n)
+	// A restart reuses the tables of the process before it, emptied: nothing of that
+	// process outlives its crash (its timers and connections are gone with it).
+	if len(s.elConn) != n {
+		s.elConn, s.elPending, s.elLast = make([]sim.ConnID, n), make([]*Notification, n), make([]*Notification, n)
+		s.connKind, s.waiting, s.cnxns = map[sim.ConnID]connKind{}, map[reqKey]waiter{}, map[sim.ConnID]*serverCnxn{}
+	}
 	for i := range s.elConn {
 		s.elConn[i] = -1
 	}
-	s.elPending = make([]*Notification, n)
-	s.elLast = make([]*Notification, n)
+	clear(s.elPending)
+	clear(s.elLast)
+	clear(s.connKind)
+	clear(s.waiting)
+	clear(s.cnxns)
 	s.loopback = nil
-	s.connKind = map[sim.ConnID]connKind{}
 	s.fle = election{}
 	s.leader, s.learner = nil, nil
 	s.syncProc = syncProcessor{}
-	s.waiting = map[reqKey]waiter{}
-	s.cnxns = map[sim.ConnID]*serverCnxn{}
 	s.nextSessionID = 0
 	s.state, s.phase = LOOKING, PhaseElection
 }
@@ -318,7 +323,7 @@ func (s *Server) setCurrentEpoch(e int64) {
 
 func (s *Server) setState(st ServerState, ph ZabPhase, reason string) {
 	s.state, s.phase = st, ph
-	s.record(&StateChange{Sid: s.sid, State: st, Phase: ph, Epoch: s.currentEpoch, Reason: reason})
+	s.record(s.mem.state.of(StateChange{Sid: s.sid, State: st, Phase: ph, Epoch: s.currentEpoch, Reason: reason}))
 }
 
 func (s *Server) setPhase(ph ZabPhase) {
