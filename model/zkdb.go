@@ -282,7 +282,11 @@ func (db *zkDatabase) loadDataBase() int {
 func (db *zkDatabase) fastForward() int {
 	from := db.tree.LastProcessedZxid
 	n := 0
-	for _, txn := range db.readTxns(db.logFiles()) {
+	txns := db.readTxns(db.logFiles())
+	if db.committedLog == nil { // room for what the replay feeds it, at once
+		db.committedLog = make([]Proposal, 0, min(len(txns), db.cfg.CommitLogCount+1))
+	}
+	for _, txn := range txns {
 		if txn.Zxid <= from {
 			continue
 		}
