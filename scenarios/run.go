@@ -192,7 +192,7 @@ type runner struct {
 	// judged are the violations the runner itself finds (RecipeConvergence), beside the
 	// checker's
 	judged []checker.Violation
-	events map[eventKey]int // crash points reached so far, per server (see crashPoints)
+	events [][nPoints]int // events[sid][p]: how often server sid reached syncPoints[p] so far
 	// started: the servers the script has started and not crashed since. One of them that
 	// is down exited on its own (ZooKeeper exits on some errors, or refuses to start).
 	started    map[int64]bool
@@ -254,7 +254,7 @@ func Run(s *Script, opt Options) (*Result, error) {
 		return nil, err
 	}
 	r := &runner{s: s, opt: opt, names: map[string]int64{}, clients: map[string]*scenarioClient{}, recipes: map[string]*recipe{},
-		events: map[eventKey]int{}, maxEvents: opt.MaxEvents, maxVirtual: opt.MaxVirtual,
+		maxEvents: opt.MaxEvents, maxVirtual: opt.MaxVirtual,
 		res: &Result{Scenario: s.Name, Seed: opt.Seed, Header: s.Header, Replay: replayCommand(s, opt)}}
 	if r.maxEvents == 0 {
 		r.maxEvents = DefaultMaxEvents
@@ -410,25 +410,30 @@ func (r *runner) build() error {
 		case *model.LeaderEstablished:
 			r.res.Leaders = append(r.res.Leaders, LeaderInfo{Epoch: d.Epoch, Sid: d.Sid, AtNs: int64(rec.At)})
 		case *model.Truncated:
-			r.events[eventKey{d.Sid, "truncate"}]++
+			r.reached(d.Sid, ptTruncate)
 		case *model.EpochWritten:
-			r.events[eventKey{d.Sid, d.File}]++
+			switch d.File {
+			case "currentEpoch":
+				r.reached(d.Sid, ptCurrentEpoch)
+			case "acceptedEpoch":
+				r.reached(d.Sid, ptAcceptedEpoch)
+			}
 		case *model.SnapshotTaken:
-			r.events[eventKey{d.Sid, "snapshot"}]++
+			r.reached(d.Sid, ptSnapshot)
 		case *model.Logged:
-			r.events[eventKey{d.Sid, "log"}]++
+			r.reached(d.Sid, ptLog)
 		case *model.Proposed:
-			r.events[eventKey{d.Sid, "proposal"}]++
+			r.reached(d.Sid, ptProposal)
 		case *model.Loaded:
 			if d.From == "snap" {
-				r.events[eventKey{d.Sid, "snap"}]++
+				r.reached(d.Sid, ptSnap)
 			}
 		case *model.QuorumPacket:
 			if rec.Kind == sim.RecDeliver && d.Type == model.DIFF {
-				r.events[eventKey{int64(rec.Node), "diff"}]++ // the learner read a DIFF
+				r.reached(int64(rec.Node), ptDiff) // the learner read a DIFF
 			}
 			if rec.Kind == sim.RecDeliver && d.Type == model.NEWLEADER {
-				r.events[eventKey{int64(rec.Node), "newleader"}]++ // and handled it
+				r.reached(int64(rec.Node), ptNewleader) // and handled it
 			}
 		case *model.SyncDecided:
 			si := SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
@@ -861,9 +866,9 @@ func (r *runner) execAwait(c *Command) error {
 		if err != nil {
 			return err
 		}
-		k := eventKey{sid, map[string]string{"truncated": "truncate", "snapped": "snap", "diffed": "diff"}[c.Args[0]]}
-		n := r.events[k]
-		ok = r.runUntil(func() bool { return r.events[k] > n }, limit)
+		p := map[string]int{"truncated": ptTruncate, "snapped": ptSnap, "diffed": ptDiff}[c.Args[0]]
+		n := r.times(sid, p)
+		ok = r.runUntil(func() bool { return r.times(sid, p) > n }, limit)
 	case "held":
 		ok = r.runUntil(r.recipes[c.Args[1]].lock.Held, limit)
 	case "waiting":
@@ -1003,9 +1008,9 @@ func (r *runner) execLinks(c *Command) error {
 				return fmt.Errorf("partition %s ... at=%s: %q names %d servers now, not one", fromSel, at, fromSel, len(from))
 			}
 			id := sim.NodeID(from[0])
-			k := eventKey{from[0], at}
-			n := r.events[k]
-			r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))
+			sid, p := from[0], slices.Index(syncPoints, at)
+			n := r.times(sid, p)
+			r.runUntil(func() bool { return r.times(sid, p) > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))
 			if r.limit != nil {
 				return nil // Run stops at the limit
 			}
@@ -1459,10 +1464,35 @@ func (r *runner) stateOf(sid int64) string {
 	return s.State().String()
 }
 
-// eventKey names a crash point reached by a server: one of crashPoints.
-type eventKey struct {
-	sid   int64
-	event string
+// The points of syncPoints, in its order: what runner.events counts.
+const (
+	ptCurrentEpoch = iota
+	ptAcceptedEpoch
+	ptTruncate
+	ptSnapshot
+	ptLog
+	ptProposal
+	ptNewleader
+	ptSnap
+	ptDiff
+	nPoints
+)
+
+// reached counts point p (ptLog...) reached by server sid: a slice indexed by sid, since
+// every log write of every server passes here.
+func (r *runner) reached(sid int64, p int) {
+	for int64(len(r.events)) <= sid {
+		r.events = append(r.events, [nPoints]int{})
+	}
+	r.events[sid][p]++
+}
+
+// times is how often server sid has reached point p so far.
+func (r *runner) times(sid int64, p int) int {
+	if sid < 0 || sid >= int64(len(r.events)) {
+		return 0
+	}
+	return r.events[sid][p]
 }
 
 // crashPoints are the events `crash S at=EVENT` can wait for: right after S writes its
@@ -1509,9 +1539,9 @@ func (r *runner) crashAt(c *Command, sid int64, event string) error {
 		return fmt.Errorf("crash %d: server %d is not running", sid, sid)
 	}
 	r.setStarted(sid, false)
-	k := eventKey{sid, event}
-	n := r.events[k]
-	r.runUntil(func() bool { return r.events[k] > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))
+	p := slices.Index(syncPoints, event)
+	n := r.times(sid, p)
+	r.runUntil(func() bool { return r.times(sid, p) > n || !r.w.IsUp(id) }, r.after(r.within(c, 10*sim.Second)))
 	if r.limit != nil {
 		return nil // Run stops at the limit
 	}
