@@ -393,8 +393,8 @@ func (cl *clientSide) addLinOp(op linOp) {
 
 // addPending adds a call that never returned (a write only).
 func (c *Checker) addPending(ci callInfo) {
-	d := &model.ClientReturn{Client: ci.call.Client, Session: ci.session, Xid: ci.call.Xid, Server: -1,
-		Op: ci.call.Op, Path: ci.call.Path, Err: model.ErrConnectionLoss, CallAt: ci.at}
+	d := &model.ClientReturn{Client: ci.call.Client, Session: ci.session, Result: model.Result{Xid: ci.call.Xid, Server: -1,
+		Op: ci.call.Op, Path: ci.call.Path, Err: model.ErrConnectionLoss, CallAt: ci.at}}
 	if isWrite(ci.call.Op) {
 		c.addOp(ci, -1, 0, d)
 	}

@@ -175,19 +175,19 @@ func hard(n int) []sim.Record {
 	b.propose(1, txn)
 	b.logged(1, txn)
 	b.commit(1, txn)
-	ret(1000, 1, model.OpCreate, &model.ClientReturn{Zxid: z, Created: "/h"})
+	ret(1000, 1, model.OpCreate, &model.ClientReturn{Result: model.Result{Zxid: z, Created: "/h"}})
 	b.tick()
 	for k := 0; k < n; k++ {
 		call(int64(1001+k), 1, model.OpGetData, "")
 	}
 	b.tick()
 	for k := 0; k < n; k++ {
-		ret(int64(1001+k), 1, model.OpGetData, &model.ClientReturn{Zxid: z, Data: "init", Stat: model.Stat{Czxid: z, Mzxid: z}})
+		ret(int64(1001+k), 1, model.OpGetData, &model.ClientReturn{Result: model.Result{Zxid: z, Data: "init", Stat: model.Stat{Czxid: z, Mzxid: z}}})
 	}
 	b.tick()
 	call(999, 1, model.OpCreate, "again")
 	b.tick()
-	ret(999, 1, model.OpCreate, &model.ClientReturn{Zxid: z, Created: "/h"})
+	ret(999, 1, model.OpCreate, &model.ClientReturn{Result: model.Result{Zxid: z, Created: "/h"}})
 	return b.recs
 }
 
@@ -248,7 +248,7 @@ func TestWitnessFallsBackToPorcupine(t *testing.T) {
 		b.model(c, &model.ClientCall{Client: c, Session: c, Xid: 1, Server: 1, Op: model.OpDelete, Path: "/x", Version: -1})
 	}
 	ret := func(c int64, z model.Zxid) {
-		b.model(c, &model.ClientReturn{Client: c, Session: c, Xid: 1, Server: 1, Op: model.OpDelete, Path: "/x", Err: model.ErrNoNode, Zxid: z})
+		b.model(c, &model.ClientReturn{Client: c, Session: c, Result: model.Result{Xid: 1, Server: 1, Op: model.OpDelete, Path: "/x", Err: model.ErrNoNode, Zxid: z}})
 	}
 	z1, z2 := model.MakeZxid(1, 1), model.MakeZxid(1, 2)
 	for k, z := range []model.Zxid{z1, z2} {

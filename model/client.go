@@ -79,20 +79,25 @@ func (w *watchFunc) Process(e WatchedEvent) { w.f(e) }
 // NewWatcher wraps f as a Watcher; every call returns a distinct watcher.
 func NewWatcher(f func(WatchedEvent)) Watcher { return &watchFunc{f} }
 
-// Result is the outcome of a call, as its callback sees it.
+// Result is the outcome of a call, as its callback sees it (and its ClientReturn record
+// holds it: a callback must not change it).
 type Result struct {
-	Op       OpCode
-	Path     string
-	Xid      int32
-	Err      int32 // ErrOK or a KeeperException code
-	Zxid     Zxid  // the zxid the reply was served at (0 without a reply)
-	Server   int64 // the server that answered, -1 when the client failed the call itself
-	Created  string
+	Op   OpCode
+	Path string
+	Xid  int32
+	Err  int32 // ErrOK or a KeeperException code
+	// Zxid is ReplyHeader.zxid: the server's lastProcessedZxid when it replied (0 without
+	// a reply).
+	Zxid   Zxid
+	Server int64  // the server whose reply this is, -1 when the client failed the call itself
+	// Created is the path created (create, with its sequence suffix).
+	Created string
+	// Data is the znode's data: read by getData, written by create and setData.
 	Data     string
-	Stat     Stat
-	Children []string
-	Results  []OpResult
-	CallAt   sim.Time
+	Stat     Stat       // getData, exists, setData (zero otherwise)
+	Children []string   // getChildren
+	Results  []OpResult // multi
+	CallAt   sim.Time   // when the call was made
 	ReturnAt sim.Time
 }
 
@@ -599,12 +604,9 @@ func (c *Client) finish(call *clientCall, r *ClientReply, server int64) {
 	if call.internal {
 		return
 	}
-	res := c.mem.result.new()
-	*res = Result{Op: m.Type, Path: m.Path, Xid: m.Xid, Err: r.Err, Zxid: r.Zxid, Server: server,
-		CallAt: call.callAt, ReturnAt: c.w.Now()}
-	rec := c.mem.retRec.new()
-	*rec = ClientReturn{Client: int64(c.id), Session: c.sessionID, Xid: m.Xid, Server: server, Op: m.Type,
-		Path: m.Path, Err: r.Err, Zxid: r.Zxid, CallAt: call.callAt}
+	rec := c.mem.retRec.of(ClientReturn{Client: int64(c.id), Session: c.sessionID, Result: Result{Op: m.Type,
+		Path: m.Path, Xid: m.Xid, Err: r.Err, Zxid: r.Zxid, Server: server, CallAt: call.callAt, ReturnAt: c.w.Now()}})
+	res := &rec.Result
 	if r.Err == ErrOK {
 		switch m.Type {
 		case OpCreate:
@@ -627,8 +629,6 @@ func (c *Client) finish(call *clientCall, r *ClientReply, server int64) {
 				}
 			}
 		}
-		rec.Err = res.Err
-		rec.Created, rec.Data, rec.Stat, rec.Children, rec.Results = res.Created, res.Data, res.Stat, res.Children, res.Results
 	}
 	c.record(rec)
 	if call.cb != nil {

@@ -66,6 +66,5 @@ type clientSlabs struct {
 	request slab[ClientRequest]
 	call    slab[clientCall]
 	callRec slab[ClientCall]
-	result  slab[Result]
 	retRec  slab[ClientReturn]
 }

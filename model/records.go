@@ -386,23 +386,12 @@ func appendCallHead(b []byte, client, session int64, xid int32, server int64) []
 	return append(b, ' ')
 }
 
-// ClientReturn: the call's result reached the application.
+// ClientReturn: the call's result reached the application. The record holds the Result
+// its callback got (one object for both: a client makes one on every call).
 type ClientReturn struct {
 	Client  int64
 	Session int64
-	Xid     int32
-	Server  int64 // the server whose reply this is; -1 when the client failed the call itself
-	Op      OpCode
-	Path    string
-	Err     int32    // ErrOK or a KeeperException code
-	Zxid    Zxid     // ReplyHeader.zxid: the server's lastProcessedZxid when it replied (0 without a reply)
-	CallAt  sim.Time // when the call was made
-	// Data is the znode's data: read by getData, written by create and setData.
-	Data     string
-	Stat     Stat       // getData, exists, setData (zero otherwise)
-	Created  string     // create: the path created (with its sequence suffix)
-	Children []string   // getChildren
-	Results  []OpResult // multi
+	Result
 }
 
 func (r *ClientReturn) TypeName() string { return "ClientReturn" }
