@@ -89,7 +89,7 @@ type Result struct {
 	// Zxid is ReplyHeader.zxid: the server's lastProcessedZxid when it replied (0 without
 	// a reply).
 	Zxid   Zxid
-	Server int64  // the server whose reply this is, -1 when the client failed the call itself
+	Server int64 // the server whose reply this is, -1 when the client failed the call itself
 	// Created is the path created (create, with its sequence suffix).
 	Created string
 	// Data is the znode's data: read by getData, written by create and setData.
