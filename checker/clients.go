@@ -968,13 +968,13 @@ func (c *Checker) onSetWatches(client int64, m *model.ClientRequest) {
 			return false
 		}
 		var list []string
-		switch w.kind {
+		switch sw := m.Watches(); w.kind {
 		case regData:
-			list = m.DataWatches
+			list = sw.DataWatches
 		case regExist:
-			list = m.ExistWatches
+			list = sw.ExistWatches
 		default:
-			list = m.ChildWatches
+			list = sw.ChildWatches
 		}
 		return !slices.Contains(list, w.path)
 	})

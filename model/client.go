@@ -432,8 +432,8 @@ func (c *Client) onConnected(r *ConnectResponse) {
 	// primeConnection: SetWatches first (relative to lastZxid), then what waited.
 	if !c.cfg.DisableAutoWatchReset {
 		if d, e, ch := sortedKeys(c.dataWatches), sortedKeys(c.existWatches), sortedKeys(c.childWatches); len(d)+len(e)+len(ch) > 0 {
-			m := &ClientRequest{Xid: setWatchesXid, Type: OpSetWatches, RelativeZxid: c.lastZxid,
-				DataWatches: d, ExistWatches: e, ChildWatches: ch}
+			m := &ClientRequest{Xid: setWatchesXid, Type: OpSetWatches, SetWatches: &SetWatches{RelativeZxid: c.lastZxid,
+				DataWatches: d, ExistWatches: e, ChildWatches: ch}}
 			c.send(&clientCall{m: m, internal: true, callAt: c.w.Now()})
 		}
 	}

@@ -145,9 +145,25 @@ type ClientRequest struct {
 	Mode    CreateMode
 	Watch   bool
 	Ops     []Op // multi
-	// SetWatches
+	// SetWatches is the SetWatches record, nil on every other request: a client sends a
+	// request on every call, and a SetWatches only on a reconnect.
+	*SetWatches
+}
+
+// SetWatches is the record of a SetWatches request: the watches a client re-registers on
+// reconnecting, and the last zxid it saw.
+type SetWatches struct {
 	RelativeZxid                            Zxid
 	DataWatches, ExistWatches, ChildWatches []string
+}
+
+// Watches is m's SetWatches record, empty if it has none (a request read from a trace
+// file may lack it).
+func (m *ClientRequest) Watches() SetWatches {
+	if m.SetWatches == nil {
+		return SetWatches{}
+	}
+	return *m.SetWatches
 }
 
 func (m *ClientRequest) TypeName() string { return "ClientRequest" }
@@ -164,9 +180,10 @@ func (m *ClientRequest) appendBody(b []byte) []byte {
 	case OpPing, OpCloseSession:
 		return append(b, m.Type.String()...)
 	case OpSetWatches:
+		sw := m.Watches()
 		b = append(b, "setWatches rel="...)
-		b = m.RelativeZxid.AppendTo(b)
-		for _, l := range [][]string{m.DataWatches, m.ExistWatches, m.ChildWatches} {
+		b = sw.RelativeZxid.AppendTo(b)
+		for _, l := range [][]string{sw.DataWatches, sw.ExistWatches, sw.ChildWatches} {
 			b = append(b, " ["...)
 			for i, p := range l {
 				if i > 0 {

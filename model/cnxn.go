@@ -320,7 +320,8 @@ func (s *Server) finalRequest(r *cnxnRequest) {
 		case OpPing:
 			reply.Xid = pingXid
 		case OpSetWatches:
-			t.setWatches(m.RelativeZxid, m.DataWatches, m.ExistWatches, m.ChildWatches, cn.c)
+			sw := m.Watches()
+			t.setWatches(sw.RelativeZxid, sw.DataWatches, sw.ExistWatches, sw.ChildWatches, cn.c)
 			s.sendFired()
 			reply.Xid = setWatchesXid
 		case OpGetData:

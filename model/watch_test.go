@@ -1,7 +1,9 @@
 package model
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zabsim/zabsim/sim"
@@ -227,5 +229,28 @@ func TestWatchesAreSetAgainAfterReconnect(t *testing.T) {
 	}
 	if sw != 1 {
 		t.Errorf("%d SetWatches sent", sw)
+	}
+}
+
+// A SetWatches request carries its record flat in JSON, as before it had a struct of its
+// own; other requests carry none of its fields; one read from a trace without its record
+// prints as empty lists instead of failing.
+func TestSetWatchesRecord(t *testing.T) {
+	sw := &ClientRequest{Xid: setWatchesXid, Type: OpSetWatches, SetWatches: &SetWatches{RelativeZxid: 0x100000002,
+		DataWatches: []string{"/a"}, ChildWatches: []string{"/b", "/c"}}}
+	b, err := json.Marshal(sw)
+	if err != nil || !strings.Contains(string(b), `"RelativeZxid":"0x100000002","DataWatches":["/a"],"ExistWatches":null,"ChildWatches":["/b","/c"]`) {
+		t.Fatalf("%s, %v", b, err)
+	}
+	var back ClientRequest
+	if err := json.Unmarshal(b, &back); err != nil || back.SetWatches == nil || back.ChildWatches[1] != "/c" {
+		t.Fatalf("read back %+v, %v", back, err)
+	}
+	if b, _ := json.Marshal(&ClientRequest{Xid: 3, Type: OpGetData, Path: "/a"}); strings.Contains(string(b), "Watches") {
+		t.Fatalf("a getData carries the SetWatches fields: %s", b)
+	}
+	bare := &ClientRequest{Xid: setWatchesXid, Type: OpSetWatches}
+	if got := string(bare.AppendTo(nil)); got != "REQ xid=-8 setWatches rel=0x0 [] [] []" {
+		t.Fatalf("bare SetWatches: %q", got)
 	}
 }
