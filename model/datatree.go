@@ -112,7 +112,9 @@ type DataTree struct {
 // (ZooKeeper also makes /zookeeper/quota and /zookeeper/config; the model leaves them out,
 // and snapshotSize counts them.)
 func NewDataTree() *DataTree {
-	t := &DataTree{nodes: map[string]*znode{}, sessions: map[int64]sim.Time{}, ephemerals: map[int64][]string{}}
+	// sessions and ephemerals are made by their first entry: most trees are replaced by a
+	// snapshot or a replay before they hold any.
+	t := &DataTree{nodes: make(map[string]*znode, 2)}
 	root, zk := t.znodes.new(), t.znodes.new() // the slab's first chunk: one allocation
 	root.children = map[string]struct{}{"zookeeper": {}}
 	t.nodes["/"], t.nodes["/zookeeper"] = root, zk
@@ -122,8 +124,13 @@ func NewDataTree() *DataTree {
 // Clone deep-copies the tree: what a snapshot serialises (nodes, sessions, ephemerals and
 // lastProcessedZxid; not the watches, which live only in a running server).
 func (t *DataTree) Clone() *DataTree {
-	c := &DataTree{nodes: make(map[string]*znode, len(t.nodes)), sessions: make(map[int64]sim.Time, len(t.sessions)),
-		ephemerals: make(map[int64][]string, len(t.ephemerals)), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	c := &DataTree{nodes: make(map[string]*znode, len(t.nodes)), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	if len(t.sessions) > 0 {
+		c.sessions = make(map[int64]sim.Time, len(t.sessions))
+	}
+	if len(t.ephemerals) > 0 {
+		c.ephemerals = make(map[int64][]string, len(t.ephemerals))
+	}
 	zs := make([]znode, len(t.nodes)) // one array for the copies
 	i := 0
 	for p, n := range t.nodes {
@@ -275,6 +282,9 @@ func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
 	case OpCreateSession:
 		// ZooKeeperServer.processTxnForSessionEvents: sessionTracker.commitSession, which
 		// adds the session to the database's sessionsWithTimeouts.
+		if t.sessions == nil {
+			t.sessions = map[int64]sim.Time{}
+		}
 		t.sessions[txn.SessionID] = txn.Timeout
 	case OpCloseSession:
 		rc.Deleted = t.killSession(txn.SessionID, txn.Zxid, txn.Paths)
@@ -341,6 +351,9 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 	parent.children[name] = struct{}{}
 	t.nodes[path] = n
 	if ephemeralOwner != 0 {
+		if t.ephemerals == nil {
+			t.ephemerals = map[int64][]string{}
+		}
 		t.ephemerals[ephemeralOwner] = append(t.ephemerals[ephemeralOwner], path)
 	}
 	t.dataWatches.triggerWatch(t, path, EventNodeCreated, zxid, nil)
