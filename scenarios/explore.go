@@ -728,7 +728,7 @@ func exploreSource(seed uint64, src string, shrinkRuns int) (Explored, error) {
 	if check == "" {
 		return out, nil
 	}
-	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src, Class: Classify(src)}
+	f := &Finding{Seed: seed, Check: check, Detail: detail, Original: src, Shrunk: src, Class: classify(src, true)}
 	f.Signature = signature(check, res, src)
 	f.Faults = [2]int{countFaults(src), countFaults(src)}
 	f.Shrink(shrinkRuns)
@@ -776,7 +776,11 @@ var FindingClasses = []struct{ Fix, Class string }{
 // Classify says which documented class a failing schedule belongs to: the one whose proposed
 // fix alone makes it pass (two classes whose fixes together do: two findings; all of them
 // together: several), else "unclassified" - a failure nobody has explained yet.
-func Classify(src string) string {
+func Classify(src string) string { return classify(src, false) }
+
+// classify is Classify; failing says src is known to fail (explore has just run it), which
+// spares the run that finds out.
+func classify(src string, failing bool) string {
 	s, err := Parse("classify.zab", src)
 	if err != nil {
 		return "unclassified"
@@ -790,7 +794,7 @@ func Classify(src string) string {
 		check, _ := Failure(res)
 		return check == ""
 	}
-	if passes() {
+	if !failing && passes() {
 		return "" // it does not fail: nothing to explain
 	}
 	// A known bug switched back on explains a failure that goes away without it.
