@@ -62,6 +62,39 @@ type znode struct {
 	data     string
 	stat     Stat
 	children map[string]struct{}
+	// owner is the token of the tree that may change this node in place. A clone (a
+	// snapshot) shares its source's nodes: both then hold other tokens, and the first to
+	// change a shared node copies it (DataTree.own); ownKids says the children set is the
+	// node's own too, not shared with the node it was copied from.
+	owner   *cowToken
+	ownKids bool
+}
+
+// cowToken marks the nodes a tree may change in place: a pointer compared by identity (not
+// empty: zero-size values may share an address).
+type cowToken struct{ _ byte }
+
+// own returns n, the node at path, as one t may change: n itself, or a copy of it put in
+// its place if t shares n with a clone.
+func (t *DataTree) own(path string, n *znode) *znode {
+	if n.owner == t.tok {
+		return n
+	}
+	c := t.znodes.of(znode{data: n.data, stat: n.stat, children: n.children, owner: t.tok})
+	t.nodes[path] = c
+	return c
+}
+
+// kids returns n's children set, ready to change: copied first if shared.
+func (n *znode) kids() map[string]struct{} {
+	if !n.ownKids || n.children == nil {
+		n.children = maps.Clone(n.children)
+		if n.children == nil {
+			n.children = map[string]struct{}{}
+		}
+		n.ownKids = true
+	}
+	return n.children
 }
 
 func (n *znode) sortedChildren() []string {
@@ -90,7 +123,8 @@ func (n *znode) copyStat() Stat {
 // ProcessTxn, so every server that applies the same txns holds the same tree.
 type DataTree struct {
 	nodes             map[string]*znode // looked up by path; never ranged over for output
-	znodes            slab[znode]       // where createNode's nodes come from
+	znodes            slab[znode]       // where createNode's nodes (and own's copies) come from
+	tok               *cowToken         // the nodes this tree may change in place (znode.owner)
 	sessions          map[int64]sim.Time
 	ephemerals        map[int64][]string
 	LastProcessedZxid Zxid
@@ -114,29 +148,26 @@ type DataTree struct {
 func NewDataTree() *DataTree {
 	// sessions and ephemerals are made by their first entry: most trees are replaced by a
 	// snapshot or a replay before they hold any.
-	t := &DataTree{nodes: make(map[string]*znode, 2)}
+	t := &DataTree{nodes: make(map[string]*znode, 2), tok: new(cowToken)}
 	root, zk := t.znodes.new(), t.znodes.new() // the slab's first chunk: one allocation
-	root.children = map[string]struct{}{"zookeeper": {}}
+	root.owner, zk.owner = t.tok, t.tok
+	root.kids()["zookeeper"] = struct{}{}
 	t.nodes["/"], t.nodes["/zookeeper"] = root, zk
 	return t
 }
 
-// Clone deep-copies the tree: what a snapshot serialises (nodes, sessions, ephemerals and
-// lastProcessedZxid; not the watches, which live only in a running server).
+// Clone copies the tree: what a snapshot serialises (nodes, sessions, ephemerals and
+// lastProcessedZxid; not the watches, which live only in a running server). The copy and
+// t share their nodes until either changes one (copy on write: a snapshot copies only the
+// path table, and each node at most once after it).
 func (t *DataTree) Clone() *DataTree {
-	c := &DataTree{nodes: make(map[string]*znode, len(t.nodes)), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	t.tok = new(cowToken) // t's nodes are shared from now on
+	c := &DataTree{nodes: maps.Clone(t.nodes), tok: new(cowToken), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
 	if len(t.sessions) > 0 {
 		c.sessions = make(map[int64]sim.Time, len(t.sessions))
 	}
 	if len(t.ephemerals) > 0 {
 		c.ephemerals = make(map[int64][]string, len(t.ephemerals))
-	}
-	zs := make([]znode, len(t.nodes)) // one array for the copies
-	i := 0
-	for p, n := range t.nodes {
-		zs[i] = znode{data: n.data, stat: n.stat, children: maps.Clone(n.children)}
-		c.nodes[p] = &zs[i]
-		i++
 	}
 	for s, to := range t.sessions {
 		c.sessions[s] = to
@@ -270,6 +301,7 @@ func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
 			if p := t.nodes[parent]; p == nil {
 				rc.Err = ErrNoNode
 			} else if cv := parentCVersion(txn.ParentCVersion, p); cv > p.stat.Cversion {
+				p = t.own(parent, p)
 				p.stat.Cversion, p.stat.Pzxid = cv, txn.Zxid
 			}
 		}
@@ -337,6 +369,7 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 	if t.nodes[path] != nil {
 		return ErrNodeExists
 	}
+	parent = t.own(parentPath, parent)
 	// "Only update when it's larger" (a replay in a fuzzy snapshot range).
 	if cv := parentCVersion(parentCV, parent); cv > parent.stat.Cversion {
 		parent.stat.Cversion = cv
@@ -344,11 +377,8 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 	}
 	n := t.znodes.new()
 	*n = znode{data: data, stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time,
-		EphemeralOwner: ephemeralOwner}}
-	if parent.children == nil {
-		parent.children = map[string]struct{}{}
-	}
-	parent.children[name] = struct{}{}
+		EphemeralOwner: ephemeralOwner}, owner: t.tok, ownKids: true}
+	parent.kids()[name] = struct{}{}
 	t.nodes[path] = n
 	if ephemeralOwner != 0 {
 		if t.ephemerals == nil {
@@ -373,11 +403,12 @@ func (t *DataTree) deleteNode(path string, zxid Zxid) int32 {
 	n := t.nodes[path]
 	if n == nil {
 		if zxid > parent.stat.Pzxid { // "we still need to update the pzxid"
-			parent.stat.Pzxid = zxid
+			t.own(parentPath, parent).stat.Pzxid = zxid
 		}
 		return ErrNoNode
 	}
-	delete(parent.children, name)
+	parent = t.own(parentPath, parent)
+	delete(parent.kids(), name)
 	if zxid > parent.stat.Pzxid {
 		parent.stat.Pzxid = zxid
 	}
@@ -401,6 +432,7 @@ func (t *DataTree) setData(path, data string, version int32, zxid Zxid, time sim
 	if n == nil {
 		return Stat{}, ErrNoNode
 	}
+	n = t.own(path, n)
 	n.data = data
 	n.stat.Mtime = time
 	n.stat.Mzxid = zxid

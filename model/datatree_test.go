@@ -1,0 +1,75 @@
+package model
+
+import (
+	"slices"
+	"testing"
+)
+
+// A clone and its source share their nodes until one changes: every kind of change on
+// either side (setData, create, delete, a delete of a missing child, a replayed create of
+// a node that exists) leaves the other as it was, however often the two are cloned again.
+func TestCloneIsCopyOnWrite(t *testing.T) {
+	txn := func(z Zxid, typ OpCode, path, data string) *Txn {
+		return &Txn{Zxid: z, Type: typ, Path: path, Data: data, Version: int32(z), Time: 1}
+	}
+	live := NewDataTree()
+	for _, x := range []*Txn{txn(1, OpCreate, "/a", "a0"), txn(2, OpCreate, "/a/x", "x0"), txn(3, OpCreate, "/b", "b0")} {
+		if rc := live.ProcessTxn(x); rc != ErrOK {
+			t.Fatalf("%v: %d", x, rc)
+		}
+	}
+	type view struct {
+		a, x     string
+		kids     []string
+		aStat    Stat
+		hasB, ok bool
+		root     []string
+		rootStat Stat
+	}
+	look := func(tr *DataTree) view {
+		a, aStat, _ := tr.GetData("/a")
+		x, _, _ := tr.GetData("/x")
+		if d, _, ok := tr.GetData("/a/x"); ok {
+			x = d
+		}
+		kids, _, ok := tr.GetChildren("/a")
+		_, _, hasB := tr.GetData("/b")
+		root, rootStat, _ := tr.GetChildren("/")
+		return view{a: a, x: x, kids: kids, aStat: aStat, hasB: hasB, ok: ok, root: root, rootStat: rootStat}
+	}
+	same := func(what string, got, want view) {
+		t.Helper()
+		if got.a != want.a || got.x != want.x || !slices.Equal(got.kids, want.kids) || got.aStat != want.aStat || got.hasB != want.hasB ||
+			!slices.Equal(got.root, want.root) || got.rootStat != want.rootStat {
+			t.Fatalf("%s: %+v, want %+v", what, got, want)
+		}
+	}
+	snap := live.Clone()
+	before := look(snap)
+	// The live tree changes every way it can; the snapshot does not.
+	for _, x := range []*Txn{txn(4, OpSetData, "/a", "a1"), txn(5, OpCreate, "/a/y", "y0"), txn(6, OpDelete, "/a/x", ""),
+		txn(7, OpDelete, "/a/gone", ""), txn(8, OpDelete, "/b", ""), {Zxid: 9, Type: OpCreate, Path: "/a/y", ParentCVersion: 40}} {
+		live.ProcessTxn(x)
+	}
+	same("snapshot after the live tree changed", look(snap), before)
+	after := look(live)
+	if after.a != "a1" || !slices.Equal(after.kids, []string{"y"}) || after.hasB || after.aStat.Pzxid != 9 || after.aStat.Cversion != 2*40-1 {
+		t.Fatalf("live tree: %+v", after)
+	}
+	// A clone of the snapshot (a restart loading it) changes without touching either.
+	loaded := snap.Clone()
+	loaded.ProcessTxn(txn(10, OpSetData, "/a/x", "x1"))
+	loaded.ProcessTxn(txn(11, OpCreate, "/a/z", "z0"))
+	same("snapshot after its clone changed", look(snap), before)
+	same("live tree after the loaded clone changed", look(live), after)
+	if got := look(loaded); got.x != "x1" || !slices.Equal(got.kids, []string{"x", "z"}) {
+		t.Fatalf("loaded clone: %+v", got)
+	}
+	// The source of a clone copies what it changes after the clone too (snapshots of a
+	// snapshot's source, again and again).
+	snap2 := live.Clone()
+	live.ProcessTxn(txn(12, OpSetData, "/a", "a2"))
+	if got, _, _ := snap2.GetData("/a"); got != "a1" {
+		t.Fatalf("second snapshot sees %q", got)
+	}
+}
