@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -71,5 +72,45 @@ func TestCloneIsCopyOnWrite(t *testing.T) {
 	live.ProcessTxn(txn(12, OpSetData, "/a", "a2"))
 	if got, _, _ := snap2.GetData("/a"); got != "a1" {
 		t.Fatalf("second snapshot sees %q", got)
+	}
+}
+
+// A txn keeps its canonical text once it is final (its Hash taken): the same text as
+// formatting it afresh; a multi whose sub-txn has kept its text still applies the sub-txn
+// at the multi's own zxid.
+func TestTxnTextCache(t *testing.T) {
+	txn := &Txn{Zxid: 0x100000007, Type: OpSetData, SessionID: 0x42, Cxid: 3, Path: "/a", Data: "v\n1", Version: 2}
+	fresh := string(txn.AppendTo([]byte("x ")))
+	if txn.text != "" {
+		t.Fatal("text kept before the txn is final")
+	}
+	h := txn.Hash()
+	if got := string(txn.AppendTo([]byte("x "))); got != fresh || txn.text != fresh[2:] || txn.Hash() != h {
+		t.Fatalf("cached %q, fresh %q", got, fresh)
+	}
+	sub := &Txn{Type: OpCreate, Path: "/m", Data: "d"}
+	sub.Hash()
+	sub.AppendTo(nil)
+	multi := &Txn{Zxid: 0x100000008, Type: OpMulti, SessionID: 0x42, Cxid: 4, Ops: []*Txn{sub}}
+	tree := NewDataTree()
+	rc := tree.processTxn(multi)
+	if rc.Err != ErrOK {
+		t.Fatalf("multi: %d", rc.Err)
+	}
+	if _, st, ok := tree.GetData("/m"); !ok || st.Czxid != 0x100000008 {
+		t.Fatalf("the sub-txn applied with %v, %v", st.Czxid, ok)
+	}
+}
+
+// Zxid.AppendTo writes what strconv does: hex with 0x, decimal below zero.
+func TestZxidText(t *testing.T) {
+	for _, z := range []Zxid{0, 1, 9, 10, 15, 16, 0xff, 0x100000000, 0x100000003, 0x7fffffffffffffff, -1, -12} {
+		want := "0x" + strconv.FormatInt(int64(z), 16)
+		if z < 0 {
+			want = strconv.FormatInt(int64(z), 10)
+		}
+		if got := string(z.AppendTo([]byte("a"))); got != "a"+want {
+			t.Errorf("%d: %q, want %q", int64(z), got, "a"+want)
+		}
 	}
 }

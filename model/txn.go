@@ -75,11 +75,27 @@ type Txn struct {
 	Paths []string
 
 	hash uint64 // cached Hash; a txn never changes once proposed
+	// text is the canonical text, kept by the first AppendTo after Hash (so after the txn
+	// was proposed): a leader's PROPOSAL is one txn that every follower's send, delivery
+	// and trace hash would format again.
+	text string
 }
 
 // AppendTo appends the canonical text of t. Two txns are the same txn exactly when their
 // texts are equal; the checker compares them this way.
 func (t *Txn) AppendTo(b []byte) []byte {
+	if t.text != "" {
+		return append(b, t.text...)
+	}
+	n := len(b)
+	b = t.appendText(b)
+	if t.hash != 0 { // final: see text
+		t.text = string(b[n:])
+	}
+	return b
+}
+
+func (t *Txn) appendText(b []byte) []byte {
 	b = t.Zxid.AppendTo(b)
 	b = append(b, ' ')
 	b = append(b, t.Type.String()...)
@@ -138,7 +154,7 @@ func (t *Txn) Hash() uint64 {
 		return t.hash
 	}
 	var buf [128]byte
-	b := t.AppendTo(buf[:0])
+	b := t.appendText(buf[:0])
 	h := uint64(14695981039346656037)
 	for _, c := range b {
 		h ^= uint64(c)

@@ -2,7 +2,10 @@
 // fast leader election, discovery, sync, broadcast, storage, observers, and the client.
 package model
 
-import "strconv"
+import (
+	"math/bits"
+	"strconv"
+)
 
 // Zxid is ZooKeeper's 64-bit transaction id: epoch in the high 32 bits, counter in the low 32
 // (ZxidUtils.makeZxid). It is signed, as in Java: every comparison in syncFollower is on longs.
@@ -37,7 +40,13 @@ func (z Zxid) AppendTo(b []byte) []byte {
 	if z < 0 {
 		return strconv.AppendInt(b, int64(z), 10)
 	}
-	return strconv.AppendInt(append(b, "0x"...), int64(z), 16)
+	// strconv's general loop, unrolled for base 16: every record of a run names zxids.
+	n := max(1, (bits.Len64(uint64(z))+3)/4)
+	b = append(b, "0x0000000000000000"[:2+n]...)
+	for i, d := len(b)-1, uint64(z); d != 0; i, d = i-1, d>>4 {
+		b[i] = "0123456789abcdef"[d&15]
+	}
+	return b
 }
 
 // ParseZxid reads "0x100000003" (or a decimal number).
