@@ -42,7 +42,7 @@ type cnxnRequest struct {
 	m       *ClientRequest // nil for the createSession of a new connection
 	op      OpCode
 	done    bool             // a write: its txn was applied here; a sync: the leader's SYNC came
-	result  ProcessTxnResult // a write's result
+	result  *ProcessTxnResult // a write's result (nil for a read: most requests)
 	prepErr int32            // the leader's PrepRequestProcessor refused a read (checkSession)
 }
 
@@ -283,8 +283,12 @@ func (s *Server) processCnxnQueue(cn *serverCnxn) {
 // connection: build the response, with ReplyHeader.zxid = this server's lastProcessedZxid.
 func (s *Server) finalRequest(r *cnxnRequest) {
 	cn := r.cn
+	res := r.result
+	if res == nil {
+		res = &ProcessTxnResult{}
+	}
 	if r.op == OpCreateSession {
-		s.finishSessionInit(cn, r.result.Err == ErrOK)
+		s.finishSessionInit(cn, res.Err == ErrOK)
 		return
 	}
 	m := r.m
@@ -293,17 +297,17 @@ func (s *Server) finalRequest(r *cnxnRequest) {
 	*reply = ClientReply{Xid: m.Xid, Zxid: s.db.lastProcessedZxid()}
 	err := r.prepErr
 	if m.Type.isWrite() {
-		err = r.result.Err
+		err = res.Err
 		if m.Type == OpMulti {
 			err = ErrOK // a multi's errors are in its results; the header says OK
-			for _, sub := range r.result.Multi {
+			for _, sub := range res.Multi {
 				reply.Results = append(reply.Results, OpResult{Type: sub.Type, Err: sub.Err, Path: sub.Path, Stat: sub.Stat})
 				if sub.Err == ErrSessionMoved {
 					err = ErrSessionMoved
 				}
 			}
-			if r.result.Type == OpError { // the whole request failed before its ops
-				err = r.result.Err
+			if res.Type == OpError { // the whole request failed before its ops
+				err = res.Err
 			}
 		}
 	}
@@ -333,9 +337,9 @@ func (s *Server) finalRequest(r *cnxnRequest) {
 		case OpSync:
 			reply.Path = m.Path
 		case OpCreate:
-			reply.Path = r.result.Path
+			reply.Path = res.Path
 		case OpSetData:
-			reply.Stat = r.result.Stat
+			reply.Stat = res.Stat
 		}
 	}
 	reply.Err = err

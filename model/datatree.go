@@ -328,7 +328,12 @@ func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
 		failed := slices.ContainsFunc(txn.Ops, func(op *Txn) bool { return op.Type == OpError })
 		postFailed := false
 		rc.Multi = make([]ProcessTxnResult, 0, len(txn.Ops))
-		subs := make([]Txn, len(txn.Ops)) // one array: apply's argument escapes (it recurses)
+		var buf [4]Txn // most multis have a few ops: their copies stay off the heap
+		subs := buf[:0]
+		if len(txn.Ops) > len(buf) {
+			subs = make([]Txn, 0, len(txn.Ops))
+		}
+		subs = subs[:len(txn.Ops)]
 		for i, op := range txn.Ops {
 			sub := &subs[i]
 			*sub = *op

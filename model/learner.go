@@ -226,7 +226,7 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 		db.initialized = true
 		db.tree.LastProcessedZxid = p.Zxid
 		ls.syncSnapshot = true
-		s.recordLoaded("snap", p.Zxid, 0)
+		s.recordLoaded("snap", p.Zxid, 0, nil)
 		if s.cfg.Fixes.CleanLogOnSnap {
 			db.rollLog()
 			ls.cleanLogUpTo = p.Zxid
@@ -247,7 +247,7 @@ func (s *Server) onSyncPacket(p *QuorumPacket) {
 		}
 		s.record(&Truncated{Sid: s.sid, Zxid: p.Zxid, Removed: removed})
 		db.tree.LastProcessedZxid = p.Zxid
-		s.recordLoaded("trunc", db.lastLoad.snap, db.lastLoad.replayed)
+		s.recordLoaded("trunc", db.lastLoad.snap, db.lastLoad.replayed, nil)
 	default:
 		s.note("Got unexpected packet from leader: " + p.Type.String() + ", exiting")
 		s.w.Crash(s.nid)

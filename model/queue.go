@@ -55,6 +55,7 @@ type serverSlabs struct {
 	change    slab[changeRecord]
 	txn       slab[Txn]
 	req       slab[Request]
+	result    slab[ProcessTxnResult]
 	state     slab[StateChange]
 }
 

@@ -255,8 +255,8 @@ func (s *Server) loadDataBase(from string) string {
 	if snap := s.db.latestSnapshot(); snap != nil {
 		snapZxid = snap.tree.LastProcessedZxid
 	}
-	n := s.db.loadDataBase()
-	s.recordLoaded(from, snapZxid, n)
+	n, log := s.db.loadDataBase()
+	s.recordLoaded(from, snapZxid, n, log)
 	disk := s.w.Disk(s.nid)
 	lastZxid := s.db.lastProcessedZxid()
 	lastEpoch := lastZxid.Epoch()
@@ -284,15 +284,19 @@ func (s *Server) loadDataBase(from string) string {
 	return ""
 }
 
-func (s *Server) recordLoaded(from string, snapZxid Zxid, replayed int) {
+// recordLoaded records a load; log is the txn log as the load just read it (nil: read it).
+func (s *Server) recordLoaded(from string, snapZxid Zxid, replayed int, log []*Txn) {
 	s.record(&Loaded{Sid: s.sid, From: from, SnapZxid: snapZxid, Replayed: replayed,
-		LastZxid: s.db.lastProcessedZxid(), History: s.history()})
+		LastZxid: s.db.lastProcessedZxid(), History: s.history(log)})
 }
 
 // history is the server's txns as the checker tracks them: the committedLog can be
-// partial, so it is the log's txns up to lastProcessedZxid.
-func (s *Server) history() []ZxidHash {
-	txns := s.db.readTxns(s.db.logFiles())
+// partial, so it is the log's txns up to lastProcessedZxid. txns is the log if the caller
+// has just read it (nil: it is read here).
+func (s *Server) history(txns []*Txn) []ZxidHash {
+	if txns == nil {
+		txns = s.db.readTxns(s.db.logFiles())
+	}
 	out := make([]ZxidHash, 0, len(txns))
 	for _, t := range txns {
 		if t.Zxid <= s.db.lastProcessedZxid() {
@@ -466,8 +470,8 @@ func (s *Server) leaveRole(reason string, fullyShutDown bool) {
 		s.db.clear()
 		s.note("shutdown: database cleared (unfinished SNAP)")
 	} else if !s.cfg.Mutants.NoFastForward {
-		n := s.db.fastForward()
-		s.recordLoaded("fastforward", 0, n)
+		n, log := s.db.fastForward()
+		s.recordLoaded("fastforward", 0, n, log)
 	}
 	s.failWaiting()
 	s.setState(LOOKING, PhaseElection, reason)
@@ -608,7 +612,7 @@ func (s *Server) answer(wt waiter, res ProcessTxnResult) {
 		return
 	}
 	r := wt.r
-	r.done, r.result = true, res
+	r.done, r.result = true, s.mem.result.of(res)
 	if r.cn.state != cnxnClosed {
 		s.processCnxnQueue(r.cn)
 	}

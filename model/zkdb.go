@@ -263,7 +263,8 @@ func (db *zkDatabase) latestSnapshot() *snapshotFile {
 // snapshot, then every logged txn after it (committed or not: the log cannot tell),
 // each also fed to the committedLog. It returns the number of txns replayed. Like restore
 // it leaves an open log file open: only a new process (or truncateLog) starts a new one.
-func (db *zkDatabase) loadDataBase() int {
+// It also returns the log it read.
+func (db *zkDatabase) loadDataBase() (int, []*Txn) {
 	db.lastLoad.snap = 0
 	if s := db.latestSnapshot(); s != nil {
 		db.clearTo(s.tree.Clone())
@@ -271,15 +272,15 @@ func (db *zkDatabase) loadDataBase() int {
 	} else {
 		db.clear()
 	}
-	n := db.fastForward()
+	n, log := db.fastForward()
 	db.lastLoad.replayed = n
 	db.initialized = true
-	return n
+	return n, log
 }
 
 // fastForward mirrors ZKDatabase.fastForwardDataBase: replay the txns logged after the
-// tree's lastProcessedZxid. It returns how many were applied.
-func (db *zkDatabase) fastForward() int {
+// tree's lastProcessedZxid. It returns how many were applied, and the log it read.
+func (db *zkDatabase) fastForward() (int, []*Txn) {
 	from := db.tree.LastProcessedZxid
 	n := 0
 	txns := db.readTxns(db.logFiles())
@@ -293,7 +294,7 @@ func (db *zkDatabase) fastForward() int {
 		db.processTxn(txn)
 		n++
 	}
-	return n
+	return n, txns
 }
 
 // lastLoggedZxid is the zxid of the last txn in the log, or 0.
