@@ -41,9 +41,9 @@ type cnxnRequest struct {
 	cn      *serverCnxn
 	m       *ClientRequest // nil for the createSession of a new connection
 	op      OpCode
-	done    bool             // a write: its txn was applied here; a sync: the leader's SYNC came
+	done    bool              // a write: its txn was applied here; a sync: the leader's SYNC came
 	result  *ProcessTxnResult // a write's result (nil for a read: most requests)
-	prepErr int32            // the leader's PrepRequestProcessor refused a read (checkSession)
+	prepErr int32             // the leader's PrepRequestProcessor refused a read (checkSession)
 }
 
 // ready reports whether the request can be answered once it is at the head of its queue.
