@@ -140,7 +140,7 @@ func (t *Txn) appendText(b []byte) []byte {
 	}
 	for _, op := range t.Ops {
 		b = append(b, " ["...)
-		b = op.AppendTo(b)
+		b = op.appendText(b) // not AppendTo: mutual recursion puts callers' buffers on the heap
 		b = append(b, ']')
 	}
 	return b
