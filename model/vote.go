@@ -113,12 +113,36 @@ func (q *QuorumMaj) Voters() []int64 { return slices.Clone(q.voters) }
 // SyncedLearnerTracker.addAck builds: only distinct voting members are counted.
 func (q *QuorumMaj) ContainsQuorum(sids []int64) bool {
 	if len(sids) > 16 {
-		sids = sortedUniqueSids(sids)
+		// A large ensemble's ack set, checked at every ACK: count each voter once in a
+		// bitset on the stack rather than sort a copy.
+		var seen [16]uint64
+		n := 0
+		for _, sid := range sids {
+			if sid < 0 || sid >= int64(64*len(seen)) {
+				return q.containsQuorumSorted(sids)
+			}
+			if w, b := sid/64, uint64(1)<<(sid%64); seen[w]&b == 0 && q.IsVoter(sid) {
+				seen[w] |= b
+				n++
+			}
+		}
+		return n > q.half
 	}
 	n := 0
 	for i, sid := range sids {
 		// a few sids (an ack set of a small ensemble): skip repeats without a copy
-		if q.IsVoter(sid) && (len(sids) > 16 || !slices.Contains(sids[:i], sid)) {
+		if q.IsVoter(sid) && !slices.Contains(sids[:i], sid) {
+			n++
+		}
+	}
+	return n > q.half
+}
+
+// containsQuorumSorted is ContainsQuorum for sids beyond the bitset's range.
+func (q *QuorumMaj) containsQuorumSorted(sids []int64) bool {
+	n := 0
+	for _, sid := range sortedUniqueSids(sids) {
+		if q.IsVoter(sid) {
 			n++
 		}
 	}

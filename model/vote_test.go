@@ -440,3 +440,42 @@ func TestTotalOrderPredicate1419HasCycles(t *testing.T) {
 		t.Errorf("the ZK-1419 predicate: each of (4, epoch 0) and (3, epoch 2) must beat the other")
 	}
 }
+
+// QuorumMaj counts distinct voters however large the set: the bitset of a large ack set,
+// the sort beyond its range, and the small set's scan agree.
+func TestQuorumMajLargeSets(t *testing.T) {
+	var voters []int64
+	for sid := int64(1); sid <= 99; sid++ {
+		voters = append(voters, sid)
+	}
+	voters = append(voters, 5000) // a sid beyond the bitset
+	q := NewQuorumMaj(voters...)  // 100 voters: a quorum is 51
+	seq := func(from, to int64) []int64 {
+		var s []int64
+		for sid := from; sid <= to; sid++ {
+			s = append(s, sid)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		sids []int64
+		want bool
+	}{
+		{"50 voters", seq(1, 50), false},
+		{"51 voters", seq(1, 51), true},
+		{"50 voters, each twice", append(seq(1, 50), seq(1, 50)...), false},
+		{"50 voters and non-voters", append(seq(1, 50), 100, 101, 102, 0, -1), false},
+		{"50 voters and the far one", append(seq(1, 50), 5000), true},
+		{"the far one twice and 49", append(seq(1, 49), 5000, 5000), false},
+		{"a negative sid and 51", append(seq(1, 51), -7), true},
+	} {
+		if got := q.ContainsQuorum(tc.sids); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	small := NewQuorumMaj(1, 2, 3, 4, 5)
+	if small.ContainsQuorum([]int64{1, 1, 2, 2}) || !small.ContainsQuorum([]int64{1, 2, 2, 3}) {
+		t.Error("small sets: repeats must count once")
+	}
+}
