@@ -5,51 +5,13 @@ import (
 	"testing"
 )
 
-// ticker is a node whose every timer re-arms itself, with a delay taken in turn from a
-// table drawn beforehand: each event processed pops one timer and pushes one, so the
-// queue keeps the same number of pending events.
-type ticker struct {
-	w      *World
-	delays []Time
-	i      int
-}
-
-func (t *ticker) Start()                       {}
-func (t *ticker) Restart()                     {}
-func (t *ticker) Crash()                       {}
-func (t *ticker) Accept(c ConnID, peer NodeID) {}
-func (t *ticker) Receive(c ConnID, m Message)  {}
-func (t *ticker) Closed(c ConnID)              {}
-func (t *ticker) FsyncDone(token uint64)       {}
-func (t *ticker) Timer(kind int) {
-	t.w.SetTimer(0, kind, t.delays[t.i&(len(t.delays)-1)])
-	t.i++
-}
-
 // BenchmarkEventLoop measures one pop and one push of the event queue through the World
 // (Step -> timer -> Timer -> SetTimer, with the trace hash of every record), with 16, 4096
 // and 65536 events pending.
 func BenchmarkEventLoop(b *testing.B) {
 	for _, pending := range []int{16, 4096, 65536} {
 		b.Run(strconv.Itoa(pending), func(b *testing.B) {
-			w := MustWorld(Config{Seed: 1, NoTrace: true})
-			rng := w.Stream("bench")
-			tk := &ticker{w: w, delays: make([]Time, 1<<12)}
-			for i := range tk.delays {
-				tk.delays[i] = Microsecond + Time(rng.Int64N(int64(Millisecond)))
-			}
-			if err := w.Add(0, tk); err != nil {
-				b.Fatal(err)
-			}
-			if err := w.Start(0); err != nil {
-				b.Fatal(err)
-			}
-			for k := 0; k < pending; k++ {
-				w.SetTimer(0, k, tk.delays[k&(len(tk.delays)-1)])
-			}
-			for i := 0; i < 2*pending; i++ { // warm up: every timer kind has fired once
-				w.Step()
-			}
+			w := BareLoop(pending)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
