@@ -81,27 +81,39 @@ type nodeVal struct {
 
 // pathHist is one path's committed history: its node's changes and its children count's.
 type pathHist struct {
-	zx  []model.Zxid
-	st  []nodeVal
-	rec []int // the record that brought each change into G
-	kzx []model.Zxid
-	kn  []int32
+	ch []pathChange // the node's changes, in zxid order
+	kc []kidsChange // its children count's
 	// foreign: a txn of a session that no client record names (the ensemble's own writes)
 	// changed it; ephemeral: an ephemeral node lived there. Either keeps the path out of
 	// the linearizability check, whose history has only the clients' operations.
 	foreign, ephemeral bool
 }
 
+// pathChange is one change of a path's node: its zxid, the node after it, and the record
+// that brought it into G. (One slice of these, not three parallel ones: a change appends
+// once.)
+type pathChange struct {
+	zx  model.Zxid
+	st  nodeVal
+	rec int
+}
+
+// kidsChange is one change of a node's children count.
+type kidsChange struct {
+	zx model.Zxid
+	n  int32
+}
+
 func (h *pathHist) last() nodeVal {
-	if n := len(h.st); n > 0 {
-		return h.st[n-1]
+	if n := len(h.ch); n > 0 {
+		return h.ch[n-1].st
 	}
 	return nodeVal{}
 }
 
 func (h *pathHist) kids() int32 {
-	if n := len(h.kn); n > 0 {
-		return h.kn[n-1]
+	if n := len(h.kc); n > 0 {
+		return h.kc[n-1].n
 	}
 	return 0
 }
@@ -278,11 +290,11 @@ func (cl *clientSide) nodeAt(p string, z model.Zxid) (nodeVal, int) {
 	if h == nil {
 		return initialNode(p), -1
 	}
-	i := sort.Search(len(h.zx), func(i int) bool { return h.zx[i] > z })
+	i := sort.Search(len(h.ch), func(i int) bool { return h.ch[i].zx > z })
 	if i == 0 {
 		return initialNode(p), -1
 	}
-	return h.st[i-1], h.rec[i-1]
+	return h.ch[i-1].st, h.ch[i-1].rec
 }
 
 // existsAt is nodeAt(p, z).exists for a path given as bytes (no allocation).
@@ -291,11 +303,11 @@ func (cl *clientSide) existsAt(p []byte, z model.Zxid) bool {
 	if h == nil {
 		return initialNode(string(p)).exists
 	}
-	i := sort.Search(len(h.zx), func(i int) bool { return h.zx[i] > z })
+	i := sort.Search(len(h.ch), func(i int) bool { return h.ch[i].zx > z })
 	if i == 0 {
 		return initialNode(string(p)).exists
 	}
-	return h.st[i-1].exists
+	return h.ch[i-1].st.exists
 }
 
 func (cl *clientSide) kidsAt(p string, z model.Zxid) int32 {
@@ -303,11 +315,11 @@ func (cl *clientSide) kidsAt(p string, z model.Zxid) int32 {
 	if h == nil {
 		return initialKids(p)
 	}
-	i := sort.Search(len(h.kzx), func(i int) bool { return h.kzx[i] > z })
+	i := sort.Search(len(h.kc), func(i int) bool { return h.kc[i].zx > z })
 	if i == 0 {
 		return initialKids(p)
 	}
-	return h.kn[i-1]
+	return h.kc[i-1].n
 }
 
 // noteTxn keeps the body of a broadcast txn until G takes it in.
@@ -444,7 +456,7 @@ func (cl *clientSide) applyTxn(t *model.Txn, sess int64, z model.Zxid, rec int) 
 	case model.OpSetData:
 		h := cl.path(t.Path)
 		cur := h.last()
-		if len(h.st) == 0 {
+		if len(h.ch) == 0 {
 			cur = initialNode(t.Path)
 		}
 		if !cur.exists {
@@ -476,25 +488,22 @@ func (cl *clientSide) change(h *pathHist, p string, sess int64, z model.Zxid, re
 	if !cl.sessions[sess] {
 		h.foreign = true
 	}
-	h.zx = append(h.zx, z)
-	h.st = append(h.st, v)
-	h.rec = append(h.rec, rec)
+	h.ch = append(h.ch, pathChange{zx: z, st: v, rec: rec})
 }
 
 func (cl *clientSide) kidsChange(p string, d int32, z model.Zxid) {
 	h := cl.path(p)
 	n := initialKids(p)
-	if len(h.kn) > 0 {
+	if len(h.kc) > 0 {
 		n = h.kids()
 	}
-	h.kzx = append(h.kzx, z)
-	h.kn = append(h.kn, n+d)
+	h.kc = append(h.kc, kidsChange{zx: z, n: n + d})
 }
 
 func (cl *clientSide) create(p, data string, owner, sess int64, z model.Zxid, rec int) {
 	h := cl.path(p)
 	cur := initialNode(p)
-	if len(h.st) > 0 {
+	if len(h.ch) > 0 {
 		cur = h.last()
 	}
 	if cur.exists {
@@ -511,7 +520,7 @@ func (cl *clientSide) create(p, data string, owner, sess int64, z model.Zxid, re
 func (cl *clientSide) remove(p string, sess int64, z model.Zxid, rec int) {
 	h := cl.path(p)
 	cur := initialNode(p)
-	if len(h.st) > 0 {
+	if len(h.ch) > 0 {
 		cur = h.last()
 	}
 	if !cur.exists {
@@ -782,22 +791,22 @@ func (cl *clientSide) trigger(w watchReg, upTo model.Zxid) (model.Zxid, int) {
 		return 0, -2
 	}
 	first, frec := model.Zxid(0), -2
-	i := sort.Search(len(h.zx), func(i int) bool { return h.zx[i] > w.zxid })
+	i := sort.Search(len(h.ch), func(i int) bool { return h.ch[i].zx > w.zxid })
 	if w.kind != regChild {
-		if i < len(h.zx) && h.zx[i] <= upTo {
-			first, frec = h.zx[i], h.rec[i]
+		if i < len(h.ch) && h.ch[i].zx <= upTo {
+			first, frec = h.ch[i].zx, h.ch[i].rec
 		}
 	} else {
 		// a child watch: a child created or deleted, or the node deleted
-		for ; i < len(h.zx) && h.zx[i] <= upTo; i++ {
-			if !h.st[i].exists {
-				first, frec = h.zx[i], h.rec[i]
+		for ; i < len(h.ch) && h.ch[i].zx <= upTo; i++ {
+			if !h.ch[i].st.exists {
+				first, frec = h.ch[i].zx, h.ch[i].rec
 				break
 			}
 		}
-		j := sort.Search(len(h.kzx), func(j int) bool { return h.kzx[j] > w.zxid })
-		if j < len(h.kzx) && h.kzx[j] <= upTo && (frec == -2 || h.kzx[j] < first) {
-			first, frec = h.kzx[j], cl.kidRec(h.kzx[j])
+		j := sort.Search(len(h.kc), func(j int) bool { return h.kc[j].zx > w.zxid })
+		if j < len(h.kc) && h.kc[j].zx <= upTo && (frec == -2 || h.kc[j].zx < first) {
+			first, frec = h.kc[j].zx, cl.kidRec(h.kc[j].zx)
 		}
 	}
 	return first, frec
@@ -861,13 +870,13 @@ func (cl *clientSide) whence(d *model.ClientReturn) string {
 	if d.Op != model.OpGetData || d.Err != model.ErrOK || h == nil {
 		return ""
 	}
-	for j := len(h.st) - 1; j >= 0; j-- {
-		if h.st[j].exists && h.st[j].data == d.Data {
+	for j := len(h.ch) - 1; j >= 0; j-- {
+		if h.ch[j].st.exists && h.ch[j].st.data == d.Data {
 			switch {
-			case h.zx[j] > d.Zxid:
-				return fmt.Sprintf(" (%q was written later, at %s)", d.Data, h.zx[j])
-			case j+1 < len(h.zx):
-				return fmt.Sprintf(" (%q was written at %s and replaced at %s)", d.Data, h.zx[j], h.zx[j+1])
+			case h.ch[j].zx > d.Zxid:
+				return fmt.Sprintf(" (%q was written later, at %s)", d.Data, h.ch[j].zx)
+			case j+1 < len(h.ch):
+				return fmt.Sprintf(" (%q was written at %s and replaced at %s)", d.Data, h.ch[j].zx, h.ch[j+1].zx)
 			}
 			return ""
 		}
