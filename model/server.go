@@ -119,7 +119,7 @@ func NewServer(w *sim.World, cfg *Config, sid int64) (*Server, error) {
 		return nil, err
 	}
 	s.rng = w.Stream("server/" + strconv.FormatInt(sid, 10))
-	s.resetVolatile()
+	s.resetVolatile(NewDataTree())
 	return s, nil
 }
 
@@ -181,10 +181,11 @@ func (s *Server) LeaderSid() int64 {
 	return -1
 }
 
-// resetVolatile drops all volatile state, as a process start does.
-func (s *Server) resetVolatile() {
+// resetVolatile drops all volatile state, as a process start does; the in-memory tree
+// becomes tree (nil at a boot, whose loadDataBase makes it at once).
+func (s *Server) resetVolatile(tree *DataTree) {
 	n := s.cfg.Servers + s.cfg.Observers + 1
-	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid))
+	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid), tree)
 	if s.configDataQV != s.qv { // the same text until a restart with another config
 		s.configData, s.configDataQV = s.quorumConfigData(), s.qv
 	}
@@ -225,7 +226,7 @@ func (s *Server) Restart() { s.boot() }
 
 func (s *Server) boot() {
 	s.qv = NewQuorumMaj(s.configured...)
-	s.resetVolatile()
+	s.resetVolatile(nil)
 	if why := s.loadDataBase("disk"); why != "" {
 		// QuorumPeer.start: "Unable to run quorum server" (a RuntimeException): it exits.
 		s.record(&StartRefused{Sid: s.sid, Reason: why})
@@ -240,7 +241,7 @@ func (s *Server) boot() {
 
 // Crash drops everything volatile; the world has closed the connections and timers.
 func (s *Server) Crash() {
-	s.resetVolatile()
+	s.resetVolatile(NewDataTree())
 }
 
 // loadDataBase mirrors QuorumPeer.loadDataBase: the database from disk, then the epoch

@@ -56,8 +56,8 @@ type zkDatabase struct {
 	}
 }
 
-func newZKDatabase(cfg *Config, disk *sim.Disk) *zkDatabase {
-	return &zkDatabase{cfg: cfg, disk: disk, tree: NewDataTree()}
+func newZKDatabase(cfg *Config, disk *sim.Disk, tree *DataTree) *zkDatabase {
+	return &zkDatabase{cfg: cfg, disk: disk, tree: tree}
 }
 
 // clear mirrors ZKDatabase.clear: an empty tree and committedLog, not initialized.
