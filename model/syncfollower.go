@@ -1,5 +1,10 @@
 package model
 
+import (
+	"slices"
+	"sort"
+)
+
 // The leader's sync decision: a transcription of ZooKeeper 3.8's LearnerHandler.syncFollower and
 // LearnerHandler.queueCommittedProposals (quorum/LearnerHandler.java, unchanged from 3.8.0 to
 // 3.8.6), branch for branch and in the same order. Zxid is a signed int64, so every comparison
@@ -186,6 +191,10 @@ func (lh *learnerHandlerSync) syncFollower(in SyncInput) SyncDecision {
 func (lh *learnerHandlerSync) queueCommittedProposals(itr []Proposal, peerLastZxid Zxid, maxZxid *Zxid, lastCommittedZxid Zxid) Zxid {
 	isPeerNewEpochZxid := peerLastZxid.IsNewEpoch()
 	queuedZxid := peerLastZxid
+	// Room at once for what it may queue: an op packet and a PROPOSAL+COMMIT pair per
+	// proposal above peerLastZxid (itr is in zxid order).
+	above := len(itr) - sort.Search(len(itr), func(i int) bool { return itr[i].Zxid > peerLastZxid })
+	lh.queuedPackets = slices.Grow(lh.queuedPackets, 2*above+1)
 	// as we look through proposals, this variable keeps track of previous proposal Id.
 	prevProposalZxid := Zxid(-1)
 	for _, propose := range itr {
