@@ -55,8 +55,11 @@ type Proposal struct {
 // and for PROPOSAL and INFORM the txn. Other payloads get their own fields as they are modelled.
 type QuorumPacket struct {
 	Type PacketType
-	Zxid Zxid
-	Txn  *Txn // PROPOSAL, INFORM
+	// Valid is REVALIDATE's answer (with Session below); next to Type, where it costs no
+	// padding: a run makes thousands of packets.
+	Valid bool
+	Zxid  Zxid
+	Txn   *Txn // PROPOSAL, INFORM
 	// Epoch is the int in ACKEPOCH's data (currentEpoch, or -1).
 	Epoch int64
 	// Sid is the LearnerInfo sid of FOLLOWERINFO/OBSERVERINFO.
@@ -71,7 +74,6 @@ type QuorumPacket struct {
 	// learner, (sessionId, valid) back from the leader.
 	Session int64
 	Timeout sim.Time
-	Valid   bool
 }
 
 // The ports a server listens on, as zoo.cfg names them (server.N=host:2888:3888;2181): a
