@@ -144,13 +144,21 @@ func splitWords(s string) ([]string, error) {
 	var out []string
 	var cur []byte // one buffer for every word: a word costs its string only
 	depth, quoted := 0, false
-	flush := func() {
+	start := 0 // where the word in cur starts in s
+	flush := func(end int) {
 		if len(cur) > 0 {
-			out = append(out, string(cur))
+			if len(cur) == end-start {
+				out = append(out, s[start:end]) // the word as it stands in s: no copy
+			} else {
+				out = append(out, string(cur)) // blanks of a set dropped
+			}
 			cur = cur[:0]
 		}
 	}
-	for _, r := range s {
+	for i, r := range s {
+		if len(cur) == 0 {
+			start = i
+		}
 		switch {
 		case quoted:
 			cur = utf8.AppendRune(cur, r)
@@ -170,7 +178,7 @@ func splitWords(s string) ([]string, error) {
 			depth--
 			cur = utf8.AppendRune(cur, r)
 		case (r == ' ' || r == '\t') && depth == 0:
-			flush()
+			flush(i)
 		case r == ' ' || r == '\t':
 			// blanks inside a set are dropped: {1, 2} == {1,2}
 		default:
@@ -183,6 +191,6 @@ func splitWords(s string) ([]string, error) {
 	if depth != 0 {
 		return nil, fmt.Errorf("unbalanced '{'")
 	}
-	flush()
+	flush(len(s))
 	return out, nil
 }
