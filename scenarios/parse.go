@@ -99,12 +99,16 @@ func Parse(file string, src string) (*Script, error) {
 			return nil, &Error{file, line, err.Error()}
 		}
 		c := Command{Line: line, Text: text, Name: words[0]}
+		args := words[1:1] // the positional words, moved down in words' own array
 		for _, w := range words[1:] {
 			if k, v, ok := strings.Cut(w, "="); ok && k != "" && !strings.HasPrefix(w, "\"") && isIdent(k) {
 				c.KV = append(c.KV, KV{k, unquote(v)})
 			} else {
-				c.Args = append(c.Args, w)
+				args = append(args, w)
 			}
+		}
+		if len(args) > 0 {
+			c.Args = args[:len(args):len(args)]
 		}
 		s.Commands = append(s.Commands, c)
 	}
