@@ -243,7 +243,7 @@ func (s *Server) submitClientRequest(cn *serverCnxn, m *ClientRequest) {
 		// answers with SYNC once everything proposed before it is committed.
 		ls := s.learner
 		ls.pendingSyncs = append(ls.pendingSyncs, r)
-		s.learnerForward(&Request{Op: OpSync, SessionID: cn.sessionID, Cxid: m.Xid, Path: m.Path})
+		s.learnerForward(s.mem.req.of(Request{Op: OpSync, SessionID: cn.sessionID, Cxid: m.Xid, Path: m.Path}))
 	default:
 		// A read (also ping, setWatches, and sync on the leader, where CommitProcessor lets
 		// it through like a read). The leader's PrepRequestProcessor checks the session.
@@ -372,8 +372,7 @@ func (s *Server) learnerSync() {
 		return
 	}
 	r := ls.pendingSyncs[0]
-	ls.pendingSyncs[0] = nil
-	ls.pendingSyncs = ls.pendingSyncs[1:]
+	ls.pendingSyncs = dropFirst(ls.pendingSyncs)
 	r.done = true
 	if r.cn.state != cnxnClosed {
 		s.processCnxnQueue(r.cn)

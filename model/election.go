@@ -228,7 +228,7 @@ func (s *Server) onElectionHello(c sim.ConnID, h *electionHello) {
 func (s *Server) drainLoopback() {
 	for len(s.loopback) > 0 && s.Up() {
 		n := s.loopback[0]
-		s.loopback = s.loopback[1:]
+		s.loopback = dropFirst(s.loopback)
 		s.onNotification(n)
 	}
 }

@@ -156,18 +156,21 @@ func (s *Server) prepRequest(req *Request, zxid Zxid, owner int64) *Txn {
 	now := s.w.Now()
 	if req.Op == OpMulti {
 		// "Each op in a multi-op must have the same zxid!"
-		txn := &Txn{Zxid: zxid, Type: OpMulti, SessionID: req.SessionID, Cxid: req.Cxid, Time: now}
+		txn := s.mem.txn.of(Txn{Zxid: zxid, Type: OpMulti, SessionID: req.SessionID, Cxid: req.Cxid, Time: now})
+		if len(req.Ops) > 0 {
+			txn.Ops = make([]*Txn, 0, len(req.Ops))
+		}
 		pending := s.getPendingChanges(req.Ops)
 		failed := false
 		for _, op := range req.Ops {
 			if failed {
-				txn.Ops = append(txn.Ops, &Txn{Type: OpError, Err: ErrRuntimeInconsistency})
+				txn.Ops = append(txn.Ops, s.mem.txn.of(Txn{Type: OpError, Err: ErrRuntimeInconsistency}))
 				continue
 			}
 			sub, err := s.pRequest2Txn(op, zxid, now, owner, true)
 			if err != ErrOK {
 				failed = true
-				sub = &Txn{Type: OpError, Err: err}
+				sub = s.mem.txn.of(Txn{Type: OpError, Err: err})
 				s.rollbackPendingChanges(zxid, pending)
 			}
 			txn.Ops = append(txn.Ops, sub)
@@ -176,7 +179,7 @@ func (s *Server) prepRequest(req *Request, zxid Zxid, owner int64) *Txn {
 	}
 	txn, err := s.pRequest2Txn(req, zxid, now, owner, false)
 	if err != ErrOK {
-		return &Txn{Zxid: zxid, Type: OpError, SessionID: req.SessionID, Cxid: req.Cxid, Time: now, Err: err}
+		return s.mem.txn.of(Txn{Zxid: zxid, Type: OpError, SessionID: req.SessionID, Cxid: req.Cxid, Time: now, Err: err})
 	}
 	return txn
 }

@@ -56,6 +56,7 @@ type serverSlabs struct {
 	txn       slab[Txn]
 	req       slab[Request]
 	result    slab[ProcessTxnResult]
+	epoch     slab[EpochWritten]
 	state     slab[StateChange]
 }
 

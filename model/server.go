@@ -310,7 +310,7 @@ func (s *Server) history(txns []*Txn) []ZxidHash {
 // writeEpoch writes an epoch file (QuorumPeer.writeLongToFile: atomic and synced).
 func (s *Server) writeEpoch(file string, epoch int64) {
 	s.w.Disk(s.nid).WriteAtomic(file, epoch)
-	s.record(&EpochWritten{Sid: s.sid, File: file, Epoch: epoch})
+	s.record(s.mem.epoch.of(EpochWritten{Sid: s.sid, File: file, Epoch: epoch}))
 }
 
 func (s *Server) setAcceptedEpoch(e int64) {

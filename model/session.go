@@ -235,7 +235,7 @@ func (ls *learnerState) touchSnapshot() []SessionTouch {
 		}
 		return 0
 	})
-	ls.touchTable = nil
+	clear(ls.touchTable) // emptied, kept: a learner pings every half tick
 	return out
 }
 
