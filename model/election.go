@@ -164,7 +164,7 @@ func (s *Server) connectOne(sid int64) {
 	c := s.w.DialPort(s.nid, sim.NodeID(sid), PortElection)
 	s.connKind[c] = connElection
 	s.elConn[sid] = c
-	s.w.Send(c, s.nid, &electionHello{Sid: s.sid})
+	s.w.Send(c, s.nid, s.hello) // the same every time: one per server
 	if sid < s.sid {
 		s.flushPending(sid)
 	}

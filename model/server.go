@@ -83,6 +83,7 @@ type Server struct {
 	elPending []*Notification // per sid: the one queued message (SEND_CAPACITY 1)
 	elLast    []*Notification // per sid: the last message sent (QuorumCnxManager.lastMessageSent)
 	loopback  []*Notification
+	hello     *electionHello          // what every election connection it opens starts with
 	connKind  map[sim.ConnID]connKind // looked up only
 
 	fle      election
@@ -114,6 +115,7 @@ const (
 func NewServer(w *sim.World, cfg *Config, sid int64) (*Server, error) {
 	s := &Server{w: w, cfg: cfg, sid: sid, nid: sim.NodeID(sid), observer: cfg.IsObserver(sid),
 		configured: cfg.Voters()}
+	s.hello = &electionHello{Sid: sid}
 	s.qv = NewQuorumMaj(s.configured...)
 	if err := w.Add(s.nid, s); err != nil {
 		return nil, err
