@@ -175,6 +175,7 @@ type network struct {
 	// itself as it grows (it did: 4% of an explored schedule's bytes)
 	chunks [][]conn
 	nconns int
+	qbuf   []inflight          // the rest of the array new connections' first queues come from
 	links  map[[2]NodeID]*link // looked up by pair, never ranged over
 }
 
@@ -252,9 +253,13 @@ func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	*cn = conn{ends: [2]NodeID{from, to}, open: [2]bool{true, true}, port: port}
 	cn.dirs[0].link = n.link(from, to)
 	cn.dirs[1].link = n.link(to, from)
-	// One array for both directions' first items (a direction that outgrows its four
-	// gets an array of its own), not one per direction and per doubling.
-	q := make([]inflight, 2*dirStart)
+	// Both directions' first items in a piece of a shared array (a direction that outgrows
+	// its four gets an array of its own), not one per direction and per doubling.
+	if len(n.qbuf) < 2*dirStart {
+		n.qbuf = make([]inflight, connChunk*2*dirStart)
+	}
+	q := n.qbuf[: 2*dirStart : 2*dirStart]
+	n.qbuf = n.qbuf[2*dirStart:]
 	cn.dirs[0].q, cn.dirs[1].q = q[:0:dirStart], q[dirStart:dirStart:2*dirStart]
 	s := w.nodes[from]
 	s.conns = append(s.conns, id)
