@@ -670,3 +670,14 @@ func TestBySignature(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// The commands that run schedule after schedule get the larger GOGC; a run, which may keep
+// every record, does not.
+func TestGCPercent(t *testing.T) {
+	for args, want := range map[string]int{"explore --seeds 5": 800, "shrink f.zab": 800, "bench": 800,
+		"run leader-crash-trunc --report d": 400, "report t.jsonl --out d": 400, "": 400} {
+		if got := gcPercent(strings.Fields(args)); got != want {
+			t.Errorf("%q: %d, want %d", args, got, want)
+		}
+	}
+}
