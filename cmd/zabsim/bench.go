@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,7 +55,12 @@ func cmdBench(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "library: %d scenarios, %d events, %.1f s virtual in %.3f s (%.0fx real time), %.0f events/s\n",
 		len(list), events, virtual.Seconds(), wall, virtual.Seconds()/wall, float64(events)/wall)
 
-	// Explored schedules until the time is up; each job takes the next seed.
+	// Explored schedules until the time is up; each job takes the next seed. Each part runs
+	// with the collector setting of the command it stands for (gcPercent): the library at
+	// run's, the schedules at explore's.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent([]string{"explore"}))
+	}
 	var next, done, evs atomic.Uint64
 	deadline := time.Now().Add(time.Duration(*seconds * float64(time.Second)))
 	start = time.Now()

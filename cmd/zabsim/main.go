@@ -98,13 +98,14 @@ func main() {
 // gcPercent is the collector's GOGC for a command. A short run allocates much and keeps
 // little: with Go's default of 100 a quarter of an exploration's CPU went to the collector,
 // 400 cut it by about 28% for about twice the heap (21 -> 40 MB for 400 schedules). The
-// commands that run schedule after schedule (explore, shrink, bench) keep under a few MB
-// live, and 800 gives them 11-18% more schedules a minute for 70 -> 130-165 MB of RSS; a
-// run that keeps its records (--report, --player) could have a large live heap, which 800
-// would make nine times larger, so the rest stay at 400.
+// commands that run schedule after schedule (explore, shrink, bench's second part) keep
+// under a few MB live, and 800 gives them 11-18% more schedules a minute for 70 -> 130-165
+// MB of RSS; a run that keeps its records (--report, --player) could have a large live
+// heap, which 800 would make nine times larger, so the rest stay at 400 (and a single run
+// of a fresh process spends longer growing the larger heap than it saves).
 func gcPercent(args []string) int {
-	if len(args) > 0 && (args[0] == "explore" || args[0] == "shrink" || args[0] == "bench") {
-		return 800
+	if len(args) > 0 && (args[0] == "explore" || args[0] == "shrink") {
+		return 800 // bench: its explore part (cmdBench)
 	}
 	return 400
 }

@@ -674,7 +674,7 @@ func TestBySignature(t *testing.T) {
 // The commands that run schedule after schedule get the larger GOGC; a run, which may keep
 // every record, does not.
 func TestGCPercent(t *testing.T) {
-	for args, want := range map[string]int{"explore --seeds 5": 800, "shrink f.zab": 800, "bench": 800,
+	for args, want := range map[string]int{"explore --seeds 5": 800, "shrink f.zab": 800, "bench": 400,
 		"run leader-crash-trunc --report d": 400, "report t.jsonl --out d": 400, "": 400} {
 		if got := gcPercent(strings.Fields(args)); got != want {
 			t.Errorf("%q: %d, want %d", args, got, want)
