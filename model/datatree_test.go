@@ -59,6 +59,11 @@ func TestCloneIsCopyOnWrite(t *testing.T) {
 	}
 	// A clone of the snapshot (a restart loading it) changes without touching either.
 	loaded := snap.Clone()
+	// First the changes that touch a parent only in its stat: a delete of a missing child,
+	// a replayed create of a node that exists.
+	loaded.ProcessTxn(txn(10, OpDelete, "/a/missing", ""))
+	loaded.ProcessTxn(&Txn{Zxid: 10, Type: OpCreate, Path: "/a", ParentCVersion: 60})
+	same("snapshot after its clone's stat-only changes", look(snap), before)
 	loaded.ProcessTxn(txn(10, OpSetData, "/a/x", "x1"))
 	loaded.ProcessTxn(txn(11, OpCreate, "/a/z", "z0"))
 	same("snapshot after its clone changed", look(snap), before)
