@@ -159,7 +159,8 @@ func NewDataTree() *DataTree {
 // Clone copies the tree: what a snapshot serialises (nodes, sessions, ephemerals and
 // lastProcessedZxid; not the watches, which live only in a running server). The copy and
 // t share their nodes until either changes one (copy on write: a snapshot copies only the
-// path table, and each node at most once after it).
+// path table, and each node at most once after it). So Clone writes to t (its token), and
+// is not to be called on one tree from two goroutines at once.
 func (t *DataTree) Clone() *DataTree {
 	t.tok = new(cowToken) // t's nodes are shared from now on
 	c := &DataTree{nodes: maps.Clone(t.nodes), tok: new(cowToken), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
