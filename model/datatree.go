@@ -338,7 +338,6 @@ func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
 		for i, op := range txn.Ops {
 			sub := &subs[i]
 			*sub = *op
-			sub.hash, sub.text = 0, "" // the copy's zxid and session are the multi's
 			sub.Zxid, sub.Time, sub.SessionID, sub.Cxid = txn.Zxid, txn.Time, txn.SessionID, txn.Cxid
 			if op.Type == OpError {
 				postFailed = true

@@ -81,8 +81,8 @@ func TestCloneIsCopyOnWrite(t *testing.T) {
 }
 
 // A txn keeps its canonical text once it is final (its Hash taken): the same text as
-// formatting it afresh; a multi whose sub-txn has kept its text still applies the sub-txn
-// at the multi's own zxid.
+// formatting it afresh. A multi whose sub-txn has its hash and text still applies the
+// sub-txn at the multi's own zxid (apply copies the sub-txn; nothing formats the copy).
 func TestTxnTextCache(t *testing.T) {
 	txn := &Txn{Zxid: 0x100000007, Type: OpSetData, SessionID: 0x42, Cxid: 3, Path: "/a", Data: "v\n1", Version: 2}
 	fresh := string(txn.AppendTo([]byte("x ")))

@@ -412,11 +412,8 @@ func (r *runner) build() error {
 		case *model.Truncated:
 			r.reached(d.Sid, ptTruncate)
 		case *model.EpochWritten:
-			switch d.File {
-			case "currentEpoch":
-				r.reached(d.Sid, ptCurrentEpoch)
-			case "acceptedEpoch":
-				r.reached(d.Sid, ptAcceptedEpoch)
+			if p := slices.Index(crashPoints, d.File); p >= 0 { // currentEpoch, acceptedEpoch
+				r.reached(d.Sid, p)
 			}
 		case *model.SnapshotTaken:
 			r.reached(d.Sid, ptSnapshot)
