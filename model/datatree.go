@@ -54,18 +54,19 @@ type Stat struct {
 	NumChildren         int32
 }
 
-// znode is a DataNode: data, the persisted stat and the names of its children (a set, as
-// DataNode's HashSet: sorted only when read, so creating the n-th child costs O(1)).
+// znode is a DataNode: data, the persisted stat and the names of its children (DataNode's
+// HashSet, kept here as a sorted slice: a read returns it as it is, in the sorted order
+// the model replies with, and a node with children costs one array instead of a map).
 // stat.Cversion counts the creates of children (StatPersisted.cversion), which is what the
 // sequence suffix of a sequential child is made from.
 type znode struct {
 	data     string
 	stat     Stat
-	children map[string]struct{}
+	children []string // sorted, no duplicates
 	// owner is the token of the tree that may change this node in place. A clone (a
 	// snapshot) shares its source's nodes: both then hold other tokens, and the first to
-	// change a shared node copies it (DataTree.own); ownKids says the children set is the
-	// node's own too, not shared with the node it was copied from.
+	// change a shared node copies it (DataTree.own); ownKids says the children array is the
+	// node's own too, not shared with the node it was copied from or with a reader.
 	owner   *cowToken
 	ownKids bool
 }
@@ -85,25 +86,45 @@ func (t *DataTree) own(path string, n *znode) *znode {
 	return c
 }
 
-// kids returns n's children set, ready to change: copied first if shared.
-func (n *znode) kids() map[string]struct{} {
-	if !n.ownKids || n.children == nil {
-		n.children = maps.Clone(n.children)
-		if n.children == nil {
-			n.children = map[string]struct{}{}
-		}
-		n.ownKids = true
+// addChild adds name to n's children (a set: a name already there stays once), copying
+// the array first if it is shared.
+func (n *znode) addChild(name string) {
+	i, found := slices.BinarySearch(n.children, name)
+	if found {
+		return
 	}
-	return n.children
+	if !n.ownKids {
+		c := make([]string, len(n.children)+1, len(n.children)+1+len(n.children)/2)
+		copy(c, n.children[:i])
+		c[i] = name
+		copy(c[i+1:], n.children[i:])
+		n.children, n.ownKids = c, true
+		return
+	}
+	n.children = slices.Insert(n.children, i, name)
 }
 
-func (n *znode) sortedChildren() []string {
-	out := make([]string, 0, len(n.children))
-	for c := range n.children {
-		out = append(out, c)
+// removeChild removes name from n's children, copying the array first if it is shared.
+func (n *znode) removeChild(name string) {
+	i, found := slices.BinarySearch(n.children, name)
+	if !found {
+		return
 	}
-	slices.Sort(out)
-	return out
+	if !n.ownKids {
+		n.children, n.ownKids = slices.Concat(n.children[:i], n.children[i+1:]), true
+		return
+	}
+	n.children = slices.Delete(n.children, i, i+1)
+}
+
+// sortedChildren is n's children in order. The array is shared with the caller, who must
+// not change it: n copies it before its next change.
+func (n *znode) sortedChildren() []string {
+	if n.children == nil {
+		return []string{}
+	}
+	n.ownKids = false
+	return n.children
 }
 
 // copyStat mirrors DataNode.copyStat: dataLength and numChildren from the node, and the
@@ -151,7 +172,7 @@ func NewDataTree() *DataTree {
 	t := &DataTree{nodes: make(map[string]*znode, 2), tok: new(cowToken)}
 	root, zk := t.znodes.new(), t.znodes.new() // the slab's first chunk: one allocation
 	root.owner, zk.owner = t.tok, t.tok
-	root.kids()["zookeeper"] = struct{}{}
+	root.addChild("zookeeper")
 	t.nodes["/"], t.nodes["/zookeeper"] = root, zk
 	return t
 }
@@ -384,7 +405,7 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 	n := t.znodes.new()
 	*n = znode{data: data, stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time,
 		EphemeralOwner: ephemeralOwner}, owner: t.tok, ownKids: true}
-	parent.kids()[name] = struct{}{}
+	parent.addChild(name)
 	t.nodes[path] = n
 	if ephemeralOwner != 0 {
 		if t.ephemerals == nil {
@@ -414,7 +435,7 @@ func (t *DataTree) deleteNode(path string, zxid Zxid) int32 {
 		return ErrNoNode
 	}
 	parent = t.own(parentPath, parent)
-	delete(parent.kids(), name)
+	parent.removeChild(name)
 	if zxid > parent.stat.Pzxid {
 		parent.stat.Pzxid = zxid
 	}

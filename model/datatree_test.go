@@ -119,3 +119,43 @@ func TestZxidText(t *testing.T) {
 		}
 	}
 }
+
+// A read's children are the node's own array (no copy per read): a later change must not
+// show through it, whether the next change is an insert in the middle (which moves names
+// within the array's spare room) or a delete.
+func TestChildrenReadIsStable(t *testing.T) {
+	for _, insertFirst := range []bool{true, false} {
+		tr := NewDataTree()
+		for i, p := range []string{"/a", "/a/b", "/a/d", "/a/f"} {
+			if rc := tr.ProcessTxn(&Txn{Zxid: Zxid(i + 1), Type: OpCreate, Path: p}); rc != ErrOK {
+				t.Fatalf("create %s: %d", p, rc)
+			}
+		}
+		read, _, _ := tr.GetChildren("/a")
+		changes := []*Txn{{Zxid: 5, Type: OpCreate, Path: "/a/c"}, {Zxid: 6, Type: OpDelete, Path: "/a/b"}}
+		if !insertFirst {
+			changes[0], changes[1] = changes[1], changes[0]
+		}
+		for _, x := range changes {
+			tr.ProcessTxn(x)
+		}
+		if want := []string{"b", "d", "f"}; !slices.Equal(read, want) {
+			t.Fatalf("insert first %v: the read before the changes is now %q, want %q", insertFirst, read, want)
+		}
+		now, st, _ := tr.GetChildren("/a")
+		if want := []string{"c", "d", "f"}; !slices.Equal(now, want) || st.NumChildren != 3 {
+			t.Fatalf("insert first %v: children now %q (%d), want %q", insertFirst, now, st.NumChildren, want)
+		}
+		// A set: a second create of a name is refused and the name stays once.
+		if rc := tr.ProcessTxn(&Txn{Zxid: 7, Type: OpCreate, Path: "/a/c"}); rc != ErrNodeExists {
+			t.Fatalf("second create: %d", rc)
+		}
+		if got, _, _ := tr.GetChildren("/a"); !slices.Equal(got, []string{"c", "d", "f"}) {
+			t.Fatalf("after a second create: %q", got)
+		}
+		// Empty children read as an empty list, not nil (a reply's JSON shows []).
+		if got, _, _ := tr.GetChildren("/a/c"); got == nil || len(got) != 0 {
+			t.Fatalf("a leaf's children: %#v", got)
+		}
+	}
+}
