@@ -582,13 +582,12 @@ func (w *World) fireTimer(s *slot, kind int) {
 		}
 		m = w.bigTimers[kind-256]
 	}
-	r := Record{At: w.now, Kind: RecTimer, Node: s.id, Peer: -1, Conn: -1, Data: m}
 	var data []byte
 	if !w.trace.noHash {
 		w.trace.buf = timerText(kind).AppendTo(w.trace.buf[:0]) // no dynamic call
 		data = w.trace.buf
 	}
-	w.trace.add(&r, data)
+	w.trace.add(w.now, RecTimer, s.id, -1, -1, m, data)
 	s.node.Timer(kind)
 }
 
