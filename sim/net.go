@@ -79,23 +79,24 @@ type inflight struct {
 // then the retransmission timer. Each expiry sends it again (with everything behind it) if
 // the way is clear, or doubles the timeout; after too many the sender gives up (see due).
 type direction struct {
-	q         []inflight
-	head      int
-	floor     Time   // delivery times never go below this, which keeps the stream FIFO
-	scheduled bool   // an evDeliver for the head is in the queue
-	schedAt   Time   // when that evDeliver is due
-	epoch     uint32 // evDeliver events of an older epoch are stale (see reschedule)
-	stalled   bool   // the head was lost: the evDeliver is the retransmission timer
-	rto       Time   // the retransmission timeout in force while stalled
-	retries   int    // retransmissions of the head so far
-	broken    bool   // an item was lost in a resetting partition: nothing passes the hole
-	link      *link  // the link this direction travels (links are never removed)
+	q       []inflight
+	head    int
+	floor   Time  // delivery times never go below this, which keeps the stream FIFO
+	schedAt Time  // when the evDeliver for the head is due (if scheduled)
+	rto     Time  // the retransmission timeout in force while stalled
+	retries int   // retransmissions of the head so far
+	link    *link // the link this direction travels (links are never removed)
 	// Flow control: unread is what reached the receiver's kernel while its process was
 	// paused (its receive buffer); when the next item does not fit in the buffer, the
 	// direction waits for the receiver to read (windowWait) and is due again one round trip
 	// after it resumes.
 	unread     int64
+	epoch      uint32 // evDeliver events of an older epoch are stale (see reschedule)
+	scheduled  bool   // an evDeliver for the head is in the queue
+	stalled    bool   // the head was lost: the evDeliver is the retransmission timer
+	broken     bool   // an item was lost in a resetting partition: nothing passes the hole
 	windowWait bool
+	// (the small fields last: 88 bytes, not 112 in declaration order)
 }
 
 // TCP's retransmission timer as Linux runs it (net/ipv4/tcp_timer.c): the first RTO is
