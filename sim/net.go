@@ -162,7 +162,11 @@ type link struct {
 	cut       Ports // the ports a partition cuts on this link
 	resets    bool  // the cut forgets connections (see PartitionResetting)
 	clogUntil Time
-	rng       *rand.Rand
+	// The link's delays come from the stream "net/from->to" (see World.Stream), held here
+	// rather than in the World's table of streams: a schedule makes about sixty links.
+	seeded bool
+	pcg    rand.PCG
+	rng    rand.Rand
 }
 
 // cuts reports whether the link drops the segments of a connection to port p.
@@ -204,8 +208,12 @@ func (n *network) link(from, to NodeID) *link {
 func (l *link) delay(w *World, from, to NodeID) Time {
 	d := l.min
 	if l.mean > 0 {
-		if l.rng == nil {
-			l.rng = w.Stream("net/" + strconv.Itoa(int(from)) + "->" + strconv.Itoa(int(to)))
+		if !l.seeded {
+			var buf [32]byte
+			name := strconv.AppendInt(append(buf[:0], "net/"...), int64(from), 10)
+			name = strconv.AppendInt(append(name, "->"...), int64(to), 10)
+			l.pcg.Seed(w.seed, streamKey(name))
+			l.rng, l.seeded = *rand.New(&l.pcg), true
 		}
 		d += Time(l.rng.ExpFloat64() * float64(l.mean))
 	}

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"hash/fnv"
 	"math/rand/v2"
 )
 
@@ -21,7 +20,15 @@ func (w *World) Stream(name string) *rand.Rand {
 
 // NewStream is the stream called name for a run with the given seed, outside any World.
 func NewStream(seed uint64, name string) *rand.Rand {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return rand.New(rand.NewPCG(seed, h.Sum64()))
+	return rand.New(rand.NewPCG(seed, streamKey(name)))
+}
+
+// streamKey is the FNV-1a hash of a stream's name: the second half of its PCG's seed.
+func streamKey[S string | []byte](name S) uint64 {
+	h := uint64(14695981039346656037) // FNV-1a's offset basis and prime (hash/fnv)
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	return h
 }
