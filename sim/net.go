@@ -182,11 +182,12 @@ type network struct {
 	nconns int
 	qbuf   []inflight          // the rest of the array new connections' first queues come from
 	links  map[[2]NodeID]*link // looked up by pair, never ranged over
+	// linkBuf is the rest of the chunk new links come from (links are never removed)
+	linkBuf []link
 }
 
 func (n *network) init(w *World) {
 	n.w = w
-	n.links = map[[2]NodeID]*link{}
 }
 
 // connChunk is how many connections a chunk of the table holds.
@@ -199,7 +200,18 @@ func (n *network) link(from, to NodeID) *link {
 	k := [2]NodeID{from, to}
 	l := n.links[k]
 	if l == nil {
-		l = &link{min: n.w.cfg.LatencyMin, mean: n.w.cfg.LatencyMean}
+		if n.links == nil {
+			// made at the first link, when the nodes are known: one per ordered pair that
+			// talks, and most pairs do (a map grown one doubling at a time was 1% of an
+			// explored schedule's allocations)
+			n.links = make(map[[2]NodeID]*link, min(len(n.w.order)*len(n.w.order), 4096))
+		}
+		if len(n.linkBuf) == 0 {
+			n.linkBuf = make([]link, 16)
+		}
+		l = &n.linkBuf[0]
+		n.linkBuf = n.linkBuf[1:]
+		l.min, l.mean = n.w.cfg.LatencyMin, n.w.cfg.LatencyMean
 		n.links[k] = l
 	}
 	return l
