@@ -137,7 +137,7 @@ type clientCall struct {
 // Client is a ZooKeeper client handle: a sim.Node with ids 1000 and up.
 type Client struct {
 	w   *sim.World
-	mem clientSlabs // survives a crash: its values are never reused
+	mem *clientSlabs // survives a crash: its values are never reused; shared in an Ensemble
 	id  sim.NodeID
 	cfg ClientConfig
 	rng *rand.Rand
@@ -174,6 +174,11 @@ type Client struct {
 
 // NewClient adds a client with node id id (1000 and up) to w. It does not start it.
 func NewClient(w *sim.World, id sim.NodeID, cfg ClientConfig) (*Client, error) {
+	return newClient(w, id, cfg, new(clientSlabs))
+}
+
+// newClient is NewClient making its values from mem.
+func newClient(w *sim.World, id sim.NodeID, cfg ClientConfig, mem *clientSlabs) (*Client, error) {
 	if id < 1000 {
 		return nil, &sim.SettingError{Setting: "client id", Value: strconv.Itoa(int(id)), Reason: "client ids start at 1000"}
 	}
@@ -188,7 +193,7 @@ func NewClient(w *sim.World, id sim.NodeID, cfg ClientConfig) (*Client, error) {
 	if cfg.SessionTimeout < sim.Millisecond {
 		return nil, &sim.SettingError{Setting: "client session timeout", Value: cfg.SessionTimeout.String(), Reason: "want at least 1ms"}
 	}
-	c := &Client{w: w, id: id, cfg: cfg, xid: 1}
+	c := &Client{w: w, id: id, cfg: cfg, xid: 1, mem: mem}
 	if err := w.Add(id, c); err != nil {
 		return nil, err
 	}

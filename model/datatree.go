@@ -144,7 +144,7 @@ func (n *znode) copyStat() Stat {
 // ProcessTxn, so every server that applies the same txns holds the same tree.
 type DataTree struct {
 	nodes             map[string]*znode // looked up by path; never ranged over for output
-	znodes            slab[znode]       // where createNode's nodes (and own's copies) come from
+	znodes            *slab[znode]      // where createNode's nodes (and own's copies) come from; shared with its clones
 	tok               *cowToken         // the nodes this tree may change in place (znode.owner)
 	sessions          map[int64]sim.Time
 	ephemerals        map[int64][]string
@@ -169,8 +169,13 @@ type DataTree struct {
 func NewDataTree() *DataTree {
 	// sessions and ephemerals are made by their first entry: most trees are replaced by a
 	// snapshot or a replay before they hold any.
-	t := &DataTree{nodes: make(map[string]*znode, 2), tok: new(cowToken)}
-	root, zk := t.znodes.new(), t.znodes.new() // the slab's first chunk: one allocation
+	return newDataTree(new(slab[znode]))
+}
+
+// newDataTree is NewDataTree making its nodes from znodes.
+func newDataTree(znodes *slab[znode]) *DataTree {
+	t := &DataTree{nodes: make(map[string]*znode, 2), tok: new(cowToken), znodes: znodes}
+	root, zk := t.znodes.new(), t.znodes.new()
 	root.owner, zk.owner = t.tok, t.tok
 	root.addChild("zookeeper")
 	t.nodes["/"], t.nodes["/zookeeper"] = root, zk
@@ -184,7 +189,7 @@ func NewDataTree() *DataTree {
 // is not to be called on one tree from two goroutines at once.
 func (t *DataTree) Clone() *DataTree {
 	t.tok = new(cowToken) // t's nodes are shared from now on
-	c := &DataTree{nodes: maps.Clone(t.nodes), tok: new(cowToken), LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	c := &DataTree{nodes: maps.Clone(t.nodes), tok: new(cowToken), znodes: t.znodes, LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
 	if len(t.sessions) > 0 {
 		c.sessions = make(map[int64]sim.Time, len(t.sessions))
 	}

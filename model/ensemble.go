@@ -17,6 +17,8 @@ type Ensemble struct {
 	Clients []*Client // in the order added: node ids 1000, 1001, ...
 	writes  int       // writes issued through Write, for naming /zabsim/wN
 	cxid    int32
+	// clientMem: the slabs its clients share (its servers share theirs, see serverSlabs)
+	clientMem *clientSlabs
 }
 
 // NewEnsemble normalises cfg and adds its servers (voters, then observers) to w.
@@ -24,9 +26,10 @@ func NewEnsemble(w *sim.World, cfg Config) (*Ensemble, error) {
 	if err := cfg.Normalize(); err != nil {
 		return nil, err
 	}
-	e := &Ensemble{W: w, Cfg: &cfg}
+	e := &Ensemble{W: w, Cfg: &cfg, clientMem: new(clientSlabs)}
+	mem := new(serverSlabs)
 	for sid := int64(1); sid <= int64(cfg.Servers+cfg.Observers); sid++ {
-		s, err := NewServer(w, e.Cfg, sid)
+		s, err := newServer(w, e.Cfg, sid, mem)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +57,7 @@ func (e *Ensemble) AddClient(cfg ClientConfig) (*Client, error) {
 			cfg.Servers = append(cfg.Servers, s.sid)
 		}
 	}
-	c, err := NewClient(e.W, FirstClientID+sim.NodeID(len(e.Clients)), cfg)
+	c, err := newClient(e.W, FirstClientID+sim.NodeID(len(e.Clients)), cfg, e.clientMem)
 	if err != nil {
 		return nil, err
 	}

@@ -1323,7 +1323,7 @@ func hsZAB12(t *testing.T, v hsVector) {
 // hsReload is the lastProcessedZxid of a database loaded from sid's disk, as a restart
 // would load it.
 func hsReload(e *Ensemble, sid int64) Zxid {
-	db := newZKDatabase(e.Cfg, e.W.Disk(sim.NodeID(sid)), NewDataTree())
+	db := newZKDatabase(e.Cfg, e.W.Disk(sim.NodeID(sid)), NewDataTree(), new(serverSlabs))
 	db.loadDataBase()
 	return db.lastProcessedZxid()
 }

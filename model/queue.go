@@ -41,8 +41,13 @@ func (s *slab[T]) of(v T) *T {
 	return p
 }
 
-// serverSlabs are a server's slabs, for what it makes on its hot paths.
+// serverSlabs are the slabs of the servers of an ensemble, for what they make on their hot
+// paths: shared, so that a chunk fills up with whichever server's values come next, and
+// the ramp of small first chunks happens once, not once per server and type (the model is
+// one thread, and a value's chunk lives as long as any of its values, as before).
 type serverSlabs struct {
+	znodes    slab[znode]    // the servers' trees' nodes (DataTree.znodes)
+	entries   slab[logEntry] // their logs' entries (zkDatabase.entries)
 	logged    slab[Logged]
 	committed slab[Committed]
 	proposed  slab[Proposed]
@@ -63,7 +68,9 @@ type serverSlabs struct {
 // packet is a copy of p from the server's packet slab: what it sends is made on its hot path.
 func (s *Server) packet(p QuorumPacket) *QuorumPacket { return s.mem.packet.of(p) }
 
-// clientSlabs are a client's slabs, for its calls and their records.
+// clientSlabs are the slabs of the clients of an ensemble, for their calls and the calls'
+// records: shared, as serverSlabs are (with 10,000 clients, one each made 40,000 chunks of
+// four, each cold when first written).
 type clientSlabs struct {
 	request slab[ClientRequest]
 	call    slab[clientCall]

@@ -56,7 +56,7 @@ type reqKey struct {
 // Server is a ZooKeeper server (QuorumPeer with its ZooKeeperServer), as a sim.Node.
 type Server struct {
 	w        *sim.World
-	mem      serverSlabs // survives a crash: its values are never reused
+	mem      *serverSlabs // survives a crash: its values are never reused; shared in an Ensemble
 	cfg      *Config
 	sid      int64
 	nid      sim.NodeID
@@ -113,15 +113,20 @@ const (
 
 // NewServer builds server sid of the ensemble described by cfg (normalised) and adds it to w.
 func NewServer(w *sim.World, cfg *Config, sid int64) (*Server, error) {
+	return newServer(w, cfg, sid, new(serverSlabs))
+}
+
+// newServer is NewServer making its values from mem.
+func newServer(w *sim.World, cfg *Config, sid int64, mem *serverSlabs) (*Server, error) {
 	s := &Server{w: w, cfg: cfg, sid: sid, nid: sim.NodeID(sid), observer: cfg.IsObserver(sid),
-		configured: cfg.Voters()}
+		configured: cfg.Voters(), mem: mem}
 	s.hello = &electionHello{Sid: sid}
 	s.qv = NewQuorumMaj(s.configured...)
 	if err := w.Add(s.nid, s); err != nil {
 		return nil, err
 	}
 	s.rng = w.Stream("server/" + strconv.FormatInt(sid, 10))
-	s.resetVolatile(NewDataTree())
+	s.resetVolatile(newDataTree(&s.mem.znodes))
 	return s, nil
 }
 
@@ -187,7 +192,7 @@ func (s *Server) LeaderSid() int64 {
 // becomes tree (nil at a boot, whose loadDataBase makes it at once).
 func (s *Server) resetVolatile(tree *DataTree) {
 	n := s.cfg.Servers + s.cfg.Observers + 1
-	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid), tree)
+	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid), tree, s.mem)
 	if s.configDataQV != s.qv { // the same text until a restart with another config
 		s.configData, s.configDataQV = s.quorumConfigData(), s.qv
 	}
@@ -243,7 +248,7 @@ func (s *Server) boot() {
 
 // Crash drops everything volatile; the world has closed the connections and timers.
 func (s *Server) Crash() {
-	s.resetVolatile(NewDataTree())
+	s.resetVolatile(newDataTree(&s.mem.znodes))
 }
 
 // loadDataBase mirrors QuorumPeer.loadDataBase: the database from disk, then the epoch

@@ -168,7 +168,7 @@ func TestTxnLogStream(t *testing.T) {
 // storageDB is a database on server 1's disk of an ensemble that never starts.
 func storageDB(t *testing.T, preAllocKB int64) *zkDatabase {
 	e := newEnsemble(t, 1, Config{Servers: 1, PreAllocSize: preAllocKB})
-	return newZKDatabase(e.Cfg, e.W.Disk(1), NewDataTree())
+	return newZKDatabase(e.Cfg, e.W.Disk(1), NewDataTree(), new(serverSlabs))
 }
 
 // storageTxn is the create of counter c in epoch 1: 103 bytes in a log file.
@@ -381,7 +381,7 @@ func TestDropSnapshotsOnTruncKeepsSnapshotNamedAboveItsTxns(t *testing.T) {
 	for _, clean := range []bool{false, true} {
 		t.Run(fmt.Sprintf("CleanLogOnSnap=%v", clean), func(t *testing.T) {
 			e := newEnsemble(t, 1, Config{Servers: 1, Fixes: Fixes{DropSnapshotsOnTrunc: true, CleanLogOnSnap: clean}})
-			db := newZKDatabase(e.Cfg, e.W.Disk(1), NewDataTree())
+			db := newZKDatabase(e.Cfg, e.W.Disk(1), NewDataTree(), new(serverSlabs))
 			// The learner's own epoch-1 log, then the SNAP of the leader's tree.
 			db.append(e1(1))
 			db.commit()
@@ -424,7 +424,7 @@ func TestDropSnapshotsOnTruncKeepsSnapshotNamedAboveItsTxns(t *testing.T) {
 // dirty-snapshot-trunc), whatever its name.
 func TestDropSnapshotsOnTruncDropsSnapshotHoldingTxnAbove(t *testing.T) {
 	e := newEnsemble(t, 1, Config{Servers: 1, Fixes: Fixes{DropSnapshotsOnTrunc: true}})
-	db := newZKDatabase(e.Cfg, e.W.Disk(1), NewDataTree())
+	db := newZKDatabase(e.Cfg, e.W.Disk(1), NewDataTree(), new(serverSlabs))
 	for c := 1; c <= 3; c++ {
 		db.append(storageTxn(c))
 		db.commit()

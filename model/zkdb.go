@@ -37,7 +37,7 @@ type snapshotFile struct {
 // zkDatabase mirrors server/ZKDatabase.java together with FileTxnSnapLog: the in-memory
 // DataTree and committedLog, and the txn log and snapshots on the node's disk.
 type zkDatabase struct {
-	entries      slab[logEntry] // the log's entries, a chunk at a time
+	mem          *serverSlabs // the log's entries and a cleared tree's nodes come from it
 	cfg          *Config
 	disk         *sim.Disk
 	tree         *DataTree
@@ -56,12 +56,12 @@ type zkDatabase struct {
 	}
 }
 
-func newZKDatabase(cfg *Config, disk *sim.Disk, tree *DataTree) *zkDatabase {
-	return &zkDatabase{cfg: cfg, disk: disk, tree: tree}
+func newZKDatabase(cfg *Config, disk *sim.Disk, tree *DataTree, mem *serverSlabs) *zkDatabase {
+	return &zkDatabase{cfg: cfg, disk: disk, tree: tree, mem: mem}
 }
 
 // clear mirrors ZKDatabase.clear: an empty tree and committedLog, not initialized.
-func (db *zkDatabase) clear() { db.clearTo(NewDataTree()) }
+func (db *zkDatabase) clear() { db.clearTo(newDataTree(&db.mem.znodes)) }
 
 // clearTo is clear, then the tree the caller loads at once (a snapshot's): no empty tree
 // is made only to be replaced.
@@ -132,7 +132,7 @@ func (db *zkDatabase) append(txn *Txn) {
 	// In the BufferedOutputStream until the next commit: a process kill loses it before
 	// then (sim.Disk.AppendBuffered; the stream's own flushes of a full buffer are not
 	// told apart).
-	e := db.entries.new()
+	e := db.mem.entries.new()
 	*e = db.out.append(txn, db.preAllocSize())
 	db.disk.AppendBuffered(db.out.name, e)
 	db.txnCount++
