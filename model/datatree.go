@@ -71,6 +71,27 @@ type znode struct {
 	ownKids bool
 }
 
+// treeMem is where trees make their nodes and their multis' result lists: one per tree and
+// its clones, or one for all the trees of an ensemble's servers (serverSlabs.tree).
+type treeMem struct {
+	znodes slab[znode]
+	multi  []ProcessTxnResult // the rest of the chunk result lists are cut from
+}
+
+// results is an empty list with room for n results, cut from a shared chunk (every server
+// applies every multi; only the one that replies reads the list). Nothing is reused.
+func (m *treeMem) results(n int) []ProcessTxnResult {
+	if n > len(m.multi) {
+		if n > slabChunk {
+			return make([]ProcessTxnResult, 0, n)
+		}
+		m.multi = make([]ProcessTxnResult, slabChunk)
+	}
+	r := m.multi[:0:n]
+	m.multi = m.multi[n:]
+	return r
+}
+
 // cowToken marks the nodes a tree may change in place: a pointer compared by identity (not
 // empty: zero-size values may share an address).
 type cowToken struct{ _ byte }
@@ -81,7 +102,7 @@ func (t *DataTree) own(path string, n *znode) *znode {
 	if n.owner == t.tok {
 		return n
 	}
-	c := t.znodes.of(znode{data: n.data, stat: n.stat, children: n.children, owner: t.tok})
+	c := t.mem.znodes.of(znode{data: n.data, stat: n.stat, children: n.children, owner: t.tok})
 	t.nodes[path] = c
 	return c
 }
@@ -144,7 +165,7 @@ func (n *znode) copyStat() Stat {
 // ProcessTxn, so every server that applies the same txns holds the same tree.
 type DataTree struct {
 	nodes             map[string]*znode // looked up by path; never ranged over for output
-	znodes            *slab[znode]      // where createNode's nodes (and own's copies) come from; shared with its clones
+	mem               *treeMem          // where its nodes and its multis' results come from; shared with its clones
 	tok               *cowToken         // the nodes this tree may change in place (znode.owner)
 	sessions          map[int64]sim.Time
 	ephemerals        map[int64][]string
@@ -169,13 +190,13 @@ type DataTree struct {
 func NewDataTree() *DataTree {
 	// sessions and ephemerals are made by their first entry: most trees are replaced by a
 	// snapshot or a replay before they hold any.
-	return newDataTree(new(slab[znode]))
+	return newDataTree(new(treeMem))
 }
 
-// newDataTree is NewDataTree making its nodes from znodes.
-func newDataTree(znodes *slab[znode]) *DataTree {
-	t := &DataTree{nodes: make(map[string]*znode, 2), tok: new(cowToken), znodes: znodes}
-	root, zk := t.znodes.new(), t.znodes.new()
+// newDataTree is NewDataTree making its nodes from mem.
+func newDataTree(mem *treeMem) *DataTree {
+	t := &DataTree{nodes: make(map[string]*znode, 2), tok: new(cowToken), mem: mem}
+	root, zk := mem.znodes.new(), mem.znodes.new()
 	root.owner, zk.owner = t.tok, t.tok
 	root.addChild("zookeeper")
 	t.nodes["/"], t.nodes["/zookeeper"] = root, zk
@@ -189,7 +210,7 @@ func newDataTree(znodes *slab[znode]) *DataTree {
 // is not to be called on one tree from two goroutines at once.
 func (t *DataTree) Clone() *DataTree {
 	t.tok = new(cowToken) // t's nodes are shared from now on
-	c := &DataTree{nodes: maps.Clone(t.nodes), tok: new(cowToken), znodes: t.znodes, LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	c := &DataTree{nodes: maps.Clone(t.nodes), tok: new(cowToken), mem: t.mem, LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
 	if len(t.sessions) > 0 {
 		c.sessions = make(map[int64]sim.Time, len(t.sessions))
 	}
@@ -354,7 +375,7 @@ func (t *DataTree) apply(txn *Txn) ProcessTxnResult {
 		// ErrorTxn(OK) and the ones after it ErrorTxn(RUNTIMEINCONSISTENCY).
 		failed := slices.ContainsFunc(txn.Ops, func(op *Txn) bool { return op.Type == OpError })
 		postFailed := false
-		rc.Multi = make([]ProcessTxnResult, 0, len(txn.Ops))
+		rc.Multi = t.mem.results(len(txn.Ops))
 		var buf [4]Txn // most multis have a few ops: their copies stay off the heap
 		subs := buf[:0]
 		if len(txn.Ops) > len(buf) {
@@ -407,7 +428,7 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 		parent.stat.Cversion = cv
 		parent.stat.Pzxid = zxid
 	}
-	n := t.znodes.new()
+	n := t.mem.znodes.new()
 	*n = znode{data: data, stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time,
 		EphemeralOwner: ephemeralOwner}, owner: t.tok, ownKids: true}
 	parent.addChild(name)

@@ -46,7 +46,7 @@ func (s *slab[T]) of(v T) *T {
 // the ramp of small first chunks happens once, not once per server and type (the model is
 // one thread, and a value's chunk lives as long as any of its values, as before).
 type serverSlabs struct {
-	znodes    slab[znode]    // the servers' trees' nodes (DataTree.znodes)
+	tree      treeMem        // the servers' trees' nodes and multi results (DataTree.mem)
 	entries   slab[logEntry] // their logs' entries (zkDatabase.entries)
 	logged    slab[Logged]
 	committed slab[Committed]

@@ -126,7 +126,7 @@ func newServer(w *sim.World, cfg *Config, sid int64, mem *serverSlabs) (*Server,
 		return nil, err
 	}
 	s.rng = w.Stream("server/" + strconv.FormatInt(sid, 10))
-	s.resetVolatile(newDataTree(&s.mem.znodes))
+	s.resetVolatile(newDataTree(&s.mem.tree))
 	return s, nil
 }
 
@@ -248,7 +248,7 @@ func (s *Server) boot() {
 
 // Crash drops everything volatile; the world has closed the connections and timers.
 func (s *Server) Crash() {
-	s.resetVolatile(newDataTree(&s.mem.znodes))
+	s.resetVolatile(newDataTree(&s.mem.tree))
 }
 
 // loadDataBase mirrors QuorumPeer.loadDataBase: the database from disk, then the epoch

@@ -61,7 +61,7 @@ func newZKDatabase(cfg *Config, disk *sim.Disk, tree *DataTree, mem *serverSlabs
 }
 
 // clear mirrors ZKDatabase.clear: an empty tree and committedLog, not initialized.
-func (db *zkDatabase) clear() { db.clearTo(newDataTree(&db.mem.znodes)) }
+func (db *zkDatabase) clear() { db.clearTo(newDataTree(&db.mem.tree)) }
 
 // clearTo is clear, then the tree the caller loads at once (a snapshot's): no empty tree
 // is made only to be replaced.
