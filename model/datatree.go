@@ -114,8 +114,10 @@ func (n *znode) addChild(name string) {
 	if found {
 		return
 	}
-	if !n.ownKids {
-		c := make([]string, len(n.children)+1, len(n.children)+1+len(n.children)/2)
+	if !n.ownKids || n.children == nil {
+		// room for half as many again, and at least four: a parent's first children come
+		// in a row (a workload's keys, a lock's sequence)
+		c := make([]string, len(n.children)+1, max(len(n.children)+1+len(n.children)/2, 4))
 		copy(c, n.children[:i])
 		c[i] = name
 		copy(c[i+1:], n.children[i:])
