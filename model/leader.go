@@ -842,9 +842,7 @@ func (s *Server) ackLogged(lt loggedTxn) {
 		s.processAck(s.sid, lt.txn.Zxid)
 	case s.state == FOLLOWING && s.learner != nil && s.learner.c >= 0 && lt.role == any(s.learner):
 		ls := s.learner
-		ack := s.mem.packet.new()
-		*ack = QuorumPacket{Type: ACK, Zxid: lt.txn.Zxid}
-		s.w.Send(ls.c, s.nid, ack)
+		s.w.Send(ls.c, s.nid, s.mem.ack(lt.txn.Zxid))
 		if ls.ackLdAfter != 0 && lt.txn.Zxid == ls.ackLdAfter {
 			ls.ackLdAfter, ls.blockedToken = 0, 0 // Mutants ZK-4646+ZK-4685: the ACK-LD comes last
 			s.learnerNewLeaderAck()

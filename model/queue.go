@@ -63,6 +63,25 @@ type serverSlabs struct {
 	result    slab[ProcessTxnResult]
 	epoch     slab[EpochWritten]
 	state     slab[StateChange]
+	// acks are the ACKs of txns made last, for the followers' ACKs of the same txn to share
+	// (a packet is never changed once sent; see ack)
+	acks    [8]*QuorumPacket
+	nextAck int
+}
+
+// ack is an ACK of zxid: one the ensemble's servers made lately, or a new one. Every
+// follower ACKs every txn, so most ACKs need no packet of their own.
+func (m *serverSlabs) ack(zxid Zxid) *QuorumPacket {
+	for _, p := range m.acks {
+		if p != nil && p.Zxid == zxid {
+			return p
+		}
+	}
+	p := m.packet.new()
+	*p = QuorumPacket{Type: ACK, Zxid: zxid}
+	m.acks[m.nextAck] = p
+	m.nextAck = (m.nextAck + 1) % len(m.acks)
+	return p
 }
 
 // packet is a copy of p from the server's packet slab: what it sends is made on its hot path.
