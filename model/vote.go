@@ -303,6 +303,9 @@ func (s *VoteSet) Put(sid int64, v Vote) {
 		s.entries[i].vote = v
 		return
 	}
+	if s.entries == nil {
+		s.entries = make([]voteSetEntry, 0, 8) // a small ensemble's votes at once
+	}
 	s.entries = slices.Insert(s.entries, i, voteSetEntry{sid: sid, vote: v})
 }
 
@@ -337,6 +340,9 @@ func (s *VoteSet) HasQuorumFor(qv QuorumVerifier, vote Vote) bool {
 		return qv.ContainsQuorum(nil)
 	}
 	acks := s.acks[:0]
+	if acks == nil {
+		acks = make([]int64, 0, len(s.entries))
+	}
 	for _, e := range s.entries {
 		if vote.Equals(e.vote) && qv.IsVoter(e.sid) {
 			acks = append(acks, e.sid)
