@@ -98,27 +98,11 @@ func (db *zkDatabase) processTxn(txn *Txn) ProcessTxnResult {
 	return rc
 }
 
-// logFiles lists the txn log files, oldest first.
-func (db *zkDatabase) logFiles() []string {
-	var out []string
-	for _, n := range db.disk.Names() {
-		if strings.HasPrefix(n, logPrefix) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+// logFiles lists the txn log files, oldest first (shared: see sim.Disk.Names).
+func (db *zkDatabase) logFiles() []string { return db.disk.NamesWithPrefix(logPrefix) }
 
-// snapFiles lists the snapshot files, oldest first.
-func (db *zkDatabase) snapFiles() []string {
-	var out []string
-	for _, n := range db.disk.Names() {
-		if strings.HasPrefix(n, snapPrefix) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+// snapFiles lists the snapshot files, oldest first (shared: see sim.Disk.Names).
+func (db *zkDatabase) snapFiles() []string { return db.disk.NamesWithPrefix(snapPrefix) }
 
 // preAllocSize is FilePadding.preAllocSize in bytes (0: no padding).
 func (db *zkDatabase) preAllocSize() int64 { return max(db.cfg.PreAllocSize, 0) * 1024 }

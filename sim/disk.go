@@ -3,6 +3,7 @@ package sim
 import (
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // DiskPolicy says what a crash does to writes that were not fsynced.
@@ -50,8 +51,11 @@ type File struct {
 
 // Disk is one node's disk: named files whose appends are volatile until an fsync completes.
 type Disk struct {
-	files   map[string]*File // looked up by name; Names lists them in order
-	busy    Time             // when the fsync in progress (if any) completes
+	files map[string]*File // looked up by name; Names lists them in order
+	// names is the sorted list Names returns, nil when a file was made or removed since:
+	// a server lists its log and snapshot files several times at every load
+	names   []string
+	busy    Time // when the fsync in progress (if any) completes
 	pending []fsyncReq
 	spare   [][]fileMark // marks slices of completed fsyncs, for the next ones
 	token   uint64
@@ -76,14 +80,30 @@ func newDisk() *Disk { return &Disk{files: map[string]*File{}} }
 // Disk returns node id's disk.
 func (w *World) Disk(id NodeID) *Disk { return w.nodes[id].disk }
 
-// Names lists the files on the disk, sorted.
+// Names lists the files on the disk, sorted. The list is shared: the caller must not change
+// it (a file made or removed later does not change a list returned before).
 func (d *Disk) Names() []string {
-	names := make([]string, 0, len(d.files))
-	for n := range d.files {
-		names = append(names, n)
+	if d.names == nil {
+		names := make([]string, 0, len(d.files))
+		for n := range d.files {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		d.names = names[:len(names):len(names)]
 	}
-	slices.Sort(names)
-	return names
+	return d.names
+}
+
+// NamesWithPrefix lists the files whose names start with prefix, sorted: a piece of Names,
+// shared as it is.
+func (d *Disk) NamesWithPrefix(prefix string) []string {
+	names := d.Names()
+	lo, _ := slices.BinarySearch(names, prefix)
+	hi := lo
+	for hi < len(names) && strings.HasPrefix(names[hi], prefix) {
+		hi++
+	}
+	return names[lo:hi:hi]
 }
 
 func (d *Disk) file(name string) *File {
@@ -91,6 +111,7 @@ func (d *Disk) file(name string) *File {
 	if f == nil {
 		f = &File{}
 		d.files[name] = f
+		d.names = nil
 	}
 	return f
 }
@@ -165,7 +186,10 @@ func (d *Disk) WriteAtomic(name string, rec any) {
 // Remove deletes file name durably. An fsync in flight no longer covers it: a file created
 // again under that name starts volatile.
 func (d *Disk) Remove(name string) {
-	delete(d.files, name) // a file made again under the name is a new File: no mark covers it
+	if _, ok := d.files[name]; ok {
+		delete(d.files, name) // a file made again under the name is a new File: no mark covers it
+		d.names = nil
+	}
 }
 
 // Fsync starts an fsync of every file on node id's disk. Fsyncs queue: each takes

@@ -228,3 +228,30 @@ func TestFsyncDoneWaitsForAPausedNode(t *testing.T) {
 	require.NoError(t, w.Resume(1))
 	require.Equal(t, []entry{{At: 10 * Millisecond, What: "fsync", N: tok}}, rs[1].only("fsync"))
 }
+
+// Names is kept between calls: a file made or removed shows in the next list, a list
+// returned before stays as it was, and NamesWithPrefix is the sorted run of one prefix.
+func TestNamesFollowMakeAndRemove(t *testing.T) {
+	d := newDisk()
+	d.Append("snap.2", 1)
+	d.Append("log.1", 1)
+	d.AppendBuffered("log.3", 1)
+	d.WriteAtomic("acceptedEpoch", 1)
+	before := d.Names()
+	require.Equal(t, []string{"acceptedEpoch", "log.1", "log.3", "snap.2"}, before)
+	require.Equal(t, []string{"log.1", "log.3"}, d.NamesWithPrefix("log."))
+	d.Append("log.2", 1)
+	d.Remove("snap.2")
+	d.Remove("missing")
+	require.Equal(t, []string{"acceptedEpoch", "log.1", "log.2", "log.3"}, d.Names())
+	require.Equal(t, []string{"acceptedEpoch", "log.1", "log.3", "snap.2"}, before)
+	require.Empty(t, d.NamesWithPrefix("snap."))
+	d.Append("snap.5", 1)
+	logs := d.NamesWithPrefix("log.")
+	require.Equal(t, []string{"log.1", "log.2", "log.3"}, logs)
+	// The piece has no room past its end: appending to it leaves the shared list alone.
+	require.Len(t, append(logs, "x"), 4)
+	require.Equal(t, []string{"acceptedEpoch", "log.1", "log.2", "log.3", "snap.5"}, d.Names())
+	d.Remove("log.2")
+	require.Equal(t, []string{"log.1", "log.3"}, d.NamesWithPrefix("log."))
+}
