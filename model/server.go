@@ -66,9 +66,11 @@ type Server struct {
 	configData   string
 	configDataQV *QuorumMaj
 	// configured is the voter list of the server's configuration file: read at each
-	// (re)start, as QuorumPeerConfig reads zoo.cfg.
-	configured []int64
-	rng        *rand.Rand
+	// (re)start, as QuorumPeerConfig reads zoo.cfg (reconfigured: it changed since qv was
+	// made from it; an unchanged file gives the same verifier, which is kept).
+	configured   []int64
+	reconfigured bool
+	rng          *rand.Rand
 
 	db            *zkDatabase
 	acceptedEpoch int64
@@ -142,7 +144,9 @@ func (s *Server) quorumConfigData() string {
 
 // Reconfigure changes the voter list of the server's configuration file. Like an edit of
 // zoo.cfg, it takes effect when the server next starts.
-func (s *Server) Reconfigure(voters []int64) { s.configured = slices.Clone(voters) }
+func (s *Server) Reconfigure(voters []int64) {
+	s.configured, s.reconfigured = slices.Clone(voters), true
+}
 
 // Voters is the voter list the running server uses.
 func (s *Server) Voters() []int64 { return s.qv.Voters() }
@@ -232,7 +236,9 @@ func (s *Server) Start() { s.boot() }
 func (s *Server) Restart() { s.boot() }
 
 func (s *Server) boot() {
-	s.qv = NewQuorumMaj(s.configured...)
+	if s.reconfigured {
+		s.qv, s.reconfigured = NewQuorumMaj(s.configured...), false
+	}
 	s.resetVolatile(nil)
 	if why := s.loadDataBase("disk"); why != "" {
 		// QuorumPeer.start: "Unable to run quorum server" (a RuntimeException): it exits.
