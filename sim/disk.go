@@ -129,6 +129,9 @@ func (d *Disk) Append(name string, rec any) {
 // buffer first (FileTxnLog.commit: logStream.flush, then force).
 func (d *Disk) AppendBuffered(name string, rec any) {
 	f := d.file(name)
+	if f.recs == nil {
+		f.recs = make([]any, 0, 16) // a log file: its first records at once
+	}
 	f.recs = append(f.recs, rec)
 }
 
