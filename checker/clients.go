@@ -242,6 +242,7 @@ type clientSide struct {
 	applied  int
 	blind    model.Zxid
 	paths    map[string]*pathHist
+	histBuf  []pathHist // the rest of the chunk new path histories come from
 	eph      map[int64][]string
 	reqs     map[int64]*[]reqTxn // session -> its request txns in G (applied so far), in G's order
 	sessions map[int64]bool
@@ -277,7 +278,10 @@ func (cl *clientSide) init(c *Checker) {
 func (cl *clientSide) path(p string) *pathHist {
 	h := cl.paths[p]
 	if h == nil {
-		h = &pathHist{}
+		if len(cl.histBuf) == 0 {
+			cl.histBuf = make([]pathHist, 32) // one allocation for many paths
+		}
+		h, cl.histBuf = &cl.histBuf[0], cl.histBuf[1:]
 		cl.paths[p] = h
 	}
 	return h
