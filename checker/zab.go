@@ -365,7 +365,9 @@ func (c *Checker) onLoaded(i int, r *sim.Record, d *model.Loaded) {
 			n := sort.Search(len(base.zx), func(k int) bool { return base.zx[k] > sz })
 			base.zx, base.hs = base.zx[:n], base.hs[:n]
 		}
-		s.h = copyHistory(base, d.History, sz)
+		if !s.h.reloadInPlace(base, d.History, sz, s.a) {
+			s.h = copyHistory(base, d.History, sz)
+		}
 		s.a = s.h.n()
 		s.cl.clear()
 		for _, t := range d.History {
@@ -434,6 +436,41 @@ func viewOf(h []model.ZxidHash) histView {
 		v.zx[k], v.hs[k] = t.Zxid, t.Hash
 	}
 	return v
+}
+
+// reloadInPlace cuts h to the history a load rebuilds (base, then the txns of tail above
+// after) if that is the first txns of h, down to no fewer than applied: the views taken of
+// h (snapshots, SNAPs sent) end at most at the server's applied count, so a cut there
+// leaves them whole (see history). It reports whether it did; if not, the caller copies.
+// A restart that lost nothing reloads what it had: no copy, and the arrays keep their room.
+func (h *history) reloadInPlace(base histView, tail []model.ZxidHash, after model.Zxid, applied int) bool {
+	nb := len(base.zx)
+	if nb > h.n() {
+		return false
+	}
+	// A view of h itself (a snapshot this server took) is h's prefix by construction.
+	if nb > 0 && &base.zx[0] != &h.zx[0] {
+		for k := range nb {
+			if base.zx[k] != h.zx[k] || base.hs[k] != h.hs[k] {
+				return false
+			}
+		}
+	}
+	m := nb
+	for _, t := range tail {
+		if t.Zxid <= after {
+			continue
+		}
+		if m >= h.n() || h.zx[m] != t.Zxid || h.hs[m] != t.Hash {
+			return false
+		}
+		m++
+	}
+	if m < applied {
+		return false
+	}
+	h.cut(m)
+	return true
 }
 
 // copyHistory is a new history: base, then the txns of tail above zxid after.
