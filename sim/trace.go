@@ -223,7 +223,7 @@ func hashFields(h uint64, at Time, kind RecordKind, node, peer NodeID, c ConnID,
 // Add appends r.
 func (t *Trace) Add(r Record) {
 	var data []byte
-	if r.Data != nil && !t.noHash {
+	if r.Data != nil && !t.noHash && r.Kind != RecExplain { // the hash skips explanations
 		t.buf = r.Data.AppendTo(t.buf[:0])
 		data = t.buf
 	}
@@ -301,7 +301,7 @@ func (t *Trace) Records() []Record { return t.recs }
 func (w *World) record(kind RecordKind, node, peer NodeID, c ConnID, data Message) {
 	t := &w.trace
 	var text []byte
-	if data != nil && !t.noHash {
+	if data != nil && !t.noHash && kind != RecExplain { // the hash skips explanations
 		t.buf = data.AppendTo(t.buf[:0])
 		text = t.buf
 	}
