@@ -113,10 +113,12 @@ func (s *Server) explainVote(why *VoteWhy) {
 // why explains it in the trace (VoteWhy).
 func (s *Server) sendNotifications(why *VoteWhy) {
 	f := &s.fle
+	// One notification for every voter, as one ToSend per sid carries the same vote: a
+	// notification is never changed once sent (flushPending sends a copy).
+	n := s.mem.vote.new()
+	*n = Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+		ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2, Why: why}
 	for _, sid := range s.qv.voters {
-		n := s.mem.vote.new()
-		*n = Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-			ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2, Why: why}
 		s.toSend(sid, n)
 	}
 }
