@@ -95,7 +95,7 @@ func (s *Server) lookForLeader() {
 	f.proposedLeader, f.proposedZxid, f.proposedEpoch = s.initVote()
 	f.notTimeout = s.cfg.FinalizeWait // minNotificationInterval defaults to finalizeWait
 	s.currentVote.State = LOOKING
-	why := &VoteWhy{Reason: WhyStart}
+	why := s.why(VoteWhy{Reason: WhyStart})
 	s.explainVote(why)
 	s.sendNotifications(why)
 	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
@@ -104,8 +104,29 @@ func (s *Server) lookForLeader() {
 // explainVote records the proposal that why explains (a trace explanation).
 func (s *Server) explainVote(why *VoteWhy) {
 	f := &s.fle
-	s.w.Explain(s.nid, &VoteChanged{Sid: s.sid, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-		PeerEpoch: f.proposedEpoch, Round: f.logicalclock, Why: why})
+	s.explain(func() sim.Message {
+		return &VoteChanged{Sid: s.sid, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+			PeerEpoch: f.proposedEpoch, Round: f.logicalclock, Why: why}
+	})
+}
+
+// explain adds the explanation mk makes to the trace (sim.World.Explain), or only its place
+// when nothing will read it (sim.World.Explaining).
+func (s *Server) explain(mk func() sim.Message) {
+	var m sim.Message
+	if s.w.Explaining() {
+		m = mk()
+	}
+	s.w.Explain(s.nid, m)
+}
+
+// why is w from the server's slab, to explain a notification, or nil when nothing will read
+// it (sim.World.Explaining): Notification.Why is neither on the wire nor in the trace hash.
+func (s *Server) why(w VoteWhy) *VoteWhy {
+	if !s.w.Explaining() {
+		return nil
+	}
+	return s.mem.why.of(w)
 }
 
 // sendNotifications mirrors FastLeaderElection.sendNotifications: my proposal to every
@@ -123,8 +144,13 @@ func (s *Server) sendNotifications(why *VoteWhy) {
 	}
 }
 
-// changedWhy explains a new proposal that notification n caused, against the old one.
-func (f *election) changedWhy(reason string, n *Notification, oldLeader int64, oldZxid Zxid, oldEpoch int64) *VoteWhy {
+// changedWhy explains a new proposal that notification n caused, against the old one (nil
+// when nothing will read it: see why).
+func (s *Server) changedWhy(reason string, n *Notification, oldLeader int64, oldZxid Zxid, oldEpoch int64) *VoteWhy {
+	if !s.w.Explaining() {
+		return nil
+	}
+	f := &s.fle
 	w := &VoteWhy{Reason: reason, From: n.Sid}
 	if f.proposedLeader != oldLeader || f.proposedZxid != oldZxid || f.proposedEpoch != oldEpoch {
 		w.Changed, w.OldLeader, w.OldZxid, w.OldEpoch = true, oldLeader, oldZxid, oldEpoch
@@ -182,8 +208,8 @@ func (s *Server) flushPending(sid int64) {
 		n, queued = s.elLast[sid], false
 	}
 	if n != nil {
-		why := s.mem.why.of(VoteWhy{Reason: WhyAgain})
-		if queued && n.Why != nil {
+		why := s.why(VoteWhy{Reason: WhyAgain})
+		if why != nil && queued && n.Why != nil {
 			*why = *n.Why
 			why.Queued = true
 		}
@@ -243,7 +269,7 @@ func (s *Server) onNotification(n *Notification) {
 		v := s.currentVote
 		s.toSend(n.Sid, s.mem.vote.of(Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
 			ElectionEpoch: s.fle.logicalclock, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2,
-			Why: s.mem.why.of(VoteWhy{Reason: WhyReply, From: n.Sid})}))
+			Why: s.why(VoteWhy{Reason: WhyReply, From: n.Sid})}))
 		return
 	}
 	if s.state == LOOKING {
@@ -251,7 +277,7 @@ func (s *Server) onNotification(n *Notification) {
 			f := &s.fle
 			s.toSend(n.Sid, s.mem.vote.of(Notification{State: LOOKING, Leader: f.proposedLeader, Zxid: f.proposedZxid,
 				ElectionEpoch: f.logicalclock, PeerEpoch: f.proposedEpoch, Sid: s.sid, Version: 2,
-				Why: s.mem.why.of(VoteWhy{Reason: WhyReply, From: n.Sid})}))
+				Why: s.why(VoteWhy{Reason: WhyReply, From: n.Sid})}))
 		}
 		if s.fle.active {
 			s.fleQueue(n)
@@ -263,7 +289,7 @@ func (s *Server) onNotification(n *Notification) {
 		v := s.currentVote
 		s.toSend(n.Sid, s.mem.vote.of(Notification{State: s.state, Leader: v.Leader, Zxid: v.Zxid,
 			ElectionEpoch: v.ElectionEpoch, PeerEpoch: v.PeerEpoch, Sid: s.sid, Version: 2,
-			Why: s.mem.why.of(VoteWhy{Reason: WhyLeader, From: n.Sid})}))
+			Why: s.why(VoteWhy{Reason: WhyLeader, From: n.Sid})}))
 	}
 }
 
@@ -279,7 +305,7 @@ func (s *Server) fleHandle(n *Notification) {
 			if q := len(f.quorums); q > 0 {
 				f.quorums[q-1].EndedBy, f.quorums[q-1].EndedAt = n.Sid, s.w.Now()
 			}
-			s.w.Explain(s.nid, &FinalizeInterrupted{Sid: s.sid, From: n.Sid})
+			s.explain(func() sim.Message { return &FinalizeInterrupted{Sid: s.sid, From: n.Sid} })
 		} else {
 			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
 			return
@@ -304,11 +330,13 @@ func (s *Server) fleHandle(n *Notification) {
 			} else {
 				f.proposedLeader, f.proposedZxid, f.proposedEpoch = id, zxid, epoch
 			}
-			why := f.changedWhy(WhyRound, n, oldLeader, oldZxid, oldEpoch)
-			// the vote was chosen between the notification's and the server's initial one
-			why.Field = ""
-			if f.proposedLeader == n.Leader && f.proposedZxid == n.Zxid && f.proposedEpoch == n.PeerEpoch {
-				why.Field = decidingField(n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch)
+			why := s.changedWhy(WhyRound, n, oldLeader, oldZxid, oldEpoch)
+			if why != nil {
+				// the vote was chosen between the notification's and the server's initial one
+				why.Field = ""
+				if f.proposedLeader == n.Leader && f.proposedZxid == n.Zxid && f.proposedEpoch == n.PeerEpoch {
+					why.Field = decidingField(n.Leader, n.Zxid, n.PeerEpoch, id, zxid, epoch)
+				}
 			}
 			s.explainVote(why)
 			s.sendNotifications(why)
@@ -316,7 +344,7 @@ func (s *Server) fleHandle(n *Notification) {
 			return
 		} else if s.totalOrder(n.Leader, n.Zxid, n.PeerEpoch, f.proposedLeader, f.proposedZxid, f.proposedEpoch) {
 			f.proposedLeader, f.proposedZxid, f.proposedEpoch = n.Leader, n.Zxid, n.PeerEpoch
-			why := f.changedWhy(WhyBetter, n, oldLeader, oldZxid, oldEpoch)
+			why := s.changedWhy(WhyBetter, n, oldLeader, oldZxid, oldEpoch)
 			s.explainVote(why)
 			s.sendNotifications(why)
 		}
@@ -328,8 +356,10 @@ func (s *Server) fleHandle(n *Notification) {
 			sids := f.recvset.SidsFor(s.qv, proposal)
 			f.quorums = append(f.quorums, QuorumSeen{At: s.w.Now(), Sids: sids,
 				Leader: f.proposedLeader, Zxid: f.proposedZxid, PeerEpoch: f.proposedEpoch, EndedAt: -1})
-			s.w.Explain(s.nid, &QuorumAgreed{Sid: s.sid, Sids: sids, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-				PeerEpoch: f.proposedEpoch, Round: f.logicalclock, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)})
+			s.explain(func() sim.Message {
+				return &QuorumAgreed{Sid: s.sid, Sids: sids, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+					PeerEpoch: f.proposedEpoch, Round: f.logicalclock, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)}
+			})
 		}
 	case OBSERVING:
 		// ignored
@@ -374,8 +404,10 @@ func (s *Server) fleNotTimeout() {
 		return
 	}
 	next := min(2*f.notTimeout, s.cfg.MaxNotificationInterval)
-	s.w.Explain(s.nid, &NotTimeout{Sid: s.sid, WaitedMs: int64(f.notTimeout / sim.Millisecond), NextMs: int64(next / sim.Millisecond)})
-	s.sendNotifications(s.mem.why.of(VoteWhy{Reason: WhyResend, NotTimeoutMs: int64(next / sim.Millisecond)}))
+	s.explain(func() sim.Message {
+		return &NotTimeout{Sid: s.sid, WaitedMs: int64(f.notTimeout / sim.Millisecond), NextMs: int64(next / sim.Millisecond)}
+	})
+	s.sendNotifications(s.why(VoteWhy{Reason: WhyResend, NotTimeoutMs: int64(next / sim.Millisecond)}))
 	f.notTimeout = next
 	s.w.SetTimer(s.nid, tmNotTimeout, f.notTimeout)
 }

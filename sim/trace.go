@@ -102,6 +102,8 @@ func (r *Record) String() string { return string(r.AppendTo(nil)) }
 type Trace struct {
 	recs []Record
 	keep bool
+	// explaining: a trace file is written as the run goes (see World.Explaining)
+	explaining bool
 	// noHash: Config.NoHash, no hash and no payload text (a tenth of an explored schedule)
 	noHash bool
 	hash   uint64
@@ -314,10 +316,17 @@ func (w *World) Record(node NodeID, data Message) {
 }
 
 // Explain lets an upper layer add an explanation about node to the trace: a RecExplain
-// record, which the trace hash does not cover.
+// record, which the trace hash does not cover. data may be nil when nothing will read it
+// (see Explaining): the record then only keeps its place, so that the records after it have
+// the same numbers in every run of the scenario.
 func (w *World) Explain(node NodeID, data Message) {
 	w.record(RecExplain, node, -1, -1, data)
 }
+
+// Explaining reports whether anything will read this run's explanations: a kept trace, or
+// a trace file written as the run goes (JSONLWriter.Attach). When nothing will, an upper
+// layer need not make them: in an election they are a tenth of a run's bytes.
+func (w *World) Explaining() bool { return w.trace.keep || w.trace.explaining }
 
 // jsonRecord is the JSON Lines form of a record.
 type jsonRecord struct {
@@ -411,6 +420,7 @@ func (jw *JSONLWriter) Attach(t *Trace) error {
 			jw.write(&recs[i])
 		}
 	})
+	t.explaining = true
 	return nil
 }
 
