@@ -50,7 +50,7 @@ func (s *Server) fleQueue(n *Notification) {
 	}
 	f := &s.fle
 	if len(f.queue) == recvCapacity {
-		f.queue = f.queue[1:]
+		f.queue = dropFirst(f.queue) // the array stays: an election storm fills it again and again
 	}
 	f.queue = append(f.queue, n)
 	if !s.w.TimerArmed(s.nid, tmElectionCPU) {
@@ -65,7 +65,7 @@ func (s *Server) fleNext() {
 		return
 	}
 	n := f.queue[0]
-	f.queue = f.queue[1:]
+	f.queue = dropFirst(f.queue)
 	if s.state == LOOKING && f.active {
 		s.fleHandle(n)
 	}
