@@ -353,13 +353,16 @@ func (s *Server) fleHandle(n *Notification) {
 		if f.recvset.HasQuorumFor(s.qv, proposal) {
 			f.finalizing = true
 			s.w.SetTimer(s.nid, tmFinalize, s.cfg.FinalizeWait)
-			sids := f.recvset.SidsFor(s.qv, proposal)
-			f.quorums = append(f.quorums, QuorumSeen{At: s.w.Now(), Sids: sids,
-				Leader: f.proposedLeader, Zxid: f.proposedZxid, PeerEpoch: f.proposedEpoch, EndedAt: -1})
-			s.explain(func() sim.Message {
-				return &QuorumAgreed{Sid: s.sid, Sids: sids, Leader: f.proposedLeader, Zxid: f.proposedZxid,
-					PeerEpoch: f.proposedEpoch, Round: f.logicalclock, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)}
-			})
+			if s.w.Explaining() {
+				// the quorums an election saw are explanations too (ElectionDone.Quorums)
+				sids := f.recvset.SidsFor(s.qv, proposal)
+				f.quorums = append(f.quorums, QuorumSeen{At: s.w.Now(), Sids: sids,
+					Leader: f.proposedLeader, Zxid: f.proposedZxid, PeerEpoch: f.proposedEpoch, EndedAt: -1})
+				s.w.Explain(s.nid, &QuorumAgreed{Sid: s.sid, Sids: sids, Leader: f.proposedLeader, Zxid: f.proposedZxid,
+					PeerEpoch: f.proposedEpoch, Round: f.logicalclock, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)})
+			} else {
+				s.w.Explain(s.nid, nil) // its place (see explain)
+			}
 		}
 	case OBSERVING:
 		// ignored

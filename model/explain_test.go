@@ -13,9 +13,10 @@ import (
 // has the same number and the run the same hash; notifications carry no Why.
 func TestExplanationsOnlyWhenRead(t *testing.T) {
 	type rec struct {
-		kind   sim.RecordKind
-		noData bool
-		why    bool // a notification that says why it was sent
+		kind    sim.RecordKind
+		noData  bool
+		why     bool // a notification that says why it was sent
+		quorums int  // an ElectionDone's quorums seen
 	}
 	run := func(keep, file bool) ([]rec, string, string) {
 		w := sim.MustWorld(sim.Config{Seed: 3, NoTrace: !keep})
@@ -28,7 +29,11 @@ func TestExplanationsOnlyWhenRead(t *testing.T) {
 		var recs []rec
 		w.Trace().Observers = append(w.Trace().Observers, func(r *sim.Record) {
 			n, ok := r.Data.(*Notification)
-			recs = append(recs, rec{kind: r.Kind, noData: r.Data == nil, why: ok && n.Why != nil})
+			x := rec{kind: r.Kind, noData: r.Data == nil, why: ok && n.Why != nil}
+			if d, ok := r.Data.(*ElectionDone); ok {
+				x.quorums = len(d.Quorums)
+			}
+			recs = append(recs, x)
 		})
 		e, err := NewEnsemble(w, Config{Servers: 5})
 		if err != nil {
@@ -52,7 +57,7 @@ func TestExplanationsOnlyWhenRead(t *testing.T) {
 	if keptHash != bareHash || len(kept) != len(bare) {
 		t.Fatalf("kept: %d records, hash %s; not kept: %d, hash %s", len(kept), keptHash, len(bare), bareHash)
 	}
-	explained, whys := 0, 0
+	explained, whys, quorums := 0, 0, 0
 	for i := range kept {
 		k, b, f := kept[i], bare[i], filed[i]
 		if k.kind != b.kind || k != f {
@@ -67,12 +72,13 @@ func TestExplanationsOnlyWhenRead(t *testing.T) {
 		if k.why {
 			whys++
 		}
-		if b.why {
-			t.Fatalf("record %d: a notification explains itself in a run nobody reads", i)
+		quorums += k.quorums
+		if b.why || b.quorums > 0 {
+			t.Fatalf("record %d: a notification or an election explains itself in a run nobody reads", i)
 		}
 	}
-	if explained == 0 || whys == 0 {
-		t.Fatalf("%d explanations, %d notifications with a why: the elections explained nothing", explained, whys)
+	if explained == 0 || whys == 0 || quorums == 0 {
+		t.Fatalf("%d explanations, %d notifications with a why, %d quorums: the elections explained nothing", explained, whys, quorums)
 	}
 	if !strings.Contains(text, `"kind":"explain"`) || !strings.Contains(text, `"Why":`) {
 		t.Fatalf("the trace file lacks the explanations:\n%s", text[:min(len(text), 2000)])
