@@ -23,9 +23,11 @@ type election struct {
 	// explanation of the decision (not part of the algorithm).
 	quorums []QuorumSeen
 
-	// queue holds the notifications the election thread has yet to take, under the ZK-1419
-	// mutant only (see fleQueue).
+	// queue[qhead:] are the notifications the election thread has yet to take, under the
+	// ZK-1419 mutant only (see fleQueue). The array is made once, twice recvCapacity long:
+	// the storm that mutant makes fills it again and again.
 	queue []*Notification
+	qhead int
 }
 
 // Under the ZK-1419 mutant the vote order has cycles and the servers flip their votes at
@@ -49,8 +51,16 @@ func (s *Server) fleQueue(n *Notification) {
 		return
 	}
 	f := &s.fle
-	if len(f.queue) == recvCapacity {
-		f.queue = dropFirst(f.queue) // the array stays: an election storm fills it again and again
+	if len(f.queue)-f.qhead == recvCapacity { // full: the oldest goes
+		f.queue[f.qhead] = nil
+		f.qhead++
+	}
+	if f.queue == nil {
+		f.queue = make([]*Notification, 0, 2*recvCapacity)
+	} else if len(f.queue) == cap(f.queue) { // the waiting ones to the front
+		k := copy(f.queue, f.queue[f.qhead:])
+		clear(f.queue[k:])
+		f.queue, f.qhead = f.queue[:k], 0
 	}
 	f.queue = append(f.queue, n)
 	if !s.w.TimerArmed(s.nid, tmElectionCPU) {
@@ -61,15 +71,19 @@ func (s *Server) fleQueue(n *Notification) {
 // fleNext: the election thread takes its next notification (ZK-1419 mutant).
 func (s *Server) fleNext() {
 	f := &s.fle
-	if len(f.queue) == 0 {
+	if f.qhead == len(f.queue) {
 		return
 	}
-	n := f.queue[0]
-	f.queue = dropFirst(f.queue)
+	n := f.queue[f.qhead]
+	f.queue[f.qhead] = nil
+	f.qhead++
+	if f.qhead == len(f.queue) {
+		f.queue, f.qhead = f.queue[:0], 0
+	}
 	if s.state == LOOKING && f.active {
 		s.fleHandle(n)
 	}
-	if len(f.queue) > 0 && !s.w.TimerArmed(s.nid, tmElectionCPU) {
+	if f.qhead < len(f.queue) && !s.w.TimerArmed(s.nid, tmElectionCPU) {
 		s.w.SetTimer(s.nid, tmElectionCPU, electionCPU)
 	}
 }
@@ -420,7 +434,8 @@ func (s *Server) fleNotTimeout() {
 func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64, viaOOE bool) {
 	f := &s.fle
 	f.active, f.finalizing = false, false
-	f.queue = nil
+	clear(f.queue)
+	f.queue, f.qhead = f.queue[:0], 0
 	s.w.CancelTimer(s.nid, tmNotTimeout)
 	s.w.CancelTimer(s.nid, tmFinalize)
 	s.currentVote = Vote{Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch}

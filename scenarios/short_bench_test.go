@@ -6,7 +6,7 @@ import "testing"
 // check, as `zabsim run NAME` does (without its process start): the cost a scenario user
 // feels. leader-crash-trunc is the issue's reference (about 200 events).
 func BenchmarkShortScenario(b *testing.B) {
-	for _, name := range []string{"leader-crash-trunc", "stale-ack-trunc"} {
+	for _, name := range []string{"leader-crash-trunc", "stale-ack-trunc", "zk-1419-mutant", "epoch-ahead"} {
 		b.Run(name, func(b *testing.B) {
 			s, err := Builtin(name)
 			if err != nil {
