@@ -73,7 +73,7 @@ func (s *Server) processConnectRequest(c sim.ConnID, m *ConnectRequest) {
 		rec.Outcome = "refused: not serving"
 		s.record(rec)
 		s.w.Close(c, s.nid)
-		delete(s.connKind, c)
+		s.connKind.del(c)
 		return
 	}
 	if m.LastZxidSeen > s.db.lastProcessedZxid() {
@@ -83,12 +83,12 @@ func (s *Server) processConnectRequest(c sim.ConnID, m *ConnectRequest) {
 		rec.Outcome = "refused: zxid ahead"
 		s.record(rec)
 		s.w.Close(c, s.nid)
-		delete(s.connKind, c)
+		s.connKind.del(c)
 		return
 	}
 	cn := &serverCnxn{c: c, client: client, timeout: s.clampSessionTimeout(m.TimeOut), state: cnxnInit,
 		clientZxid: m.LastZxidSeen}
-	s.connKind[c] = connClient
+	s.connKind.set(c, connClient)
 	s.cnxns[c] = cn
 	if m.SessionID == 0 {
 		s.createSession(cn)
@@ -393,7 +393,7 @@ func (s *Server) forgetCnxn(cn *serverCnxn) {
 	cn.state = cnxnClosed
 	cn.queue, cn.early = nil, nil
 	delete(s.cnxns, cn.c)
-	delete(s.connKind, cn.c)
+	s.connKind.del(cn.c)
 	s.db.tree.removeCnxn(cn.c)
 }
 

@@ -204,7 +204,7 @@ func (s *Server) connectOne(sid int64) {
 		return
 	}
 	c := s.w.DialPort(s.nid, sim.NodeID(sid), PortElection)
-	s.connKind[c] = connElection
+	s.connKind.set(c, connElection)
 	s.elConn[sid] = c
 	s.w.Send(c, s.nid, s.hello) // the same every time: one per server
 	if sid < s.sid {
@@ -249,20 +249,20 @@ func (s *Server) onElectionHello(c sim.ConnID, h *electionHello) {
 		// connection and this one, and dial back.
 		if old := s.elConn[peer]; old >= 0 {
 			s.w.Close(old, s.nid)
-			delete(s.connKind, old)
+			s.connKind.del(old)
 			s.elConn[peer] = -1
 		}
 		s.w.Close(c, s.nid)
-		delete(s.connKind, c)
+		s.connKind.del(c)
 		s.connectOne(peer)
 		s.flushPending(peer)
 		return
 	}
 	if old := s.elConn[peer]; old >= 0 && old != c {
 		s.w.Close(old, s.nid)
-		delete(s.connKind, old)
+		s.connKind.del(old)
 	}
-	s.connKind[c] = connElection
+	s.connKind.set(c, connElection)
 	s.elConn[peer] = c
 	s.flushPending(peer)
 }

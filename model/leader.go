@@ -362,7 +362,7 @@ func (s *Server) leaderAcceptLearner(c sim.ConnID, p *QuorumPacket) {
 	if l == nil || s.state != LEADING {
 		// Only a leader listens on the quorum port (LearnerCnxAcceptor): the learner's
 		// connect is refused.
-		delete(s.connKind, c)
+		s.connKind.del(c)
 		s.w.ResetConn(c)
 		return
 	}
@@ -580,7 +580,7 @@ func (s *Server) updateAck(h *learnerHandler, zxid Zxid) {
 func (s *Server) handlerShutdown(h *learnerHandler, why string) {
 	s.handlerGone(h)
 	s.note("learner handler for " + itoa(h.sid) + " shut down: " + why)
-	delete(s.connKind, h.c)
+	s.connKind.del(h.c)
 	s.w.Close(h.c, s.nid)
 }
 

@@ -69,7 +69,7 @@ func (s *Server) learnerConnect() {
 	ls.attempts++
 	ls.heard = false
 	ls.c = s.w.DialPort(s.nid, sim.NodeID(ls.leader), PortQuorum)
-	s.connKind[ls.c] = connLeader
+	s.connKind.set(ls.c, connLeader)
 	typ := FOLLOWERINFO
 	if s.observer {
 		typ = OBSERVERINFO
@@ -83,7 +83,7 @@ func (s *Server) learnerConnect() {
 func (s *Server) learnerConnectFailed() {
 	ls := s.learner
 	if ls.c >= 0 {
-		delete(s.connKind, ls.c)
+		s.connKind.del(ls.c)
 		s.w.Close(ls.c, s.nid)
 		ls.c = -1
 	}

@@ -85,8 +85,8 @@ type Server struct {
 	elPending []*Notification // per sid: the one queued message (SEND_CAPACITY 1)
 	elLast    []*Notification // per sid: the last message sent (QuorumCnxManager.lastMessageSent)
 	loopback  []*Notification
-	hello     *electionHello          // what every election connection it opens starts with
-	connKind  map[sim.ConnID]connKind // looked up only
+	hello     *electionHello // what every election connection it opens starts with
+	connKind  connTable      // what each connection of the process is for
 
 	fle      election
 	leader   *leaderState
@@ -104,6 +104,38 @@ type Server struct {
 }
 
 type connKind uint8
+
+// connTable maps a connection to its kind: a slice indexed by the connection's id (a World
+// numbers its connections from 0), not a map, since every message looks its kind up. An
+// entry is the kind plus one; 0 is no entry.
+type connTable []connKind
+
+// get is c's kind, and whether c has one.
+func (t connTable) get(c sim.ConnID) (connKind, bool) {
+	if c < 0 || int(c) >= len(t) || t[c] == 0 {
+		return connUnknown, false
+	}
+	return t[c] - 1, true
+}
+
+// kind is c's kind: connUnknown when it has none, as a map's zero value was.
+func (t connTable) kind(c sim.ConnID) connKind {
+	k, _ := t.get(c)
+	return k
+}
+
+func (t *connTable) set(c sim.ConnID, k connKind) {
+	for int(c) >= len(*t) {
+		*t = append(*t, 0)
+	}
+	(*t)[c] = k + 1
+}
+
+func (t connTable) del(c sim.ConnID) {
+	if c >= 0 && int(c) < len(t) {
+		t[c] = 0
+	}
+}
 
 const (
 	connUnknown connKind = iota
@@ -205,7 +237,7 @@ func (s *Server) resetVolatile(tree *DataTree) {
 	// process outlives its crash (its timers and connections are gone with it).
 	if len(s.elConn) != n {
 		s.elConn, s.elPending, s.elLast = make([]sim.ConnID, n), make([]*Notification, n), make([]*Notification, n)
-		s.connKind, s.waiting, s.cnxns = map[sim.ConnID]connKind{}, map[reqKey]waiter{}, map[sim.ConnID]*serverCnxn{}
+		s.waiting, s.cnxns = map[reqKey]waiter{}, map[sim.ConnID]*serverCnxn{}
 	}
 	for i := range s.elConn {
 		s.elConn[i] = -1
@@ -352,7 +384,7 @@ func (s *Server) setPhase(ph ZabPhase) {
 
 // Accept notes a new connection; its first message says what it is for.
 func (s *Server) Accept(c sim.ConnID, peer sim.NodeID) {
-	s.connKind[c] = connUnknown
+	s.connKind.set(c, connUnknown)
 }
 
 // Receive dispatches a message by the connection it came on.
@@ -363,14 +395,14 @@ func (s *Server) Receive(c sim.ConnID, m sim.Message) {
 	case *Notification:
 		s.onNotification(msg)
 	case *QuorumPacket:
-		switch s.connKind[c] {
+		switch s.connKind.kind(c) {
 		case connLeader:
 			s.learnerReceive(c, msg)
 		case connLearner:
 			s.leaderReceive(c, msg)
 		case connUnknown:
 			if msg.Type == FOLLOWERINFO || msg.Type == OBSERVERINFO {
-				s.connKind[c] = connLearner
+				s.connKind.set(c, connLearner)
 				s.leaderAcceptLearner(c, msg)
 			} else {
 				s.w.Close(c, s.nid)
@@ -386,7 +418,7 @@ func (s *Server) Receive(c sim.ConnID, m sim.Message) {
 // receiveOther handles the client protocol: a ConnectRequest opens a client connection
 // (NIOServerCnxn.readConnectRequest), anything else goes to the connection's session.
 func (s *Server) receiveOther(c sim.ConnID, m sim.Message) {
-	switch s.connKind[c] {
+	switch s.connKind.kind(c) {
 	case connUnknown:
 		if cr, ok := m.(*ConnectRequest); ok {
 			s.processConnectRequest(c, cr)
@@ -397,16 +429,16 @@ func (s *Server) receiveOther(c sim.ConnID, m sim.Message) {
 		return
 	}
 	s.w.Close(c, s.nid)
-	delete(s.connKind, c)
+	s.connKind.del(c)
 }
 
 // Closed routes a connection's end to whoever owned it.
 func (s *Server) Closed(c sim.ConnID) {
-	kind, ok := s.connKind[c]
+	kind, ok := s.connKind.get(c)
 	if !ok {
 		return
 	}
-	delete(s.connKind, c)
+	s.connKind.del(c)
 	switch kind {
 	case connElection:
 		for i, ec := range s.elConn {
@@ -500,16 +532,12 @@ func (s *Server) leaveRole(reason string, fullyShutDown bool) {
 
 // closeRoleConns closes the leader/learner connections in a stable order.
 func (s *Server) closeRoleConns() {
-	var cs []sim.ConnID
-	for c, k := range s.connKind {
-		if k == connLearner || k == connLeader {
-			cs = append(cs, c)
+	for i := range s.connKind {
+		c := sim.ConnID(i)
+		if k, _ := s.connKind.get(c); k == connLearner || k == connLeader {
+			s.connKind.del(c)
+			s.w.Close(c, s.nid)
 		}
-	}
-	slices.Sort(cs)
-	for _, c := range cs {
-		delete(s.connKind, c)
-		s.w.Close(c, s.nid)
 	}
 }
 
