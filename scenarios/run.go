@@ -406,6 +406,9 @@ func (r *runner) build() error {
 	// The summary and the expectations read these records as they happen, so they work
 	// without a kept trace too.
 	w.Trace().Observers = append(w.Trace().Observers, func(rec *sim.Record) {
+		if rec.Kind != sim.RecModel && rec.Kind != sim.RecDeliver {
+			return // what follows reads only these (most records are sends and timers)
+		}
 		switch d := rec.Data.(type) {
 		case *model.LeaderEstablished:
 			r.res.Leaders = append(r.res.Leaders, LeaderInfo{Epoch: d.Epoch, Sid: d.Sid, AtNs: int64(rec.At)})
