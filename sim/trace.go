@@ -224,12 +224,17 @@ func hashFields(h uint64, at Time, kind RecordKind, node, peer NodeID, c ConnID,
 
 // Add appends r.
 func (t *Trace) Add(r Record) {
-	var data []byte
-	if r.Data != nil && !t.noHash && r.Kind != RecExplain { // the hash skips explanations
-		t.buf = r.Data.AppendTo(t.buf[:0])
-		data = t.buf
+	t.add(r.At, r.Kind, r.Node, r.Peer, r.Conn, r.Data, t.text(r.Kind, r.Data))
+}
+
+// text is the canonical text of a record's payload for the hash (nil when the hash does
+// not read it: no hash, no payload, or an explanation, which the hash skips), in t's buffer.
+func (t *Trace) text(kind RecordKind, data Message) []byte {
+	if data == nil || t.noHash || kind == RecExplain {
+		return nil
 	}
-	t.add(r.At, r.Kind, r.Node, r.Peer, r.Conn, r.Data, data)
+	t.buf = data.AppendTo(t.buf[:0])
+	return t.buf
 }
 
 // add appends the record of these fields, whose payload's canonical text is data. It takes
@@ -302,12 +307,7 @@ func (t *Trace) Records() []Record { return t.recs }
 // record appends a record stamped with the current time.
 func (w *World) record(kind RecordKind, node, peer NodeID, c ConnID, data Message) {
 	t := &w.trace
-	var text []byte
-	if data != nil && !t.noHash && kind != RecExplain { // the hash skips explanations
-		t.buf = data.AppendTo(t.buf[:0])
-		text = t.buf
-	}
-	t.add(w.now, kind, node, peer, c, data, text)
+	t.add(w.now, kind, node, peer, c, data, t.text(kind, data))
 }
 
 // Record lets an upper layer add an observation about node to the trace.
