@@ -198,26 +198,28 @@ func (e *Ensemble) WriteSized(via int64, size int) *WriteResult {
 	} else if size > len(value) {
 		value += strings.Repeat(".", size-len(value))
 	}
-	write := func() {
-		e.submit(s, &Request{Op: OpCreate, Path: res.Path, Data: value}, func(rc int32, z Zxid) {
-			res.Rc, res.Zxid, res.Done = rc, z, true
-		})
-	}
 	if _, _, ok := s.Tree().GetData("/zabsim"); !ok && s.Serving() {
 		// The parent first, and the write once it has been applied. (prepRequest now sees
 		// outstanding changes, so pipelining would do; the order is kept so that the zxids
 		// of existing scenarios do not change.)
 		e.submit(s, &Request{Op: OpCreate, Path: "/zabsim"}, func(rc int32, _ Zxid) {
 			if rc == ErrOK || rc == ErrNodeExists {
-				write()
+				e.writeKey(s, res, value)
 				return
 			}
 			res.Rc, res.Done = rc, true
 		})
 		return res
 	}
-	write()
+	e.writeKey(s, res, value)
 	return res
+}
+
+// writeKey creates res.Path with value through s and fills res in when it is done.
+func (e *Ensemble) writeKey(s *Server, res *WriteResult, value string) {
+	e.submit(s, &Request{Op: OpCreate, Path: res.Path, Data: value}, func(rc int32, z Zxid) {
+		res.Rc, res.Zxid, res.Done = rc, z, true
+	})
 }
 
 func (e *Ensemble) submit(s *Server, req *Request, done func(int32, Zxid)) {
@@ -225,7 +227,12 @@ func (e *Ensemble) submit(s *Server, req *Request, done func(int32, Zxid)) {
 	req.SessionID = 0x5a00 + s.sid // one pseudo-session per server, known to no tracker
 	req.Cxid = e.cxid
 	req.Internal = true
-	// As a client's request would, it reaches a paused server only when it resumes.
+	// As a client's request would, it reaches a paused server only when it resumes
+	// (WhenRunning; a running one takes it now, without the closure).
+	if !e.W.IsPaused(s.nid) {
+		s.Submit(req, done)
+		return
+	}
 	e.W.WhenRunning(s.nid, func() { s.Submit(req, done) })
 }
 
