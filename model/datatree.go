@@ -76,17 +76,7 @@ type znode struct {
 type treeMem struct {
 	znodes slab[znode]
 	multi  []ProcessTxnResult // the rest of the chunk result lists are cut from
-	toks   []cowToken         // the rest of the chunk new trees' tokens come from
-}
-
-// token is a new cowToken: an element of a chunk, so an address no other token has.
-func (m *treeMem) token() *cowToken {
-	if len(m.toks) == 0 {
-		m.toks = make([]cowToken, 64)
-	}
-	p := &m.toks[0]
-	m.toks = m.toks[1:]
-	return p
+	toks   slab[cowToken]     // new trees' tokens: each an address no other token has
 }
 
 // results is an empty list with room for n results, cut from a shared chunk (every server
@@ -208,7 +198,7 @@ func NewDataTree() *DataTree {
 
 // newDataTree is NewDataTree making its nodes from mem.
 func newDataTree(mem *treeMem) *DataTree {
-	t := &DataTree{nodes: make(map[string]*znode, 2), tok: mem.token(), mem: mem}
+	t := &DataTree{nodes: make(map[string]*znode, 2), tok: mem.toks.new(), mem: mem}
 	root, zk := mem.znodes.new(), mem.znodes.new()
 	root.owner, zk.owner = t.tok, t.tok
 	root.addChild("zookeeper")
@@ -222,8 +212,8 @@ func newDataTree(mem *treeMem) *DataTree {
 // path table, and each node at most once after it). So Clone writes to t (its token), and
 // is not to be called on one tree from two goroutines at once.
 func (t *DataTree) Clone() *DataTree {
-	t.tok = t.mem.token() // t's nodes are shared from now on
-	c := &DataTree{nodes: maps.Clone(t.nodes), tok: t.mem.token(), mem: t.mem, LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	t.tok = t.mem.toks.new() // t's nodes are shared from now on
+	c := &DataTree{nodes: maps.Clone(t.nodes), tok: t.mem.toks.new(), mem: t.mem, LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
 	if len(t.sessions) > 0 {
 		c.sessions = make(map[int64]sim.Time, len(t.sessions))
 	}

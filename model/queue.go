@@ -77,8 +77,7 @@ func (m *serverSlabs) ack(zxid Zxid) *QuorumPacket {
 			return p
 		}
 	}
-	p := m.packet.new()
-	*p = QuorumPacket{Type: ACK, Zxid: zxid}
+	p := m.packet.of(QuorumPacket{Type: ACK, Zxid: zxid})
 	m.acks[m.nextAck] = p
 	m.nextAck = (m.nextAck + 1) % len(m.acks)
 	return p

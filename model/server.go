@@ -62,9 +62,8 @@ type Server struct {
 	nid      sim.NodeID
 	observer bool
 	qv       *QuorumMaj // the voters of the configuration this process started with
-	// configData is quorumConfigData() for configDataQV, kept across restarts.
-	configData   string
-	configDataQV *QuorumMaj
+	// configData is quorumConfigData() for qv, made with it (see useConfig).
+	configData string
 	// configured is the voter list of the server's configuration file: read at each
 	// (re)start, as QuorumPeerConfig reads zoo.cfg (reconfigured: it changed since qv was
 	// made from it; an unchanged file gives the same verifier, which is kept).
@@ -155,7 +154,7 @@ func newServer(w *sim.World, cfg *Config, sid int64, mem *serverSlabs) (*Server,
 	s := &Server{w: w, cfg: cfg, sid: sid, nid: sim.NodeID(sid), observer: cfg.IsObserver(sid),
 		configured: cfg.Voters(), mem: mem}
 	s.hello = &electionHello{Sid: sid}
-	s.qv = NewQuorumMaj(s.configured...)
+	s.useConfig()
 	if err := w.Add(s.nid, s); err != nil {
 		return nil, err
 	}
@@ -172,6 +171,13 @@ func (s *Server) quorumConfigData() string {
 		observers = append(observers, int64(sid))
 	}
 	return quorumConfigData(s.qv.Voters(), observers)
+}
+
+// useConfig makes the quorum verifier of the configured voters, and /zookeeper/config's
+// text with it (the same text until a restart with another configuration).
+func (s *Server) useConfig() {
+	s.qv = NewQuorumMaj(s.configured...)
+	s.configData = s.quorumConfigData()
 }
 
 // Reconfigure changes the voter list of the server's configuration file. Like an edit of
@@ -229,9 +235,6 @@ func (s *Server) LeaderSid() int64 {
 func (s *Server) resetVolatile(tree *DataTree) {
 	n := s.cfg.Servers + s.cfg.Observers + 1
 	s.db = newZKDatabase(s.cfg, s.w.Disk(s.nid), tree, s.mem)
-	if s.configDataQV != s.qv { // the same text until a restart with another config
-		s.configData, s.configDataQV = s.quorumConfigData(), s.qv
-	}
 	s.db.configData = s.configData
 	// A restart reuses the tables of the process before it, emptied: nothing of that
 	// process outlives its crash (its timers and connections are gone with it).
@@ -269,7 +272,8 @@ func (s *Server) Restart() { s.boot() }
 
 func (s *Server) boot() {
 	if s.reconfigured {
-		s.qv, s.reconfigured = NewQuorumMaj(s.configured...), false
+		s.useConfig()
+		s.reconfigured = false
 	}
 	s.resetVolatile(nil)
 	if why := s.loadDataBase("disk"); why != "" {
