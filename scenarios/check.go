@@ -154,7 +154,7 @@ func checkEnsemble(s *Script, c *Command, _ map[string]bool) error {
 // configKeys are the ZooKeeper option names config accepts.
 var configKeys = []string{"tickTime", "initLimit", "syncLimit", "commitLogCount", "smallCommitLog",
 	"snapshotSizeFactor", "snapCount", "preAllocSize", "forceSnapshotSync", "syncRule", "minSessionTimeout", "maxSessionTimeout",
-	"maxNotificationInterval", "cnxTimeout", "latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
+	"maxNotificationInterval", "cnxTimeout", "leaderConnectDelayDuringRetryMs", "latencyMin", "latencyMean", "fsyncLatency", "recvBuffer", "sendBuffer"}
 
 func checkConfig(s *Script, c *Command, _ map[string]bool) error {
 	if len(c.Args) > 0 {
@@ -215,9 +215,11 @@ var durLimits = map[string]durLimit{
 	// milliseconds; a zero interval would resend notifications in a loop that takes no time.
 	"maxNotificationInterval": {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds"},
 	"cnxTimeout":              {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds"},
-	"latencyMin":              {0, 3600 * sim.Second, linkWhy},
-	"latencyMean":             {0, 3600 * sim.Second, linkWhy},
-	"fsyncLatency":            {0, 3600 * sim.Second, "an fsync slower than an hour would never end within a run"},
+	// zookeeper.leaderConnectDelayDuringRetryMs: Learner.connectToLeader's sleep between tries
+	"leaderConnectDelayDuringRetryMs": {sim.Millisecond, maxMillis, "ZooKeeper's int milliseconds"},
+	"latencyMin":                      {0, 3600 * sim.Second, linkWhy},
+	"latencyMean":                     {0, 3600 * sim.Second, linkWhy},
+	"fsyncLatency":                    {0, 3600 * sim.Second, "an fsync slower than an hour would never end within a run"},
 }
 
 const sessionWhy = "ZooKeeper's int milliseconds; a client pings every third of it, so below 1ms it would ping in a loop that takes no time"
@@ -229,7 +231,7 @@ const linkWhy = "a link slower than an hour would deliver nothing a run can wait
 // and session timeouts, the client's sessionTimeout): there a bare number means
 // milliseconds, as ZooKeeper takes it. Everywhere else a duration needs its unit.
 var zkMillis = map[string]bool{"tickTime": true, "minSessionTimeout": true, "maxSessionTimeout": true, "timeout": true,
-	"maxNotificationInterval": true, "cnxTimeout": true}
+	"maxNotificationInterval": true, "cnxTimeout": true, "leaderConnectDelayDuringRetryMs": true}
 
 // parseDuration reads the value of setting name: a duration with its unit, or for a
 // ZooKeeper millisecond setting a bare number of milliseconds.
@@ -348,6 +350,8 @@ func applyConfig(cfg *model.Config, wc *sim.Config, kv KV) error {
 		return dur(&cfg.MaxNotificationInterval)
 	case "cnxTimeout":
 		return dur(&cfg.CnxTimeout)
+	case "leaderConnectDelayDuringRetryMs":
+		return dur(&cfg.LeaderConnectDelay)
 	case "latencyMin":
 		return dur(&wc.LatencyMin)
 	case "latencyMean":
