@@ -99,6 +99,8 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\nconfig tickTime=fast", "x.zab:2: tickTime=fast: not a duration like 2s or 150ms"},
 		{"ensemble 3\nconfig initLimit=0", "x.zab:2: initLimit=0: want a whole number from 1 to 2147483647"},
 		{"ensemble 3\nconfig bogus=1", `x.zab:2: unknown config option "bogus"`},
+		{"ensemble 3\nconfig leaderConnectDelayDuringRetryMs=0", "x.zab:2: leaderConnectDelayDuringRetryMs=0: want a duration from 1ms to"},
+		{"ensemble 3\nconfig leaderConnectDelayDuringRetryMs=soon", "x.zab:2: leaderConnectDelayDuringRetryMs=soon: not a duration like 2s or 150ms"},
 		{"ensemble 3\nstart all\nconfig tickTime=1s", "x.zab:3: config must come before the first start"},
 		{"ensemble 3\nmutant ZK-0000", `x.zab:2: unknown mutant "ZK-0000"`},
 		{"ensemble 3\ndisk policy=sometimes", `x.zab:2: invalid disk policy "sometimes"`},
