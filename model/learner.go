@@ -69,7 +69,7 @@ func (s *Server) learnerConnect() {
 	ls.attempts++
 	ls.heard = false
 	ls.c = s.w.DialPort(s.nid, sim.NodeID(ls.leader), PortQuorum)
-	s.connKind.set(ls.c, connLeader)
+	s.setRoleConn(ls.c, connLeader)
 	typ := FOLLOWERINFO
 	if s.observer {
 		typ = OBSERVERINFO

@@ -325,3 +325,44 @@ func TestModelRunDeterministic(t *testing.T) {
 		t.Fatal("seeds 5 and 6 gave the same trace hash")
 	}
 }
+
+// A leader's list of role connections (what closeRoleConns closes, in id order) stays about
+// as long as its open learner connections when a follower rejoins again and again: the
+// ones closed meanwhile are dropped as it fills. Each rejoin is a new connection id, so a
+// list that kept them, or a scan of every id, would grow with the run.
+func TestRoleConnsFollowOpenConnections(t *testing.T) {
+	w := sim.MustWorld(sim.Config{Seed: 5})
+	e, err := NewEnsemble(w, Config{Servers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.StartAll()
+	l := mustStable(t, e, 30*sim.Second)
+	f := e.Server(l.Sid()%3 + 1)
+	for i := 0; i < 40; i++ {
+		if err := w.Crash(f.nid); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Restart(f.nid); err != nil {
+			t.Fatal(err)
+		}
+		if !w.RunUntilCond(func() bool { return f.learner != nil && f.learner.stage == lsBroadcast }, w.Now()+30*sim.Second) {
+			t.Fatalf("rejoin %d: follower %d did not rejoin", i, f.sid)
+		}
+	}
+	if e.Leader() != l {
+		t.Fatalf("the leader changed: %d, not %d", e.Leader().Sid(), l.Sid())
+	}
+	if n := len(l.roleConns); n > 8 {
+		t.Errorf("leader %d lists %d role connections after 40 rejoins of follower %d (2 open)", l.sid, n, f.sid)
+	}
+	open := 0
+	for _, c := range l.roleConns {
+		if l.isRoleConn(c) {
+			open++
+		}
+	}
+	if open != 2 {
+		t.Errorf("leader %d has %d open learner connections listed, want 2", l.sid, open)
+	}
+}

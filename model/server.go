@@ -86,6 +86,10 @@ type Server struct {
 	loopback  []*Notification
 	hello     *electionHello // what every election connection it opens starts with
 	connKind  connTable      // what each connection of the process is for
+	// roleConns are the connections given a role kind (connLearner, connLeader) since the
+	// last closeRoleConns, some closed since: what it closes, without a scan of every
+	// connection id the process has seen (a learner that rejoins in a loop sees thousands).
+	roleConns []sim.ConnID
 
 	fle      election
 	leader   *leaderState
@@ -248,6 +252,7 @@ func (s *Server) resetVolatile(tree *DataTree) {
 	clear(s.elPending)
 	clear(s.elLast)
 	clear(s.connKind)
+	s.roleConns = s.roleConns[:0]
 	clear(s.waiting)
 	clear(s.cnxns)
 	s.loopback = nil
@@ -406,7 +411,7 @@ func (s *Server) Receive(c sim.ConnID, m sim.Message) {
 			s.leaderReceive(c, msg)
 		case connUnknown:
 			if msg.Type == FOLLOWERINFO || msg.Type == OBSERVERINFO {
-				s.connKind.set(c, connLearner)
+				s.setRoleConn(c, connLearner)
 				s.leaderAcceptLearner(c, msg)
 			} else {
 				s.w.Close(c, s.nid)
@@ -534,14 +539,34 @@ func (s *Server) leaveRole(reason string, fullyShutDown bool) {
 	s.lookForLeader()
 }
 
-// closeRoleConns closes the leader/learner connections in a stable order.
+// setRoleConn gives c role kind k (connLearner or connLeader). Once roleConns is full, the
+// ones closed since are dropped first, so it holds about as many as are open.
+func (s *Server) setRoleConn(c sim.ConnID, k connKind) {
+	s.connKind.set(c, k)
+	if len(s.roleConns) == cap(s.roleConns) {
+		s.roleConns = slices.DeleteFunc(s.roleConns, func(c sim.ConnID) bool { return !s.isRoleConn(c) })
+	}
+	s.roleConns = append(s.roleConns, c)
+}
+
+func (s *Server) isRoleConn(c sim.ConnID) bool {
+	k := s.connKind.kind(c)
+	return k == connLearner || k == connLeader
+}
+
+// closeRoleConns closes the leader/learner connections in a stable order: by connection id.
 func (s *Server) closeRoleConns() {
-	for i := range s.connKind {
-		c := sim.ConnID(i)
-		if k, _ := s.connKind.get(c); k == connLearner || k == connLeader {
+	cs := s.roleConns
+	s.roleConns = nil // a Close that reached back here would start a list of its own
+	slices.Sort(cs)
+	for _, c := range cs {
+		if s.isRoleConn(c) {
 			s.connKind.del(c)
 			s.w.Close(c, s.nid)
 		}
+	}
+	if s.roleConns == nil {
+		s.roleConns = cs[:0]
 	}
 }
 
