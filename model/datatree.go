@@ -55,21 +55,31 @@ type Stat struct {
 }
 
 // znode is a DataNode: data, the persisted stat and the names of its children (DataNode's
-// HashSet, kept here as a sorted slice: a read returns it as it is, in the sorted order
-// the model replies with, and a node with children costs one array instead of a map).
+// HashSet). Most nodes have a few children: they are a sorted slice, which a read returns
+// as it is, in the sorted order the model replies with, and which costs one array instead
+// of a map. A wide node (more than wideKids children: a registry's instances, ten thousand
+// clients' ephemeral nodes) keeps them in a set, as ZooKeeper does, so that a create or
+// delete costs O(1) instead of moving the array; a read after a change sorts them once.
 // stat.Cversion counts the creates of children (StatPersisted.cversion), which is what the
 // sequence suffix of a sequential child is made from.
 type znode struct {
-	data     string
-	stat     Stat
-	children []string // sorted, no duplicates
+	data string
+	stat Stat
+	// children are the sorted names (no duplicates); of a wide node, the sorted view of
+	// kidSet, nil until read after a change, and never changed in place.
+	children []string
+	kidSet   map[string]struct{} // a wide node's children; nil while it has at most wideKids
 	// owner is the token of the tree that may change this node in place. A clone (a
 	// snapshot) shares its source's nodes: both then hold other tokens, and the first to
-	// change a shared node copies it (DataTree.own); ownKids says the children array is the
-	// node's own too, not shared with the node it was copied from or with a reader.
+	// change a shared node copies it (DataTree.own); ownKids says the children array (of a
+	// wide node, the set) is the node's own too, not shared with the node it was copied
+	// from or with a reader.
 	owner   *cowToken
 	ownKids bool
 }
+
+// wideKids is how many children a node keeps in a sorted slice; one more makes it wide.
+const wideKids = 256
 
 // treeMem is where trees make their nodes and their multis' result lists: one per tree and
 // its clones, or one for all the trees of an ensemble's servers (serverSlabs.tree).
@@ -103,16 +113,33 @@ func (t *DataTree) own(path string, n *znode) *znode {
 	if n.owner == t.tok {
 		return n
 	}
-	c := t.mem.znodes.of(znode{data: n.data, stat: n.stat, children: n.children, owner: t.tok})
+	c := t.mem.znodes.of(znode{data: n.data, stat: n.stat, children: n.children, kidSet: n.kidSet, owner: t.tok})
 	t.nodes[path] = c
 	return c
 }
 
 // addChild adds name to n's children (a set: a name already there stays once), copying
-// the array first if it is shared.
+// the array (or set) first if it is shared.
 func (n *znode) addChild(name string) {
+	if n.kidSet != nil {
+		if _, found := n.kidSet[name]; found {
+			return
+		}
+		n.ownSet()[name] = struct{}{}
+		n.children = nil
+		return
+	}
 	i, found := slices.BinarySearch(n.children, name)
 	if found {
+		return
+	}
+	if len(n.children) == wideKids {
+		n.kidSet = make(map[string]struct{}, 2*wideKids)
+		for _, c := range n.children {
+			n.kidSet[c] = struct{}{}
+		}
+		n.kidSet[name] = struct{}{}
+		n.children, n.ownKids = nil, true
 		return
 	}
 	if !n.ownKids || n.children == nil {
@@ -128,8 +155,24 @@ func (n *znode) addChild(name string) {
 	n.children = slices.Insert(n.children, i, name)
 }
 
-// removeChild removes name from n's children, copying the array first if it is shared.
+// ownSet is a wide node's set, ready to change: copied first if shared.
+func (n *znode) ownSet() map[string]struct{} {
+	if !n.ownKids {
+		n.kidSet, n.ownKids = maps.Clone(n.kidSet), true
+	}
+	return n.kidSet
+}
+
+// removeChild removes name from n's children, copying the array (or set) first if it is
+// shared. A wide node stays wide.
 func (n *znode) removeChild(name string) {
+	if n.kidSet != nil {
+		if _, found := n.kidSet[name]; found {
+			delete(n.ownSet(), name)
+			n.children = nil
+		}
+		return
+	}
 	i, found := slices.BinarySearch(n.children, name)
 	if !found {
 		return
@@ -142,13 +185,30 @@ func (n *znode) removeChild(name string) {
 }
 
 // sortedChildren is n's children in order. The array is shared with the caller, who must
-// not change it: n copies it before its next change.
+// not change it: n copies it before its next change (a wide node makes a new one).
 func (n *znode) sortedChildren() []string {
+	if n.kidSet != nil {
+		if n.children == nil {
+			n.children = slices.Sorted(maps.Keys(n.kidSet))
+			if n.children == nil {
+				n.children = []string{} // none left: an empty list, as a small node reads
+			}
+		}
+		return n.children
+	}
 	if n.children == nil {
 		return []string{}
 	}
 	n.ownKids = false
 	return n.children
+}
+
+// numChildren is how many children n has.
+func (n *znode) numChildren() int {
+	if n.kidSet != nil {
+		return len(n.kidSet)
+	}
+	return len(n.children)
 }
 
 // copyStat mirrors DataNode.copyStat: dataLength and numChildren from the node, and the
@@ -158,7 +218,7 @@ func (n *znode) sortedChildren() []string {
 func (n *znode) copyStat() Stat {
 	s := n.stat
 	s.DataLength = int32(len(n.data))
-	s.NumChildren = int32(len(n.children))
+	s.NumChildren = int32(n.numChildren())
 	s.Cversion = n.stat.Cversion*2 - s.NumChildren
 	return s
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -157,5 +158,101 @@ func TestChildrenReadIsStable(t *testing.T) {
 		if got, _, _ := tr.GetChildren("/a/c"); got == nil || len(got) != 0 {
 			t.Fatalf("a leaf's children: %#v", got)
 		}
+	}
+}
+
+// A wide node (more than wideKids children) keeps them in a set: it reads the same as a
+// small node (sorted, stable once read, empty as []), counts the same, and a snapshot
+// taken before a change keeps what it had.
+func TestWideChildren(t *testing.T) {
+	tr := NewDataTree()
+	z := Zxid(1)
+	apply := func(typ OpCode, path string) int32 {
+		z++
+		return tr.ProcessTxn(&Txn{Zxid: z, Type: typ, Path: path})
+	}
+	if rc := apply(OpCreate, "/w"); rc != ErrOK {
+		t.Fatal(rc)
+	}
+	var want []string
+	for i := wideKids + 40; i > 0; i-- { // in reverse, so that every create inserts in front
+		name := fmt.Sprintf("c%04d", i)
+		if rc := apply(OpCreate, "/w/"+name); rc != ErrOK {
+			t.Fatalf("create %s: %d", name, rc)
+		}
+		want = append(want, name)
+	}
+	slices.Sort(want)
+	if tr.nodes["/w"].kidSet == nil {
+		t.Fatalf("/w has %d children and is not wide", len(want))
+	}
+	read, st, _ := tr.GetChildren("/w")
+	if !slices.Equal(read, want) || int(st.NumChildren) != len(want) {
+		t.Fatalf("read %d children (stat %d), want %d sorted", len(read), st.NumChildren, len(want))
+	}
+	if rc := apply(OpCreate, "/w/c0001"); rc != ErrNodeExists {
+		t.Fatalf("a second create of c0001: %d", rc)
+	}
+	readBefore := want
+	// a change after the read, so that the sorted view is stale when the snapshot is taken
+	if rc := apply(OpCreate, "/w/a"); rc != ErrOK {
+		t.Fatal(rc)
+	}
+	want = append([]string{"a"}, want...)
+	snap := tr.Clone()
+	z++
+	if rc := snap.ProcessTxn(&Txn{Zxid: z, Type: OpCreate, Path: "/w/zz"}); rc != ErrOK { // the snapshot's side changes first
+		t.Fatal(rc)
+	}
+	if got, st, _ := tr.GetChildren("/w"); !slices.Equal(got, want) || int(st.NumChildren) != len(want) {
+		t.Fatalf("a create on the snapshot reached the tree: %d children (stat %d), want %d", len(got), st.NumChildren, len(want))
+	}
+	wantSnap := append(slices.Clone(want), "zz")
+	for _, p := range []string{"/w/c0002", "/w/c0004"} {
+		if rc := apply(OpDelete, p); rc != ErrOK {
+			t.Fatal(rc)
+		}
+	}
+	if rc := apply(OpCreate, "/w/b"); rc != ErrOK {
+		t.Fatal(rc)
+	}
+	if !slices.Equal(read, readBefore) {
+		t.Fatal("the read before the changes changed")
+	}
+	now, st, _ := tr.GetChildren("/w")
+	want2 := append([]string{"a", "b", "c0001", "c0003"}, want[5:]...)
+	if !slices.Equal(now, want2) || int(st.NumChildren) != len(want2) {
+		t.Fatalf("after the changes: %d children (stat %d), first %q; want %d, first %q", len(now), st.NumChildren, now[:3], len(want2), want2[:3])
+	}
+	if old, st, _ := snap.GetChildren("/w"); !slices.Equal(old, wantSnap) || int(st.NumChildren) != len(wantSnap) {
+		t.Fatalf("the snapshot has %d children (stat %d), want its %d", len(old), st.NumChildren, len(wantSnap))
+	}
+	// Changed on the snapshot's side too, each side keeps its own.
+	snap.ProcessTxn(&Txn{Zxid: z + 1, Type: OpDelete, Path: "/w/c0003"}) // z is the tree's own zxid by now
+	if now2, st, _ := tr.GetChildren("/w"); !slices.Equal(now2, want2) || int(st.NumChildren) != len(want2) {
+		t.Fatalf("a change to the snapshot reached the tree: %d children (stat %d), want %d", len(now2), st.NumChildren, len(want2))
+	}
+	if old, st, _ := snap.GetChildren("/w"); len(old) != len(wantSnap)-1 || int(st.NumChildren) != len(wantSnap)-1 || slices.Contains(old, "c0003") {
+		t.Fatalf("the snapshot after its own delete: %d children (stat %d), want %d", len(old), st.NumChildren, len(wantSnap)-1)
+	}
+	// A delete first after a snapshot leaves the snapshot's children as they were.
+	snap2 := tr.Clone()
+	if rc := apply(OpDelete, "/w/c0005"); rc != ErrOK {
+		t.Fatal(rc)
+	}
+	if got, st, _ := snap2.GetChildren("/w"); !slices.Equal(got, want2) || int(st.NumChildren) != len(want2) {
+		t.Fatalf("a delete on the tree reached the snapshot: %d children (stat %d), want %d", len(got), st.NumChildren, len(want2))
+	}
+	want2 = slices.DeleteFunc(want2, func(s string) bool { return s == "c0005" })
+	for _, name := range want2 {
+		if rc := apply(OpDelete, "/w/"+name); rc != ErrOK {
+			t.Fatalf("delete %s: %d", name, rc)
+		}
+	}
+	if got, st, _ := tr.GetChildren("/w"); got == nil || len(got) != 0 || st.NumChildren != 0 {
+		t.Fatalf("emptied: %#v (stat %d)", got, st.NumChildren)
+	}
+	if rc := apply(OpDelete, "/w"); rc != ErrOK {
+		t.Fatalf("delete the emptied /w: %d", rc)
 	}
 }

@@ -41,7 +41,7 @@ func (s *Server) getRecordForPath(path string) (*changeRecord, int32) {
 			p = "/"
 		}
 		if n := s.db.tree.nodes[p]; n != nil {
-			c = s.newChange(changeRecord{zxid: -1, path: path, stat: n.stat, childCount: int32(len(n.children)), data: n.data})
+			c = s.newChange(changeRecord{zxid: -1, path: path, stat: n.stat, childCount: int32(n.numChildren()), data: n.data})
 		}
 	}
 	if c == nil || c.deleted {

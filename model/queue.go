@@ -1,16 +1,25 @@
 package model
 
-// dropFirst removes q[0] and returns q, the rest moved down to the start of the same
-// backing array: a queue popped this way and appended to at its back reuses its array
-// instead of sliding along it and allocating a new one each time it reaches the end. The
-// queues it serves are short (requests of one connection, txns awaiting their COMMIT,
-// proposals awaiting their quorum), so the move costs less than the allocation it saves.
+// dropFirst removes q[0] and returns the rest. A short queue (requests of one connection,
+// txns awaiting their COMMIT, proposals awaiting their quorum) is moved down to the start
+// of its array: a queue popped this way and appended to at its back reuses its array
+// instead of sliding along it and allocating a new one each time it reaches the end, and
+// the move costs less than the allocation it saves. A long one (a follower's txns
+// awaiting their COMMIT under ten thousand clients) slides: moving it would cost O(len)
+// per pop, and an append at its end that outgrows the array copies it once per len pops.
 func dropFirst[T any](q []T) []T {
-	n := copy(q, q[1:])
 	var zero T
-	q[n] = zero // the array no longer holds on to what was dropped
+	if len(q) > dropMove {
+		q[0] = zero // the array no longer holds on to what was dropped
+		return q[1:]
+	}
+	n := copy(q, q[1:])
+	q[n] = zero
 	return q[:n]
 }
+
+// dropMove is the longest queue dropFirst moves down.
+const dropMove = 32
 
 // slab hands out pointers to new zero values of T, allocated a chunk at a time (4, 8, 16,
 // then slabChunk): one allocation instead of many for the small objects made on every
