@@ -34,7 +34,7 @@ func init() {
 		"restart":     {check: checkServers},
 		"pause":       {check: checkPause},
 		"resume":      {check: checkPause},
-		"await":       {opts: []string{"within", "current", "accepted", "on"}, check: checkAwait},
+		"await":       {opts: []string{"within", "current", "accepted", "on", "with", "without"}, check: checkAwait},
 		"let":         {check: checkLet},
 		"write":       {opts: []string{"via", "size"}, check: checkWrite},
 		"partition":   {opts: []string{"port", "at", "within"}, check: checkLinks},
@@ -592,6 +592,9 @@ func checkAwait(s *Script, c *Command, names map[string]bool) error {
 	if err := checkWithin(c); err != nil {
 		return err
 	}
+	if err := checkFixOpts(c); err != nil {
+		return err
+	}
 	if len(c.Args) == 0 {
 		return fmt.Errorf("await what? await leader | await synced S")
 	}
@@ -883,6 +886,20 @@ var checkNames = []string{checker.CheckLeadership1, checker.CheckLeadership2, ch
 var syncModes = []string{"DIFF", "TRUNC", "TRUNC+DIFF", "SNAP"}
 var states = []string{"LOOKING", "FOLLOWING", "LEADING", "OBSERVING", "DOWN"}
 
+// checkFixOpts checks an expect or await line's with=FIX and without=FIX: the line speaks
+// only of a run with (without) that proposed fix.
+func checkFixOpts(c *Command) error {
+	for _, k := range []string{"with", "without"} {
+		if v, ok := c.Opt(k); ok {
+			var f model.Fixes
+			if err := f.Set(v); err != nil {
+				return fmt.Errorf("%s ... %s=%s: %v (the line holds only %s that fix)", c.Name, k, v, err, k)
+			}
+		}
+	}
+	return nil
+}
+
 func checkExpect(s *Script, c *Command, names map[string]bool) error {
 	if err := checkWithin(c); err != nil {
 		return err
@@ -892,13 +909,8 @@ func checkExpect(s *Script, c *Command, names map[string]bool) error {
 			return fmt.Errorf("expect: %s= belongs to expect resource", k)
 		}
 	}
-	for _, k := range []string{"with", "without"} {
-		if v, ok := c.Opt(k); ok {
-			var f model.Fixes
-			if err := f.Set(v); err != nil {
-				return fmt.Errorf("expect ... %s=%s: %v (the expectation holds only %s that fix)", k, v, err, k)
-			}
-		}
+	if err := checkFixOpts(c); err != nil {
+		return err
 	}
 	if len(c.Args) == 0 {
 		return fmt.Errorf("expect what? sync | syncs | leader | value | state | synced | ...")

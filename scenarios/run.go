@@ -833,6 +833,9 @@ func (r *runner) within(c *Command, def sim.Time) sim.Time {
 }
 
 func (r *runner) execAwait(c *Command) error {
+	if r.otherRun(c) {
+		return nil
+	}
 	limit := r.after(r.within(c, 60*sim.Second))
 	var ok bool
 	switch c.Args[0] {
@@ -1053,13 +1056,19 @@ func (r *runner) execLinks(c *Command) error {
 	return nil
 }
 
-func (r *runner) execExpect(c *Command) error {
-	// with=FIX / without=FIX: the expectation speaks of a run with or without a proposed
-	// fix, so that a finding's scenario says what the bug does and what the fix changes.
+// otherRun reports whether c's with=FIX or without=FIX says it speaks of a run with (or
+// without) a proposed fix that this run does not (does) have: then the line does nothing,
+// so that a finding's scenario says what the bug does and what the fix changes.
+func (r *runner) otherRun(c *Command) bool {
 	if v, ok := c.Opt("with"); ok && !r.mcfg.Fixes.Has(v) {
-		return nil
+		return true
 	}
-	if v, ok := c.Opt("without"); ok && r.mcfg.Fixes.Has(v) {
+	v, ok := c.Opt("without")
+	return ok && r.mcfg.Fixes.Has(v)
+}
+
+func (r *runner) execExpect(c *Command) error {
+	if r.otherRun(c) {
 		return nil
 	}
 	if c.Args[0] == "violation" {

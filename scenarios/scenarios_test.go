@@ -99,6 +99,8 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble 3\nconfig tickTime=fast", "x.zab:2: tickTime=fast: not a duration like 2s or 150ms"},
 		{"ensemble 3\nconfig initLimit=0", "x.zab:2: initLimit=0: want a whole number from 1 to 2147483647"},
 		{"ensemble 3\nconfig bogus=1", `x.zab:2: unknown config option "bogus"`},
+		{"ensemble 3\nstart all\nawait synced 1 with=bogus", `x.zab:3: await ... with=bogus`},
+		{"ensemble 3\nstart all\nexpect synced 1 without=bogus", `x.zab:3: expect ... without=bogus`},
 		{"ensemble 3\nconfig leaderConnectDelayDuringRetryMs=0", "x.zab:2: leaderConnectDelayDuringRetryMs=0: want a duration from 1ms to"},
 		{"ensemble 3\nconfig leaderConnectDelayDuringRetryMs=soon", "x.zab:2: leaderConnectDelayDuringRetryMs=soon: not a duration like 2s or 150ms"},
 		{"ensemble 3\nstart all\nconfig tickTime=1s", "x.zab:3: config must come before the first start"},
@@ -544,4 +546,33 @@ func TestTxnLogSizeRule(t *testing.T) {
 			t.Fatalf("size %d is not a sum of files of 16 + 16384 or 16 + 2 x 16384 bytes", d.TxnLog.Size)
 		}
 	})
+}
+
+// await ... with=FIX waits only in a run with that fix (without=FIX only in one without):
+// in the other run the line does nothing, as an expect line with the same option.
+func TestAwaitWithFix(t *testing.T) {
+	src := "ensemble 3\nstart all\nawait leader\ncrash 1\nawait synced 1 within=2s with=ZK-1549\nexpect state 1 DOWN\n"
+	s, err := Parse("x.zab", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		fixes []string
+		ok    bool
+	}{{nil, true}, {[]string{"ZK-1549"}, false}, {[]string{"stale-ack"}, true}} {
+		res, err := Run(s, Options{Seed: 1, NoTrace: true, Fixes: tc.fixes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK != tc.ok {
+			t.Errorf("fixes %v: ok=%v, want %v\n%s", tc.fixes, res.OK, tc.ok, res.Summary())
+		}
+	}
+	without, err := Parse("x.zab", strings.Replace(src, "with=ZK-1549", "without=ZK-1549", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := Run(without, Options{Seed: 1, NoTrace: true}); res.OK {
+		t.Errorf("without=ZK-1549 in a run without it: the await did not wait\n%s", res.Summary())
+	}
 }
