@@ -47,6 +47,7 @@ type File struct {
 	written int  // records [0, written) reached the kernel
 	durable int  // records [0, durable) survive any crash
 	torn    bool // the last record was torn by a crash
+	dirty   bool // in Disk.dirty: appended to since the last Fsync
 }
 
 // Disk is one node's disk: named files whose appends are volatile until an fsync completes.
@@ -59,6 +60,10 @@ type Disk struct {
 	pending []fsyncReq
 	spare   [][]fileMark // marks slices of completed fsyncs, for the next ones
 	token   uint64
+	// dirty are the files appended to since the last Fsync: the ones it marks. The others
+	// are as long as an earlier fsync's mark (or durable already), and a disk keeps every
+	// log and snapshot file of a long run, so an fsync of all of them grew with the run.
+	dirty []*File
 }
 
 // fileMark is the length a file had when an fsync was asked for. A file removed and made
@@ -122,6 +127,15 @@ func (d *Disk) Append(name string, rec any) {
 	f := d.file(name)
 	f.recs = append(f.recs, rec)
 	f.written = len(f.recs)
+	d.touch(f)
+}
+
+// touch lists f among the files the next Fsync marks.
+func (d *Disk) touch(f *File) {
+	if !f.dirty {
+		f.dirty = true
+		d.dirty = append(d.dirty, f)
+	}
 }
 
 // AppendBuffered adds rec at the end of file name in the process's own buffer (a Java
@@ -133,6 +147,7 @@ func (d *Disk) AppendBuffered(name string, rec any) {
 		f.recs = make([]any, 0, 16) // a log file: its first records at once
 	}
 	f.recs = append(f.recs, rec)
+	d.touch(f)
 }
 
 // Records returns the records of file name (shared, do not modify) and whether the last
@@ -207,10 +222,15 @@ func (w *World) Fsync(id NodeID) uint64 {
 	if k := len(d.spare); k > 0 {
 		marks, d.spare = d.spare[k-1][:0], d.spare[:k-1]
 	}
-	for _, f := range d.files { // each file is independent: order does not matter
+	// Every file, as the kernel sees it; a file not appended to since the last Fsync needs
+	// no mark of its own (see Disk.dirty). Each file is independent: order does not matter.
+	for _, f := range d.dirty {
 		f.written = len(f.recs) // the buffers are flushed to the kernel first
 		marks = append(marks, fileMark{f, len(f.recs)})
+		f.dirty = false
 	}
+	clear(d.dirty)
+	d.dirty = d.dirty[:0]
 	d.pending = append(d.pending, fsyncReq{token: d.token, incarnation: s.incarnation, marks: marks})
 	start := max(w.now, d.busy)
 	d.busy = start.add(w.cfg.FsyncLatency)

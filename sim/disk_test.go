@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -254,4 +255,40 @@ func TestNamesFollowMakeAndRemove(t *testing.T) {
 	require.Equal(t, []string{"acceptedEpoch", "log.1", "log.2", "log.3", "snap.5"}, d.Names())
 	d.Remove("log.2")
 	require.Equal(t, []string{"log.1", "log.3"}, d.NamesWithPrefix("log."))
+}
+
+// An fsync marks the files appended to since the last one, not every file of the disk (a
+// long run keeps hundreds of log and snapshot files), and what it makes durable is the
+// same: every file's records appended before it, buffered ones too.
+func TestFsyncMarksOnlyFilesAppendedTo(t *testing.T) {
+	cfg := fixed(1, Millisecond)
+	cfg.FsyncLatency = 5 * Millisecond
+	w, _ := newTestWorld(t, cfg, 1)
+	d := w.Disk(1)
+	for i := 0; i < 50; i++ {
+		d.Append(fmt.Sprintf("old.%02d", i), i)
+	}
+	w.Fsync(1)
+	require.Len(t, d.pending[0].marks, 50)
+	w.RunFor(5 * Millisecond)
+	d.AppendBuffered("log", "a")
+	d.AppendBuffered("log", "b")
+	d.Append("snap", "s")
+	w.Fsync(1)
+	require.Len(t, d.pending[0].marks, 2, "only log and snap were appended to")
+	d.Append("old.07", "again")
+	w.Fsync(1)
+	require.Len(t, d.pending[1].marks, 1)
+	w.RunFor(10 * Millisecond)
+	require.Empty(t, d.pending)
+	for name, n := range map[string]int{"log": 2, "snap": 1, "old.07": 2, "old.08": 1} {
+		require.Equal(t, n, d.Durable(name), name)
+	}
+	// A crash loses nothing an fsync covered; the next fsync still covers what comes after.
+	require.NoError(t, w.Crash(1))
+	require.NoError(t, w.Restart(1))
+	d.AppendBuffered("log", "c")
+	w.Fsync(1)
+	w.RunFor(5 * Millisecond)
+	require.Equal(t, 3, d.Durable("log"))
 }
