@@ -439,3 +439,52 @@ func TestDropSnapshotsOnTruncDropsSnapshotHoldingTxnAbove(t *testing.T) {
 		t.Error("the TRUNC kept 0x100000003")
 	}
 }
+
+// The committedLog keeps its last commitLogCount+1 proposals, in order, and in steady
+// state reuses its array: a window that reaches the array's end moves down to its start
+// (an append made a new array a quarter larger every 125 commits).
+func TestCommittedLogReusesItsArray(t *testing.T) {
+	db := storageDB(t, 0)
+	txns := make([]*Txn, 4000)
+	for c := range txns {
+		txns[c] = storageTxn(c + 1)
+	}
+	for _, txn := range txns[:2000] {
+		db.addCommittedProposal(txn)
+	}
+	allocs := testing.AllocsPerRun(1, func() {
+		for _, txn := range txns[2000:] {
+			db.addCommittedProposal(txn)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations in 2,000 commits in steady state", allocs)
+	}
+	log := db.committedLog
+	if len(log) != db.cfg.CommitLogCount+1 {
+		t.Fatalf("%d proposals, want %d", len(log), db.cfg.CommitLogCount+1)
+	}
+	for i, p := range log {
+		if want := MakeZxid(1, int64(4000-len(log)+1+i)); p.Zxid != want || p.Txn.Zxid != want {
+			t.Fatalf("proposal %d is %v, want %v", i, p.Zxid, want)
+		}
+	}
+	if db.minCommitted != log[0].Zxid || db.maxCommitted != log[len(log)-1].Zxid {
+		t.Errorf("min %v max %v, log %v..%v", db.minCommitted, db.maxCommitted, log[0].Zxid, log[len(log)-1].Zxid)
+	}
+	// the window is in the array, and no slot outside it holds on to a txn
+	start := -1
+	for i := range db.commitArr {
+		if &db.commitArr[i] == &log[0] {
+			start = i
+		}
+	}
+	if start < 0 {
+		t.Fatal("the committedLog is not in its array")
+	}
+	for i, p := range db.commitArr {
+		if (i < start || i >= start+len(log)) && p.Txn != nil {
+			t.Fatalf("slot %d outside the window [%d, %d) holds %v", i, start, start+len(log), p.Zxid)
+		}
+	}
+}

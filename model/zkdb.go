@@ -42,6 +42,7 @@ type zkDatabase struct {
 	disk         *sim.Disk
 	tree         *DataTree
 	committedLog []Proposal
+	commitArr    []Proposal // committedLog's whole array: the window moves down to its start when it reaches the end
 	minCommitted Zxid
 	maxCommitted Zxid
 	initialized  bool
@@ -67,7 +68,7 @@ func (db *zkDatabase) clear() { db.clearTo(newDataTree(&db.mem.tree)) }
 // is made only to be replaced.
 func (db *zkDatabase) clearTo(tree *DataTree) {
 	db.tree = tree
-	db.committedLog = nil
+	db.committedLog, db.commitArr = nil, nil
 	db.minCommitted, db.maxCommitted = 0, 0
 	db.initialized = false
 }
@@ -85,6 +86,17 @@ func (db *zkDatabase) addCommittedProposal(txn *Txn) {
 	}
 	if len(db.committedLog) == 0 {
 		db.minCommitted, db.maxCommitted = txn.Zxid, txn.Zxid
+	}
+	if n := len(db.committedLog); n == cap(db.committedLog) {
+		// The window slid to the end of its array. An append would copy it into a new array
+		// a quarter larger every quarter of commitLogCount commits (a tenth of the bytes
+		// of steady-state writes); move it down instead when the array holds it twice.
+		// Nothing keeps a piece of the committedLog past a call (syncFollower copies).
+		if cap(db.commitArr) < 2*n || n == 0 {
+			db.commitArr = make([]Proposal, 2*n+4)
+		}
+		clear(db.commitArr[copy(db.commitArr, db.committedLog):])
+		db.committedLog = db.commitArr[:n]
 	}
 	db.committedLog = append(db.committedLog, Proposal{Zxid: txn.Zxid, Txn: txn})
 	db.maxCommitted = txn.Zxid
@@ -269,7 +281,8 @@ func (db *zkDatabase) fastForward() (int, []*Txn) {
 	n := 0
 	txns := db.readTxns(db.logFiles())
 	if db.committedLog == nil { // room for what the replay feeds it, at once
-		db.committedLog = make([]Proposal, 0, min(len(txns), db.cfg.CommitLogCount+1))
+		db.commitArr = make([]Proposal, min(len(txns), db.cfg.CommitLogCount+1))
+		db.committedLog = db.commitArr[:0]
 	}
 	for _, txn := range txns {
 		if txn.Zxid <= from {

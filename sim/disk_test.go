@@ -292,3 +292,28 @@ func TestFsyncMarksOnlyFilesAppendedTo(t *testing.T) {
 	w.RunFor(5 * Millisecond)
 	require.Equal(t, 3, d.Durable("log"))
 }
+
+// A long file grows by doubling: 100,000 appends (a log file of snapCount txns) make at
+// most 14 arrays, not the forty-odd of append's quarter steps for a long slice, and keep
+// every record in order.
+func TestLongFileGrowsByDoubling(t *testing.T) {
+	var d Disk
+	d.files = map[string]*File{}
+	arrays, last := 0, -1
+	for i := 0; i < 100_000; i++ {
+		d.AppendBuffered("log.1", i)
+		if c := cap(d.files["log.1"].recs); c != last {
+			arrays, last = arrays+1, c
+		}
+	}
+	require.LessOrEqual(t, arrays, 14)
+	recs, _ := d.Records("log.1")
+	require.Len(t, recs, 100_000)
+	for i, r := range recs {
+		if r != i {
+			t.Fatalf("record %d is %v", i, r)
+		}
+	}
+	d.Append("snap.1", "s")
+	require.Equal(t, 1, cap(d.files["snap.1"].recs), "a snapshot file holds one record")
+}
