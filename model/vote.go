@@ -341,7 +341,7 @@ func (s *VoteSet) HasQuorumFor(qv QuorumVerifier, vote Vote) bool {
 	}
 	acks := s.acks[:0]
 	if acks == nil {
-		acks = make([]int64, 0, len(s.entries))
+		acks = make([]int64, 0, max(len(s.entries), 8)) // a small ensemble's acks at once, as entries
 	}
 	for _, e := range s.entries {
 		if vote.Equals(e.vote) && qv.IsVoter(e.sid) {
