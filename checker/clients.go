@@ -168,7 +168,7 @@ type session struct {
 	own       model.Zxid // ReadYourWrites: the highest own txn answered
 	ownRec    int
 	sync      model.Zxid // SyncRead: the floor set by the syncs answered
-	syncRecs  []int
+	syncRecs  [4]int     // the records of the sync that set sync: its call, the leader's, its zxid's, its return
 	regs      []watchReg
 	lastEvent map[string]int // path -> the record of its last event
 	reported  map[string]bool
@@ -377,7 +377,8 @@ func (cl *clientSide) catchUp(z model.Zxid) {
 		if t.Type != model.OpCreateSession {
 			l := cl.reqs[t.SessionID]
 			if l == nil {
-				l = new([]reqTxn)
+				l = &[]reqTxn{}
+				*l = make([]reqTxn, 0, 16) // a session's first requests at once
 				cl.reqs[t.SessionID] = l
 			}
 			*l = append(*l, reqTxn{cxid: t.Cxid, zxid: g.zx[k], k: k, effective: effective(t)})
@@ -491,6 +492,9 @@ func (cl *clientSide) applyTxn(t *model.Txn, sess int64, z model.Zxid, rec int) 
 func (cl *clientSide) change(h *pathHist, p string, sess int64, z model.Zxid, rec int, v nodeVal) {
 	if !cl.sessions[sess] {
 		h.foreign = true
+	}
+	if h.ch == nil {
+		h.ch = make([]pathChange, 0, 4) // a node's first changes at once (a create, a few setData)
 	}
 	h.ch = append(h.ch, pathChange{zx: z, st: v, rec: rec})
 }
@@ -667,7 +671,7 @@ func (c *Checker) onClientReturn(i int, r *sim.Record, d *model.ClientReturn) {
 					who(), d.Xid, sp.leader, sp.zxid, d.Server, d.Zxid), ci.rec, sp.rec, sp.zrec, i)
 			}
 			if sp.zxid > s.sync {
-				s.sync, s.syncRecs = sp.zxid, []int{ci.rec, sp.rec, sp.zrec, i}
+				s.sync, s.syncRecs = sp.zxid, [4]int{ci.rec, sp.rec, sp.zrec, i}
 			}
 		}
 	}
@@ -684,7 +688,7 @@ func (c *Checker) onClientReturn(i int, r *sim.Record, d *model.ClientReturn) {
 		if s.once(CheckSyncRead, "") {
 			c.report(CheckSyncRead, r.At, fmt.Sprintf(
 				"%s read %s (xid %d) from server %d at zxid %s after a sync that reached %s.",
-				who(), d.Path, d.Xid, d.Server, d.Zxid, s.sync), append(slices.Clone(s.syncRecs), ci.rec, i)...)
+				who(), d.Path, d.Xid, d.Server, d.Zxid, s.sync), append(s.syncRecs[:], ci.rec, i)...)
 		}
 	case d.Zxid < s.last:
 		if s.once(CheckSessionOrder, "") {

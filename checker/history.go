@@ -139,6 +139,9 @@ func (c *clog) add(z model.Zxid, count int) {
 			c.zx, c.head = c.zx[:n], 0
 		}
 	}
+	if c.zx == nil {
+		c.zx = make([]model.Zxid, 0, 64) // as a history's
+	}
 	c.zx = append(c.zx, z)
 }
 

@@ -129,6 +129,9 @@ func (c *Checker) onLogged(i int, r *sim.Record, d *model.Logged) {
 	s := c.server(d.Sid)
 	s.seen = true
 	c.register(i, r.At, d.Zxid, d.Hash, false)
+	if s.txnLog == nil {
+		s.txnLog = make([]model.Zxid, 0, 64) // as its history's
+	}
 	s.txnLog = append(s.txnLog, d.Zxid)
 	if s.h.n() == 0 || d.Zxid > s.h.last() {
 		s.h.push(d.Zxid, d.Hash)
