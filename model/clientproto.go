@@ -107,7 +107,7 @@ type ConnectRequest struct {
 func (m *ConnectRequest) TypeName() string { return "ConnectRequest" }
 func (m *ConnectRequest) AppendTo(b []byte) []byte {
 	b = append(b, "CONNECT session=0x"...)
-	b = strconv.AppendInt(b, m.SessionID, 16)
+	b = appendHexInt(b, m.SessionID)
 	b = append(b, " lastZxid="...)
 	b = m.LastZxidSeen.AppendTo(b)
 	b = append(b, " timeout="...)
@@ -128,7 +128,7 @@ func (m *ConnectResponse) AppendTo(b []byte) []byte {
 		return append(b, "CONNECTED invalid session"...)
 	}
 	b = append(b, "CONNECTED session=0x"...)
-	b = strconv.AppendInt(b, m.SessionID, 16)
+	b = appendHexInt(b, m.SessionID)
 	b = append(b, " timeout="...)
 	return strconv.AppendInt(b, int64(m.TimeOut/sim.Millisecond), 10)
 }

@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -117,6 +119,30 @@ func TestZxidText(t *testing.T) {
 		}
 		if got := string(z.AppendTo([]byte("a"))); got != "a"+want {
 			t.Errorf("%d: %q, want %q", int64(z), got, "a"+want)
+		}
+	}
+}
+
+// appendHex and appendHexInt write what strconv does in base 16, at every length (odd and
+// even numbers of digits, each power of 16 and its neighbours) and for random values.
+func TestAppendHexIsStrconv(t *testing.T) {
+	vals := []uint64{0, math.MaxUint64, math.MaxInt64, 1 << 63}
+	for k := 0; k < 64; k += 4 {
+		p := uint64(1) << k
+		vals = append(vals, p-1, p, p+1, p*15, p*0xab)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		vals = append(vals, r.Uint64()>>r.IntN(64))
+	}
+	for _, v := range vals {
+		if got, want := string(appendHex([]byte("a"), v)), "a"+strconv.FormatUint(v, 16); got != want {
+			t.Fatalf("appendHex(%d) = %q, want %q", v, got, want)
+		}
+		for _, i := range []int64{int64(v), -int64(v >> 1)} {
+			if got, want := string(appendHexInt(nil, i)), strconv.FormatInt(i, 16); got != want {
+				t.Fatalf("appendHexInt(%d) = %q, want %q", i, got, want)
+			}
 		}
 	}
 }

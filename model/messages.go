@@ -74,13 +74,13 @@ func (p *QuorumPacket) AppendTo(b []byte) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, "0x"...)
-			b = strconv.AppendInt(b, t.Session, 16)
+			b = appendHexInt(b, t.Session)
 			b = append(b, ':')
 			b = strconv.AppendInt(b, int64(t.Timeout/sim.Millisecond), 10)
 		}
 	case REVALIDATE:
 		b = append(b, " session=0x"...)
-		b = strconv.AppendInt(b, p.Session, 16)
+		b = appendHexInt(b, p.Session)
 		if p.Timeout > 0 {
 			b = append(b, " timeout="...)
 			b = strconv.AppendInt(b, int64(p.Timeout/sim.Millisecond), 10)
@@ -91,7 +91,7 @@ func (p *QuorumPacket) AppendTo(b []byte) []byte {
 	case REQUEST:
 		if r := p.Req; r != nil {
 			b = append(b, " s=0x"...)
-			b = strconv.AppendInt(b, r.SessionID, 16)
+			b = appendHexInt(b, r.SessionID)
 			b = append(b, " c="...)
 			b = strconv.AppendInt(b, int64(r.Cxid), 10)
 			b = append(b, ' ')

@@ -206,7 +206,7 @@ func (r *Committed) AppendTo(b []byte) []byte {
 	b = append(b, "commit "...)
 	b = r.Zxid.AppendTo(b)
 	b = append(b, " h="...)
-	b = strconv.AppendUint(b, r.Hash, 16)
+	b = appendHex(b, r.Hash)
 	b = append(b, ' ')
 	return append(b, r.How...)
 }
@@ -223,7 +223,7 @@ func (r *Logged) AppendTo(b []byte) []byte {
 	b = append(b, "log "...)
 	b = r.Zxid.AppendTo(b)
 	b = append(b, " h="...)
-	return strconv.AppendUint(b, r.Hash, 16)
+	return appendHex(b, r.Hash)
 }
 
 // Truncated: TRUNC cut the server's log after Zxid (Removed txns gone).
@@ -376,7 +376,7 @@ func appendCallHead(b []byte, client, session int64, xid int32, server int64) []
 	b = append(b, "c="...)
 	b = strconv.AppendInt(b, client, 10)
 	b = append(b, " s=0x"...)
-	b = strconv.AppendInt(b, session, 16)
+	b = appendHexInt(b, session)
 	if xid != 0 {
 		b = append(b, " xid="...)
 		b = strconv.AppendInt(b, int64(xid), 10)
@@ -503,7 +503,7 @@ func (r *ClientConnect) AppendTo(b []byte) []byte {
 	b = append(b, "connect client="...)
 	b = strconv.AppendInt(b, r.Client, 10)
 	b = append(b, " s=0x"...)
-	b = strconv.AppendInt(b, r.Session, 16)
+	b = appendHexInt(b, r.Session)
 	b = append(b, " clientZxid="...)
 	b = r.ClientZxid.AppendTo(b)
 	b = append(b, " ourZxid="...)
@@ -525,7 +525,7 @@ type SessionExpired struct {
 func (r *SessionExpired) TypeName() string { return "SessionExpired" }
 func (r *SessionExpired) AppendTo(b []byte) []byte {
 	b = append(b, "expire session=0x"...)
-	b = strconv.AppendInt(b, r.Session, 16)
+	b = appendHexInt(b, r.Session)
 	b = append(b, " timeout="...)
 	b = strconv.AppendInt(b, int64(r.Timeout/sim.Millisecond), 10)
 	b = append(b, " touched="...)
@@ -543,7 +543,7 @@ type SessionCreated struct {
 func (r *SessionCreated) TypeName() string { return "SessionCreated" }
 func (r *SessionCreated) AppendTo(b []byte) []byte {
 	b = append(b, "session created 0x"...)
-	b = strconv.AppendInt(b, r.Session, 16)
+	b = appendHexInt(b, r.Session)
 	b = append(b, " timeout="...)
 	b = strconv.AppendInt(b, int64(r.Timeout/sim.Millisecond), 10)
 	b = append(b, " zxid="...)
@@ -562,7 +562,7 @@ type SessionClosed struct {
 func (r *SessionClosed) TypeName() string { return "SessionClosed" }
 func (r *SessionClosed) AppendTo(b []byte) []byte {
 	b = append(b, "session closed 0x"...)
-	b = strconv.AppendInt(b, r.Session, 16)
+	b = appendHexInt(b, r.Session)
 	b = append(b, " zxid="...)
 	b = r.Zxid.AppendTo(b)
 	b = append(b, " deleted="...)

@@ -100,7 +100,7 @@ func (t *Txn) appendText(b []byte) []byte {
 	b = append(b, ' ')
 	b = append(b, t.Type.String()...)
 	b = append(b, " s="...)
-	b = strconv.AppendInt(b, t.SessionID, 16)
+	b = appendHexInt(b, t.SessionID)
 	b = append(b, " c="...)
 	b = strconv.AppendInt(b, int64(t.Cxid), 10)
 	if t.Path != "" {
