@@ -6,10 +6,10 @@ import (
 	"github.com/zabsim/zabsim/model"
 )
 
-// The checker's per-server and per-path arrays start with room for a short run's first
-// entries (the txn log's zxids, the committedLog model, a node's changes, a session's
-// requests): grown from empty, each cost an allocation per doubling, about three percent of
-// an explored schedule's allocations.
+// The checker's per-server arrays start with room for a short run's first entries (the
+// txn log's zxids, the committedLog model; a node's changes and a session's requests do
+// too, which this trace, without clients, does not reach): grown from empty, each cost an
+// allocation per doubling, about three percent of an explored schedule's allocations.
 func TestCheckerArraysStartWithRoom(t *testing.T) {
 	var b trace
 	b.start(1)

@@ -377,8 +377,8 @@ func (cl *clientSide) catchUp(z model.Zxid) {
 		if t.Type != model.OpCreateSession {
 			l := cl.reqs[t.SessionID]
 			if l == nil {
-				l = &[]reqTxn{}
-				*l = make([]reqTxn, 0, 16) // a session's first requests at once
+				reqs := make([]reqTxn, 0, 16) // a session's first requests at once
+				l = &reqs
 				cl.reqs[t.SessionID] = l
 			}
 			*l = append(*l, reqTxn{cxid: t.Cxid, zxid: g.zx[k], k: k, effective: effective(t)})

@@ -92,7 +92,7 @@ func (db *zkDatabase) addCommittedProposal(txn *Txn) {
 		// a quarter larger every quarter of commitLogCount commits (a tenth of the bytes
 		// of steady-state writes); move it down instead when the array holds it twice.
 		// Nothing keeps a piece of the committedLog past a call (syncFollower copies).
-		if cap(db.commitArr) < 2*n || n == 0 {
+		if cap(db.commitArr) < max(2*n, 4) {
 			db.commitArr = make([]Proposal, 2*n+4)
 		}
 		clear(db.commitArr[copy(db.commitArr, db.committedLog):])
