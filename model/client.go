@@ -137,7 +137,7 @@ type clientCall struct {
 // Client is a ZooKeeper client handle: a sim.Node with ids 1000 and up.
 type Client struct {
 	w   *sim.World
-	mem *clientSlabs // survives a crash: its values are never reused; shared in an Ensemble
+	mem *clientSlabs // survives a crash; shared in an Ensemble, reused after its Memory's Reset
 	id  sim.NodeID
 	cfg ClientConfig
 	rng *rand.Rand

@@ -85,23 +85,13 @@ const wideKids = 256
 // its clones, or one for all the trees of an ensemble's servers (serverSlabs.tree).
 type treeMem struct {
 	znodes slab[znode]
-	multi  []ProcessTxnResult // the rest of the chunk result lists are cut from
-	toks   slab[cowToken]     // new trees' tokens: each an address no other token has
+	multi  slab[ProcessTxnResult] // result lists are cut from its chunks
+	toks   slab[cowToken]         // new trees' tokens: each an address no other token has
 }
 
 // results is an empty list with room for n results, cut from a shared chunk (every server
-// applies every multi; only the one that replies reads the list). Nothing is reused.
-func (m *treeMem) results(n int) []ProcessTxnResult {
-	if n > len(m.multi) {
-		if n > slabChunk {
-			return make([]ProcessTxnResult, 0, n)
-		}
-		m.multi = make([]ProcessTxnResult, slabChunk)
-	}
-	r := m.multi[:0:n]
-	m.multi = m.multi[n:]
-	return r
-}
+// applies every multi; only the one that replies reads the list).
+func (m *treeMem) results(n int) []ProcessTxnResult { return m.multi.cut(n) }
 
 // cowToken marks the nodes a tree may change in place: a pointer compared by identity (not
 // empty: zero-size values may share an address).

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,13 +24,24 @@ type Ensemble struct {
 
 // NewEnsemble normalises cfg and adds its servers (voters, then observers) to w.
 func NewEnsemble(w *sim.World, cfg Config) (*Ensemble, error) {
+	return NewEnsembleIn(w, cfg, nil)
+}
+
+// NewEnsembleIn is NewEnsemble making its servers' and clients' values in mem (nil: memory
+// of its own), which no other ensemble may use until mem.Reset.
+func NewEnsembleIn(w *sim.World, cfg Config, mem *Memory) (*Ensemble, error) {
 	if err := cfg.Normalize(); err != nil {
 		return nil, err
 	}
-	e := &Ensemble{W: w, Cfg: &cfg, clientMem: new(clientSlabs)}
-	mem := new(serverSlabs)
+	if mem == nil {
+		mem = &Memory{}
+	} else if mem.inUse {
+		return nil, errors.New("model: the memory is in use by another ensemble (Reset it once that run is done)")
+	}
+	mem.inUse = true
+	e := &Ensemble{W: w, Cfg: &cfg, clientMem: &mem.clients}
 	for sid := int64(1); sid <= int64(cfg.Servers+cfg.Observers); sid++ {
-		s, err := newServer(w, e.Cfg, sid, mem)
+		s, err := newServer(w, e.Cfg, sid, &mem.servers)
 		if err != nil {
 			return nil, err
 		}

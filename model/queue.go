@@ -25,23 +25,41 @@ const dropMove = 32
 // slab hands out pointers to new zero values of T, allocated a chunk at a time (4, 8, 16,
 // then slabChunk): one allocation instead of many for the small objects made on every
 // request, proposal and commit (records, packets, log entries), and little waste in a short
-// run. Nothing is ever reused: a pointer stays valid as long as anything holds it, and its
-// chunk lives as long as any of its values does.
+// run. A pointer stays valid as long as anything holds it, and its chunk lives as long as
+// any of its values does, unless the slab is part of a Memory: then it keeps every chunk it
+// made, for Memory.Reset to clear and hand out again.
 type slab[T any] struct {
 	chunk []T
-	size  int // of the last chunk
+	size  int   // of the last chunk made
+	made  [][]T // every chunk made, kept only in a Memory (reuse)
+	next  int   // made[:next] have been handed out since the last reset
+	reuse bool
 }
 
 const slabChunk = 32
 
 func (s *slab[T]) new() *T {
 	if len(s.chunk) == 0 {
-		s.size = min(max(2*s.size, 4), slabChunk)
-		s.chunk = make([]T, s.size)
+		s.refill()
 	}
 	p := &s.chunk[0]
 	s.chunk = s.chunk[1:]
 	return p
+}
+
+// refill makes the next chunk current: a cleared one again after a reset, or a new one.
+func (s *slab[T]) refill() {
+	if s.next < len(s.made) {
+		s.chunk = s.made[s.next]
+		s.next++
+		return
+	}
+	s.size = min(max(2*s.size, 4), slabChunk)
+	s.chunk = make([]T, s.size)
+	if s.reuse {
+		s.made = append(s.made, s.chunk)
+		s.next++
+	}
 }
 
 // of is new holding v.
@@ -49,6 +67,30 @@ func (s *slab[T]) of(v T) *T {
 	p := s.new()
 	*p = v
 	return p
+}
+
+// cut is an empty list with room for n values, cut from the current chunk (a new one of
+// slabChunk values when it has no room left: the values it leaves are not handed out).
+// Lists longer than a chunk are made on their own.
+func (s *slab[T]) cut(n int) []T {
+	if n > slabChunk {
+		return make([]T, 0, n)
+	}
+	if n > len(s.chunk) {
+		s.size = slabChunk // every chunk full size, so that a reused one has room too
+		s.refill()
+	}
+	r := s.chunk[:0:n]
+	s.chunk = s.chunk[n:]
+	return r
+}
+
+// reset clears every chunk handed out, to be handed out again (a slab of a Memory only).
+func (s *slab[T]) reset() {
+	for _, c := range s.made[:s.next] {
+		clear(c)
+	}
+	s.chunk, s.next = nil, 0
 }
 
 // serverSlabs are the slabs of the servers of an ensemble, for what they make on their hot
@@ -104,4 +146,53 @@ type clientSlabs struct {
 	call    slab[clientCall]
 	callRec slab[ClientCall]
 	retRec  slab[ClientReturn]
+}
+
+// Memory is where an ensemble's servers and clients make the values of their hot paths
+// (records, packets, txns, log entries, znodes), and where the next ensemble makes them
+// again once Reset has cleared them: an explorer runs thousands of short schedules one
+// after another, each read only for its summary, and half of each one's bytes were these
+// values (NewEnsembleIn). A Memory keeps every chunk it hands out until Reset, so it suits
+// short runs: a long one's memory grows with everything it ever made.
+type Memory struct {
+	servers serverSlabs
+	clients clientSlabs
+	inUse   bool
+}
+
+// NewMemory is an empty Memory.
+func NewMemory() *Memory {
+	m := &Memory{}
+	for _, s := range m.slabs() {
+		s.setReuse()
+	}
+	return m
+}
+
+// reusable is a slab of any type.
+type reusable interface {
+	setReuse()
+	reset()
+}
+
+func (s *slab[T]) setReuse() { s.reuse = true }
+
+// slabs are every slab of m (TestMemoryResetsEverySlab checks that none is left out).
+func (m *Memory) slabs() []reusable {
+	s, c := &m.servers, &m.clients
+	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.entries, &s.logged,
+		&s.committed, &s.proposed, &s.proposal, &s.packet, &s.request, &s.reply, &s.vote,
+		&s.why, &s.change, &s.txn, &s.req, &s.result, &s.epoch, &s.state,
+		&c.request, &c.call, &c.callRec, &c.retRec}
+}
+
+// Reset clears every value the ensemble made in m, for the next one to make its own in
+// the same chunks. Nothing of the ensemble's run may be read afterwards: its servers,
+// clients, trees and the trace's payloads are cleared too.
+func (m *Memory) Reset() {
+	for _, s := range m.slabs() {
+		s.reset()
+	}
+	m.servers.acks, m.servers.nextAck = [8]*QuorumPacket{}, 0
+	m.inUse = false
 }

@@ -1,8 +1,13 @@
 package model
 
 import (
+	"reflect"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/zabsim/zabsim/sim"
 )
 
 // dropFirst moves a short queue down to the start of its array (no allocation at the next
@@ -30,6 +35,130 @@ func TestDropFirst(t *testing.T) {
 			t.Errorf("len %d: a short queue was not moved down", n)
 		case !long && q[n-1] != nil:
 			t.Errorf("len %d: the vacated last slot still holds a value", n)
+		}
+	}
+}
+
+// A slab of a Memory hands out the same values again after a reset, cleared; any other
+// slab never hands out a value twice.
+func TestSlabReusesItsChunksAfterReset(t *testing.T) {
+	for _, reuse := range []bool{false, true} {
+		s := &slab[Txn]{reuse: reuse}
+		var first []*Txn
+		for i := range 100 {
+			p := s.new()
+			p.Path, p.Zxid = "/x", Zxid(i+1)
+			first = append(first, p)
+		}
+		list := append(s.cut(3), Txn{Path: "/cut"})
+		s.reset()
+		for i := range 100 {
+			p := s.new()
+			switch {
+			case reuse && p != first[i]:
+				t.Fatalf("value %d: a new address after the reset, want the first run's", i)
+			case !reuse && slices.Contains(first, p):
+				t.Fatalf("value %d: handed out twice by a slab outside a Memory", i)
+			case p.Path != "" || p.Zxid != 0:
+				t.Fatalf("value %d: %+v after the reset, want a zero value", i, *p)
+			}
+		}
+		if l := s.cut(3)[:1]; reuse != (&l[0] == &list[0]) || l[0].Path != "" {
+			t.Errorf("reuse %v: a list cut after the reset at %p holding %q; the first run's at %p", reuse, &l[0], l[0].Path, &list[0])
+		}
+	}
+}
+
+// Memory.slabs lists every slab a Memory holds: one left out would never be reused.
+func TestMemoryListsEverySlab(t *testing.T) {
+	m := NewMemory()
+	listed := map[uintptr]bool{}
+	for _, s := range m.slabs() {
+		listed[reflect.ValueOf(s).Pointer()] = true
+	}
+	var walk func(v reflect.Value)
+	n := 0
+	walk = func(v reflect.Value) {
+		for i := range v.NumField() {
+			f := v.Field(i)
+			switch {
+			case strings.HasPrefix(f.Type().Name(), "slab["):
+				n++
+				if !listed[f.Addr().Pointer()] {
+					t.Errorf("%s.%s is not in Memory.slabs", v.Type().Name(), v.Type().Field(i).Name)
+				}
+				if !f.FieldByName("reuse").Bool() {
+					t.Errorf("%s.%s does not keep its chunks", v.Type().Name(), v.Type().Field(i).Name)
+				}
+			case f.Kind() == reflect.Struct:
+				walk(f)
+			}
+		}
+	}
+	walk(reflect.ValueOf(m).Elem())
+	if n != len(listed) || n < 20 {
+		t.Errorf("%d slabs in a Memory, %d listed", n, len(listed))
+	}
+}
+
+// memoryRun elects a leader of three, writes, restarts a follower (which reloads its log
+// and snapshot) and runs a client's multi, in mem (nil: memory of its own); it returns the
+// trace hash and the bytes allocated.
+func memoryRun(t *testing.T, mem *Memory) (string, uint64) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	w := sim.MustWorld(sim.Config{Seed: 7, NoTrace: true})
+	e, err := NewEnsembleIn(w, Config{Servers: 3, SnapCount: 10}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.StartAll()
+	mustStable(t, e, 30*sim.Second)
+	if err := e.WriteAndWait(1, 30, 10*sim.Second); err != nil {
+		t.Fatal(err)
+	}
+	f := e.Leader().Sid()%3 + 1
+	crash(t, e, f)
+	if err := e.WriteAndWait(e.Leader().Sid(), 20, 10*sim.Second); err != nil {
+		t.Fatal(err)
+	}
+	restart(t, e, f)
+	c, err := e.StartClient(ClientConfig{Servers: []int64{e.Leader().Sid()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	c.Multi([]Op{OpCreateOf("/m", "a", Persistent), OpSetDataOf("/m", "b", -1)}, func(r *Result) {
+		if r.Err != ErrOK {
+			t.Errorf("multi: %d", r.Err)
+		}
+		done = true
+	})
+	if !w.RunUntilCond(func() bool { return done && e.Stable() }, 30*sim.Second) {
+		t.Fatal("the multi or the restarted follower never finished")
+	}
+	runtime.ReadMemStats(&after)
+	return w.Trace().HashString(), after.TotalAlloc - before.TotalAlloc
+}
+
+// An ensemble in a reset Memory runs exactly as one in memory of its own (the same trace
+// hash, however many times the memory is reused) and allocates far less; a Memory serves
+// one ensemble at a time.
+func TestEnsembleInMemory(t *testing.T) {
+	want, fresh := memoryRun(t, nil)
+	m := NewMemory()
+	for i := range 3 {
+		got, bytes := memoryRun(t, m)
+		if got != want {
+			t.Fatalf("run %d in a reused Memory: hash %s, want %s", i, got, want)
+		}
+		if _, err := NewEnsembleIn(sim.MustWorld(sim.Config{Seed: 1}), Config{Servers: 3}, m); err == nil || !strings.Contains(err.Error(), "in use") {
+			t.Fatalf("a second ensemble in a Memory in use: %v", err)
+		}
+		m.Reset()
+		if i > 0 && bytes > fresh*3/4 {
+			t.Errorf("run %d in a reused Memory allocated %d bytes, one in fresh memory %d", i, bytes, fresh)
 		}
 	}
 }

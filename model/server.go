@@ -56,7 +56,7 @@ type reqKey struct {
 // Server is a ZooKeeper server (QuorumPeer with its ZooKeeperServer), as a sim.Node.
 type Server struct {
 	w        *sim.World
-	mem      *serverSlabs // survives a crash: its values are never reused; shared in an Ensemble
+	mem      *serverSlabs // survives a crash; shared in an Ensemble, reused after its Memory's Reset
 	cfg      *Config
 	sid      int64
 	nid      sim.NodeID

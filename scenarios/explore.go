@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/zabsim/zabsim/checker"
 	"github.com/zabsim/zabsim/model"
@@ -394,13 +395,13 @@ func Failure(res *Result) (check, detail string) {
 }
 
 // RunSource parses and runs a scenario text with the seed its seed line names (1 without).
-func RunSource(name, src string) (*Result, error) { return runSource(name, src, false) }
+func RunSource(name, src string) (*Result, error) { return runSource(name, src, false, nil) }
 
 // runChecked is RunSource for explore, shrink and Classify, which judge a run by its checks
 // alone: no trace hash (the seed reproduces the run).
-func runChecked(name, src string) (*Result, error) { return runSource(name, src, true) }
+func runChecked(name, src string) (*Result, error) { return runSource(name, src, true, nil) }
 
-func runSource(name, src string, noHash bool) (*Result, error) {
+func runSource(name, src string, noHash bool, mem *model.Memory) (*Result, error) {
 	s, err := Parse(name, src)
 	if err != nil {
 		return nil, err
@@ -409,7 +410,7 @@ func runSource(name, src string, noHash bool) (*Result, error) {
 	if s.HasSeed {
 		seed = s.Seed
 	}
-	return Run(s, Options{Seed: seed, NoTrace: true, NoHash: noHash})
+	return Run(s, Options{Seed: seed, NoTrace: true, NoHash: noHash, Memory: mem})
 }
 
 // fails reports whether src still fails check (a run that cannot be run does not).
@@ -706,8 +707,39 @@ func Explore(seed uint64, cfg ExploreConfig, shrinkRuns int) (Explored, error) {
 	return exploreSource(seed, Generate(seed, cfg), shrinkRuns)
 }
 
+// memories are the model.Memory explored schedules run in, one after another: a schedule
+// is read only for its summary (Explored, a Finding's strings) before its memory is reset
+// for the next one. Explore --jobs runs several at once, each in a Memory of its own. Not
+// a sync.Pool, which drops what it holds at every other collection (a few schedules here)
+// and misses a Memory put back on another processor: the list keeps as many as ever ran
+// at once, each the size of the largest schedule it ran.
+var memories struct {
+	sync.Mutex
+	free []*model.Memory
+}
+
+func getMemory() *model.Memory {
+	memories.Lock()
+	defer memories.Unlock()
+	if n := len(memories.free); n > 0 {
+		m := memories.free[n-1]
+		memories.free = memories.free[:n-1]
+		return m
+	}
+	return model.NewMemory()
+}
+
+func putMemory(m *model.Memory) {
+	m.Reset()
+	memories.Lock()
+	defer memories.Unlock()
+	memories.free = append(memories.free, m)
+}
+
 func exploreSource(seed uint64, src string, shrinkRuns int) (Explored, error) {
-	res, err := runChecked(fmt.Sprintf("seed-%d.zab", seed), src)
+	mem := getMemory()
+	defer putMemory(mem)
+	res, err := runSource(fmt.Sprintf("seed-%d.zab", seed), src, true, mem)
 	if err != nil {
 		// The generator keeps every line valid for the servers it stopped itself, so a line
 		// refused at run time means a server went down on its own: ZooKeeper exits on some

@@ -372,3 +372,58 @@ func TestSignature(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// Explored schedules run one after another in a reused model.Memory: each gives what it
+// gives in memory of its own whatever ran before it (seeds forward, then backward, then
+// fresh: the same counts, failures and shrunk schedules), in far fewer bytes.
+func TestExploreReusesMemory(t *testing.T) {
+	cfg := ExploreConfig{Servers: 3, Mutants: []string{"ZK-2845"}}
+	const n = 16
+	var fwd, bwd [n + 1]Explored
+	for i := uint64(1); i <= n; i++ {
+		var err error
+		if fwd[i], err = Explore(i, cfg, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing := 0
+	for i := uint64(n); i >= 1; i-- {
+		x, err := Explore(i, cfg, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bwd[i] = x
+		a, b := fwd[i], bwd[i]
+		if (a.Finding == nil) != (b.Finding == nil) || a.Finding != nil && *a.Finding != *b.Finding {
+			t.Fatalf("seed %d: found %+v, then %+v", i, a.Finding, b.Finding)
+		}
+		a.Finding, b.Finding = nil, nil
+		if a != b {
+			t.Fatalf("seed %d: %+v, then %+v", i, a, b)
+		}
+		if x.Finding != nil {
+			failing++
+		}
+		res, err := runChecked("fresh.zab", Generate(i, cfg))
+		if err != nil || res.Events != x.Events || int64(x.Virtual) != res.VirtualNs {
+			t.Fatalf("seed %d: in fresh memory %d events at %d ns (err %v), explored %d at %d", i, res.Events, res.VirtualNs, err, x.Events, x.Virtual)
+		}
+	}
+	if failing == 0 {
+		t.Fatal("no schedule failed: the findings were not compared")
+	}
+	bytes := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	src := Generate(2, ExploreConfig{})
+	fresh := bytes(func() { runChecked("fresh.zab", src) })
+	exploreSource(2, src, 0) // a Memory that has held this schedule
+	reused := bytes(func() { exploreSource(2, src, 0) })
+	if reused > fresh*3/4 {
+		t.Errorf("an explored schedule allocated %d bytes, %d in memory of its own", reused, fresh)
+	}
+}

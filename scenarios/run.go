@@ -35,6 +35,9 @@ type Options struct {
 	// Registry, if set, runs the scenario against this registry whatever its `registry`
 	// line says (zabsim compare).
 	Registry registry.Kind
+	// Memory, if set, is where the ensemble makes its values (model.NewEnsembleIn): the
+	// caller resets it once nothing reads the Result any more, for the next run to reuse.
+	Memory *model.Memory
 }
 
 // The default run limits: far beyond any scenario of the library or any explored schedule
@@ -397,7 +400,7 @@ func (r *runner) build() error {
 	if r.regKind != "" && r.regKind != registry.ZooKeeper {
 		return r.buildRegistry(w)
 	}
-	e, err := model.NewEnsemble(w, r.mcfg)
+	e, err := model.NewEnsembleIn(w, r.mcfg, r.opt.Memory)
 	if err != nil {
 		return err
 	}
