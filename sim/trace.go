@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unsafe"
 )
 
 // RecordKind is the type of a trace record.
@@ -109,6 +110,7 @@ type Trace struct {
 	hash   uint64
 	count  int
 	buf    []byte
+	texts  *[textSlots]textEntry // the payload texts formatted lately (see text); hashed runs only
 	// curs[d] is the record being handed to the observers at nesting depth d (an
 	// observer may add a record itself); a slot is reused, so no record is allocated.
 	curs  []Record
@@ -228,14 +230,47 @@ func (t *Trace) Add(r Record) {
 }
 
 // text is the canonical text of a record's payload for the hash (nil when the hash does
-// not read it: no hash, no payload, or an explanation, which the hash skips), in t's buffer.
+// not read it: no hash, no payload, or an explanation, which the hash skips).
+//
+// Most payloads are recorded more than once: a message when it is sent and again when it
+// is delivered (or dropped), a notification or a COMMIT to every peer it goes to. A
+// payload never changes once recorded (the batch observers rely on that too), so its text
+// is formatted once and kept in a small table by the payload's identity: formatting was a
+// fifth of the instructions of a hashed run (the library, `zabsim run`).
 func (t *Trace) text(kind RecordKind, data Message) []byte {
 	if data == nil || t.noHash || kind == RecExplain {
 		return nil
 	}
-	t.buf = data.AppendTo(t.buf[:0])
-	return t.buf
+	if t.texts == nil {
+		t.texts = new([textSlots]textEntry)
+	}
+	id := identity(data)
+	e := &t.texts[uint64(id[1])*hashMul>>(64-textBits)]
+	if e.m == nil || identity(e.m) != id {
+		e.m = data
+		e.text = data.AppendTo(e.text[:0])
+	}
+	return e.text
 }
+
+// textBits sizes the table of texts (text): 256 entries hold every message in flight in
+// an ensemble of five, and a collision only costs a formatting.
+const (
+	textBits  = 8
+	textSlots = 1 << textBits
+)
+
+// textEntry is a payload and its canonical text. It holds the payload, so that its
+// address cannot be reused by another value while the entry names it.
+type textEntry struct {
+	m    Message
+	text []byte
+}
+
+// identity is an interface value's two words: its dynamic type and its data pointer (for
+// a value that is not a pointer, the address of its boxed copy, which nothing changes).
+// Two payloads with the same identity are the same value.
+func identity(m Message) [2]uintptr { return *(*[2]uintptr)(unsafe.Pointer(&m)) }
 
 // add appends the record of these fields, whose payload's canonical text is data. It takes
 // the fields, not a Record, and stores them one by one where the record goes: a Record

@@ -551,3 +551,48 @@ func TestExplainRecordsAreNotHashed(t *testing.T) {
 		t.Errorf("the explanation was not kept: %d records", b.Len())
 	}
 }
+
+// counted is a payload that counts how often its text is formatted.
+type counted struct {
+	s string
+	n *int
+}
+
+func (c *counted) AppendTo(b []byte) []byte { *c.n++; return append(b, c.s...) }
+
+// A payload recorded again (a message sent, then delivered) is formatted once for the
+// hash, and the hash is the one of its text formatted every time: the same text under
+// another identity, two payloads that share a slot of the table one after the other, and
+// a value payload.
+func TestTraceFormatsAPayloadOnce(t *testing.T) {
+	n := 0
+	a := &counted{"proposal 0x100000001", &n}
+	w := MustWorld(Config{Seed: 1})
+	for range 3 {
+		w.Record(1, a)
+	}
+	require.Equal(t, 1, n, "a payload recorded three times was formatted %d times", n)
+	// The reference: the same texts, each in a payload of its own.
+	ref := NewTrace(false)
+	for range 3 {
+		ref.Add(Record{Kind: RecModel, Node: 1, Peer: -1, Conn: -1, Data: text(a.s)})
+	}
+	require.Equal(t, ref.Hash(), w.Trace().Hash())
+
+	// Payloads that land in the same slot, alternating: each hashes as its own text.
+	var same []*counted
+	slot := func(c *counted) uint64 { return uint64(identity(c)[1]) * hashMul >> (64 - textBits) }
+	for len(same) < 2 {
+		c := &counted{"m" + strconv.Itoa(len(same)), &n}
+		if len(same) == 0 || slot(c) == slot(same[0]) {
+			same = append(same, c)
+		}
+	}
+	for _, c := range []*counted{same[0], same[1], same[0], same[1]} {
+		w.Record(2, c)
+		ref.Add(Record{Kind: RecModel, Node: 2, Peer: -1, Conn: -1, Data: text(c.s)})
+		w.Record(3, msg(7)) // a value payload, boxed anew or not
+		ref.Add(Record{Kind: RecModel, Node: 3, Peer: -1, Conn: -1, Data: text("m7")})
+	}
+	require.Equal(t, ref.Hash(), w.Trace().Hash())
+}
