@@ -415,7 +415,9 @@ func runSource(name, src string, noHash bool, mem *model.Memory) (*Result, error
 
 // fails reports whether src still fails check (a run that cannot be run does not).
 func fails(src, check string) bool {
-	res, err := runChecked("shrink.zab", src)
+	mem := getMemory()
+	defer putMemory(mem)
+	res, err := runSource("shrink.zab", src, true, mem)
 	if err != nil {
 		return false
 	}
@@ -707,9 +709,9 @@ func Explore(seed uint64, cfg ExploreConfig, shrinkRuns int) (Explored, error) {
 	return exploreSource(seed, Generate(seed, cfg), shrinkRuns)
 }
 
-// memories are the model.Memory explored schedules run in, one after another: a schedule
-// is read only for its summary (Explored, a Finding's strings) before its memory is reset
-// for the next one. Explore --jobs runs several at once, each in a Memory of its own. Not
+// memories are the model.Memory explored schedules run in, one after another, and the runs
+// that shrink and classify a failing one: each run is read only for its summary (Explored,
+// a Finding's strings, whether a check failed) before its memory is reset for the next. Explore --jobs runs several at once, each in a Memory of its own. Not
 // a sync.Pool, which drops what it holds at every other collection (a few schedules here)
 // and misses a Memory put back on another processor: the list keeps as many as ever ran
 // at once, each the size of the largest schedule it ran.
@@ -819,7 +821,9 @@ func classify(src string, failing bool) string {
 	}
 	seed := seedOf(s)
 	passes := func(fixes ...string) bool {
-		res, err := Run(s, Options{Seed: seed, NoTrace: true, NoHash: true, Fixes: fixes})
+		mem := getMemory()
+		defer putMemory(mem)
+		res, err := Run(s, Options{Seed: seed, NoTrace: true, NoHash: true, Fixes: fixes, Memory: mem})
 		if err != nil {
 			return false
 		}

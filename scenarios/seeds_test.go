@@ -55,8 +55,9 @@ func TestSeeds(t *testing.T) {
 					fixes = []string{fix}
 				}
 				var failed []string
+				mem := model.NewMemory() // each run is read before the next one reuses it
 				for seed := *seedFrom; seed < *seedFrom+uint64(*seeds); seed++ {
-					res, err := Run(s, Options{Seed: seed, NoTrace: true, Fixes: fixes})
+					res, err := Run(s, Options{Seed: seed, NoTrace: true, Fixes: fixes, Memory: mem})
 					if err != nil {
 						t.Fatalf("seed %d: %v", seed, err)
 					}
@@ -70,6 +71,7 @@ func TestSeeds(t *testing.T) {
 							t.Logf("seed %d:\n%s", seed, res.Summary())
 						}
 					}
+					mem.Reset()
 				}
 				if len(failed) > 0 {
 					flags := ""

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zabsim/zabsim/model"
 	"github.com/zabsim/zabsim/scenarios"
 )
 
@@ -66,12 +67,14 @@ func runSeeds(src, seedRange string, jobs int, mutants, fixes []string, asJSON b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			mem := model.NewMemory() // each run is read only for its check, then reused
 			for seed := range seeds {
-				res, err := scenarios.Run(script, scenarios.Options{Seed: seed, NoTrace: true, Mutants: mutants, Fixes: fixes})
+				res, err := scenarios.Run(script, scenarios.Options{Seed: seed, NoTrace: true, Mutants: mutants, Fixes: fixes, Memory: mem})
 				o := outcome{seed: seed, err: err}
 				if err == nil {
 					o.check, _ = scenarios.Failure(res)
 				}
+				mem.Reset()
 				outs <- o
 			}
 		}()
