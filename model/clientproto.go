@@ -74,7 +74,7 @@ func (o *Op) appendTo(b []byte) []byte {
 	b = append(b, o.Path...)
 	if o.Type == OpCreate || o.Type == OpSetData {
 		b = append(b, " ="...)
-		b = strconv.AppendQuote(b, o.Data)
+		b = appendQuoted(b, o.Data)
 	}
 	if o.Type == OpCreate && o.Mode != Persistent {
 		b = append(b, ' ')

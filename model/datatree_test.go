@@ -147,6 +147,29 @@ func TestAppendHexIsStrconv(t *testing.T) {
 	}
 }
 
+// appendQuoted is strconv.AppendQuote: every byte value alone and around plain text (the
+// quote, the backslash, control bytes, DEL, invalid UTF-8), multi-byte runes, and random
+// strings.
+func TestAppendQuotedIsStrconv(t *testing.T) {
+	vals := []string{"", "plain", "lost quorum", "v17", "a b", "\u00e9t\u00e9", "\u2028", "\U0001F600"}
+	for c := 0; c < 256; c++ {
+		vals = append(vals, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = byte(r.IntN(256) >> r.IntN(2))
+		}
+		vals = append(vals, string(b))
+	}
+	for _, v := range vals {
+		if got, want := string(appendQuoted([]byte("a"), v)), string(strconv.AppendQuote([]byte("a"), v)); got != want {
+			t.Fatalf("appendQuoted(%q) = %s, want %s", v, got, want)
+		}
+	}
+}
+
 // A read's children are the node's own array (no copy per read): a later change must not
 // show through it, whether the next change is an insert in the middle (which moves names
 // within the array's spare room) or a delete.

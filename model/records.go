@@ -47,7 +47,7 @@ func (r *StateChange) AppendTo(b []byte) []byte {
 	b = strconv.AppendInt(b, r.Epoch, 10)
 	if r.Reason != "" {
 		b = append(b, " reason="...)
-		b = strconv.AppendQuote(b, r.Reason)
+		b = appendQuoted(b, r.Reason)
 	}
 	return b
 }
@@ -413,7 +413,7 @@ func (r *ClientReturn) AppendTo(b []byte) []byte {
 		b = append(b, r.Created...)
 	case OpGetData:
 		b = append(b, " ="...)
-		b = strconv.AppendQuote(b, r.Data)
+		b = appendQuoted(b, r.Data)
 		b = append(b, " ver="...)
 		b = strconv.AppendInt(b, int64(r.Stat.Version), 10)
 	case OpSetData, OpExists:
@@ -478,7 +478,7 @@ func (r *ClientState) AppendTo(b []byte) []byte {
 	b = r.LastZxid.AppendTo(b)
 	if r.Reason != "" {
 		b = append(b, " reason="...)
-		b = strconv.AppendQuote(b, r.Reason)
+		b = appendQuoted(b, r.Reason)
 	}
 	return b
 }

@@ -109,7 +109,7 @@ func (t *Txn) appendText(b []byte) []byte {
 	}
 	if t.Data != "" {
 		b = append(b, " ="...)
-		b = strconv.AppendQuote(b, t.Data)
+		b = appendQuoted(b, t.Data)
 	}
 	if t.Type == OpSetData || t.Type == OpCheck {
 		b = append(b, " v="...)
