@@ -89,12 +89,19 @@ func sortedUniqueSids(sids []int64) []int64 {
 type QuorumMaj struct {
 	voters []int64 // sorted, unique
 	half   int     // len(voters)/2, QuorumMaj.half
+	low    uint64  // the voters below 64, one bit each: IsVoter is asked for every vote and ACK
 }
 
 // NewQuorumMaj builds a majority verifier over the given voting members (duplicates ignored).
 func NewQuorumMaj(voters ...int64) *QuorumMaj {
 	vs := sortedUniqueSids(voters)
-	return &QuorumMaj{voters: vs, half: len(vs) / 2}
+	q := &QuorumMaj{voters: vs, half: len(vs) / 2}
+	for _, sid := range vs {
+		if sid >= 0 && sid < 64 {
+			q.low |= 1 << sid
+		}
+	}
+	return q
 }
 
 // Weight mirrors QuorumMaj.getWeight: 1 for any id, member or not.
@@ -102,6 +109,9 @@ func (q *QuorumMaj) Weight(sid int64) int64 { return 1 }
 
 // IsVoter reports whether sid is a voting member.
 func (q *QuorumMaj) IsVoter(sid int64) bool {
+	if sid >= 0 && sid < 64 {
+		return q.low>>sid&1 != 0
+	}
 	_, ok := slices.BinarySearch(q.voters, sid)
 	return ok
 }

@@ -502,3 +502,19 @@ func TestHasQuorumForCountsInOneArray(t *testing.T) {
 		t.Errorf("%v allocations for five votes and five counts, want 2", allocs)
 	}
 }
+
+// IsVoter answers from a bitmask for sids below 64 and from the sorted list above: both
+// agree with plain membership, at the mask's edges (0, 63, 64) and beyond it.
+func TestQuorumMajIsVoter(t *testing.T) {
+	for _, voters := range [][]int64{{1, 2, 3}, {0, 63, 64, 65}, {-3, 5, 62, 200, 5000}, {7}} {
+		q := NewQuorumMaj(voters...)
+		for sid := int64(-5); sid <= 210; sid++ {
+			if got, want := q.IsVoter(sid), slices.Contains(voters, sid); got != want {
+				t.Errorf("voters %v: IsVoter(%d) = %v", voters, sid, got)
+			}
+		}
+		if !q.IsVoter(voters[len(voters)-1]) || q.IsVoter(1<<40) {
+			t.Errorf("voters %v: the last voter or a far sid answered wrongly", voters)
+		}
+	}
+}
