@@ -1,5 +1,7 @@
 package model
 
+import "github.com/zabsim/zabsim/sim"
+
 // dropFirst removes q[0] and returns the rest. A short queue (requests of one connection,
 // txns awaiting their COMMIT, proposals awaiting their quorum) is moved down to the start
 // of its array: a queue popped this way and appended to at its back reuses its array
@@ -157,8 +159,13 @@ type clientSlabs struct {
 type Memory struct {
 	servers serverSlabs
 	clients clientSlabs
+	world   sim.Memory
 	inUse   bool
 }
+
+// World is the part of m for the ensemble's World, its connection table
+// (sim.Config.Memory): Reset resets it too.
+func (m *Memory) World() *sim.Memory { return &m.world }
 
 // NewMemory is an empty Memory.
 func NewMemory() *Memory {
@@ -194,5 +201,6 @@ func (m *Memory) Reset() {
 		s.reset()
 	}
 	m.servers.acks, m.servers.nextAck = [8]*QuorumPacket{}, 0
+	m.world.Reset()
 	m.inUse = false
 }

@@ -35,8 +35,9 @@ type Options struct {
 	// Registry, if set, runs the scenario against this registry whatever its `registry`
 	// line says (zabsim compare).
 	Registry registry.Kind
-	// Memory, if set, is where the ensemble makes its values (model.NewEnsembleIn): the
-	// caller resets it once nothing reads the Result any more, for the next run to reuse.
+	// Memory, if set, is where the ensemble makes its values (model.NewEnsembleIn) and its
+	// World its connections (Memory.World): the caller resets it once nothing reads the
+	// Result any more, for the next run to reuse.
 	Memory *model.Memory
 }
 
@@ -387,6 +388,9 @@ func (r *runner) build() error {
 		if err := r.mcfg.Fixes.Set(f); err != nil {
 			return err
 		}
+	}
+	if r.opt.Memory != nil {
+		r.wcfg.Memory = r.opt.Memory.World()
 	}
 	w, err := sim.NewWorld(r.wcfg)
 	if err != nil {

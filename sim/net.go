@@ -267,7 +267,7 @@ func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	n := &w.net
 	id := ConnID(n.nconns)
 	if n.nconns%connChunk == 0 {
-		n.chunks = append(n.chunks, make([]conn, connChunk))
+		n.chunks = append(n.chunks, n.w.cfg.Memory.connChunk())
 	}
 	n.nconns++
 	cn := n.conn(id)
@@ -277,7 +277,7 @@ func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	// Both directions' first items in a piece of a shared array (a direction that outgrows
 	// its four gets an array of its own), not one per direction and per doubling.
 	if len(n.qbuf) < 2*dirStart {
-		n.qbuf = make([]inflight, connChunk*2*dirStart)
+		n.qbuf = n.w.cfg.Memory.queueChunk()
 	}
 	q := n.qbuf[: 2*dirStart : 2*dirStart]
 	n.qbuf = n.qbuf[2*dirStart:]

@@ -66,6 +66,9 @@ type Config struct {
 	// NoHash also skips the trace hash and the payload text it is computed from (Hash is
 	// then 0): for explored schedules, which their seed reproduces and nothing hashes.
 	NoHash bool
+	// Memory, if set, is where the World makes its connection table, reused by the next
+	// World once Reset (see Memory); no other World may use it until then.
+	Memory *Memory
 }
 
 // ZeroLatencyMean in Config.LatencyMean or SetLatency means no random part.
@@ -150,6 +153,9 @@ func NewWorld(cfg Config) (*World, error) {
 	}
 	if cfg.CrashDisk > TearLastRecord {
 		return nil, &SettingError{Setting: "CrashDisk", Value: strconv.Itoa(int(cfg.CrashDisk)), Reason: "unknown disk policy"}
+	}
+	if err := cfg.Memory.take(); err != nil {
+		return nil, err
 	}
 	w := &World{cfg: cfg, seed: cfg.Seed, streams: map[string]*rand.Rand{}}
 	w.net.init(w)
