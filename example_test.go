@@ -126,3 +126,42 @@ func TestPropertyTestInAnotherModule(t *testing.T) {
 		t.Fatalf("want rapid's failure, a Zab check and the drawn schedule:\n%s", text)
 	}
 }
+
+// A sweep reuses one run's memory for the next, but keeps the first failing run whole: its
+// trace, read after the sweep, is record for record the one of that seed run alone.
+func TestSweepKeepsTheFirstFailure(t *testing.T) {
+	b, err := zabsim.Builtin("zk-4643-mutant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(b.Text(), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "expect") {
+			lines = append(lines, l)
+		}
+	}
+	s, err := zabsim.Parse("fails.zab", strings.Join(lines, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := s.Sweep(1, 4, zabsim.Options{KeepTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sw.Failed) < 2 || sw.First == nil {
+		t.Fatalf("the mutant without its expectations: %v", sw)
+	}
+	alone, err := s.Run(zabsim.Options{Seed: sw.Failed[0], KeepTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := sw.First.World.Trace().Records(), alone.World.Trace().Records()
+	if len(got) != len(want) {
+		t.Fatalf("the kept first failure has %d records, the seed alone %d", len(got), len(want))
+	}
+	for i := range got {
+		if g, w := got[i].String(), want[i].String(); g != w {
+			t.Fatalf("record %d of the kept first failure: %s\nthe seed alone: %s", i, g, w)
+		}
+	}
+}

@@ -413,6 +413,21 @@ func runSource(name, src string, noHash bool, mem *model.Memory) (*Result, error
 	return Run(s, Options{Seed: seed, NoTrace: true, NoHash: noHash, Memory: mem})
 }
 
+// Check runs a parsed scenario as explore runs a schedule (with its seed line's seed, no
+// trace, no hash, in a reused Memory) and returns the check it failed first ("" if every
+// check held) and what it says; err is a line refused at run time. For property tests that
+// want a verdict, not a Result.
+func Check(s *Script) (check, detail string, err error) {
+	mem := getMemory()
+	defer putMemory(mem)
+	res, err := Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: true, Memory: mem})
+	if err != nil {
+		return "", "", err
+	}
+	check, detail = Failure(res)
+	return check, detail, nil
+}
+
 // fails reports whether src still fails check (a run that cannot be run does not).
 func fails(src, check string) bool {
 	mem := getMemory()
