@@ -138,13 +138,13 @@ type LeaderInfo struct {
 
 // SyncInfo is one sync decision of a leader for a learner.
 type SyncInfo struct {
-	Leader       int64  `json:"leader"`
-	Learner      int64  `json:"learner"`
-	Mode         string `json:"mode"`
-	PeerLastZxid string `json:"peer_last_zxid"`
-	MinCommitted string `json:"min_committed"`
-	MaxCommitted string `json:"max_committed"`
-	AtNs         int64  `json:"at_ns"`
+	Leader       int64      `json:"leader"`
+	Learner      int64      `json:"learner"`
+	Mode         string     `json:"mode"`
+	PeerLastZxid model.Zxid `json:"peer_last_zxid"` // in JSON as "0x..." (Zxid.MarshalJSON)
+	MinCommitted model.Zxid `json:"min_committed"`
+	MaxCommitted model.Zxid `json:"max_committed"`
+	AtNs         int64      `json:"at_ns"`
 	// TxnLog is set when the leader read its txn log (getProposalsFromTxnLog).
 	TxnLog *TxnLogInfo `json:"txnlog,omitempty"`
 }
@@ -444,8 +444,8 @@ func (r *runner) build() error {
 			}
 		case *model.SyncDecided:
 			si := SyncInfo{Leader: d.Sid, Learner: d.Learner, Mode: d.Mode,
-				PeerLastZxid: d.PeerLastZxid.String(), MinCommitted: d.MinCommitted.String(),
-				MaxCommitted: d.MaxCommitted.String(), AtNs: int64(rec.At)}
+				PeerLastZxid: d.PeerLastZxid, MinCommitted: d.MinCommitted,
+				MaxCommitted: d.MaxCommitted, AtNs: int64(rec.At)}
 			if d.TxnLogRead {
 				si.TxnLog = &TxnLogInfo{Size: d.TxnLogSize, Limit: d.TxnLogLimit, Above: d.TxnLogAbove, TooBig: d.TxnLogTooBig,
 					Empty: !d.TxnLogAbove && !d.TxnLogTooBig && d.TxnLogFirst == 0}
