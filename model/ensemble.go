@@ -34,9 +34,11 @@ func NewEnsembleIn(w *sim.World, cfg Config, mem *Memory) (*Ensemble, error) {
 		return nil, err
 	}
 	if mem == nil {
-		mem = &Memory{}
+		mem = &Memory{} // its slabs keep nothing: a chunk dies with its last value
 	} else if mem.inUse {
 		return nil, errors.New("model: the memory is in use by another ensemble (Reset it once that run is done)")
+	} else {
+		mem.keep()
 	}
 	mem.inUse = true
 	e := &Ensemble{W: w, Cfg: &cfg, clientMem: &mem.clients}

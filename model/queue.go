@@ -167,13 +167,14 @@ type Memory struct {
 // (sim.Config.Memory): Reset resets it too.
 func (m *Memory) World() *sim.Memory { return &m.world }
 
-// NewMemory is an empty Memory.
-func NewMemory() *Memory {
-	m := &Memory{}
+// NewMemory is an empty Memory (the zero value is one too).
+func NewMemory() *Memory { return &Memory{} }
+
+// keep makes every slab of m keep the chunks it makes, for Reset.
+func (m *Memory) keep() {
 	for _, s := range m.slabs() {
 		s.setReuse()
 	}
-	return m
 }
 
 // reusable is a slab of any type.
@@ -184,7 +185,7 @@ type reusable interface {
 
 func (s *slab[T]) setReuse() { s.reuse = true }
 
-// slabs are every slab of m (TestMemoryResetsEverySlab checks that none is left out).
+// slabs are every slab of m (TestMemoryListsEverySlab checks that none is left out).
 func (m *Memory) slabs() []reusable {
 	s, c := &m.servers, &m.clients
 	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.entries, &s.logged,

@@ -71,7 +71,10 @@ func TestSlabReusesItsChunksAfterReset(t *testing.T) {
 
 // Memory.slabs lists every slab a Memory holds: one left out would never be reused.
 func TestMemoryListsEverySlab(t *testing.T) {
-	m := NewMemory()
+	var m Memory // the zero value, as an ensemble takes it
+	if _, err := NewEnsembleIn(sim.MustWorld(sim.Config{Seed: 1}), Config{Servers: 3}, &m); err != nil {
+		t.Fatal(err)
+	}
 	listed := map[uintptr]bool{}
 	for _, s := range m.slabs() {
 		listed[reflect.ValueOf(s).Pointer()] = true
@@ -95,7 +98,7 @@ func TestMemoryListsEverySlab(t *testing.T) {
 			}
 		}
 	}
-	walk(reflect.ValueOf(m).Elem())
+	walk(reflect.ValueOf(&m).Elem())
 	if n != len(listed) || n < 20 {
 		t.Errorf("%d slabs in a Memory, %d listed", n, len(listed))
 	}

@@ -406,11 +406,7 @@ func runSource(name, src string, noHash bool, mem *model.Memory) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	seed := uint64(1)
-	if s.HasSeed {
-		seed = s.Seed
-	}
-	return Run(s, Options{Seed: seed, NoTrace: true, NoHash: noHash, Memory: mem})
+	return Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: noHash, Memory: mem})
 }
 
 // Check runs a parsed scenario as explore runs a schedule (with its seed line's seed, no
@@ -726,10 +722,11 @@ func Explore(seed uint64, cfg ExploreConfig, shrinkRuns int) (Explored, error) {
 
 // memories are the model.Memory explored schedules run in, one after another, and the runs
 // that shrink and classify a failing one: each run is read only for its summary (Explored,
-// a Finding's strings, whether a check failed) before its memory is reset for the next. Explore --jobs runs several at once, each in a Memory of its own. Not
-// a sync.Pool, which drops what it holds at every other collection (a few schedules here)
-// and misses a Memory put back on another processor: the list keeps as many as ever ran
-// at once, each the size of the largest schedule it ran.
+// a Finding's strings, whether a check failed) before its memory is reset for the next.
+// Explore --jobs runs several at once, each in a Memory of its own. Not a sync.Pool, which
+// drops what it holds at every other collection (a few schedules here) and misses a Memory
+// put back on another processor: the list keeps as many as ever ran at once, each the size
+// of the largest schedule it ran.
 var memories struct {
 	sync.Mutex
 	free []*model.Memory
