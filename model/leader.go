@@ -490,15 +490,8 @@ func (s *Server) syncLearner(h *learnerHandler) {
 
 		NoTruncInsideCacheRange: s.cfg.Mutants.NoTruncInsideCacheRange,
 	}
-	var offered []Proposal
-	var read txnLogRead
-	limit := int64(-1)
-	in.TxnLog = func(start Zxid) []Proposal {
-		limit = db.txnLogSizeLimit()
-		read = db.proposalsFromTxnLog(start, limit)
-		offered = read.Proposals
-		return offered
-	}
+	lr := &txnLogReader{db: db}
+	in.TxnLog = lr.proposals
 	d := SyncFollower(in)
 	if s.cfg.SeedsSyncRule {
 		d = SeedsSyncFollower(in)
@@ -514,11 +507,11 @@ func (s *Server) syncLearner(h *learnerHandler) {
 		LastProcessedZxid: in.LastProcessedZxid, MinCommitted: d.MinCommitted, MaxCommitted: d.MaxCommitted,
 		Mode: d.Mode, Branch: d.Branch, CurrentZxid: d.CurrentZxid, ForceSnap: in.ForceSnapSync,
 		TxnLogEnabled: in.TxnLogSyncEnabled}
-	if len(offered) > 0 {
+	if offered := lr.read.Proposals; len(offered) > 0 {
 		rec.TxnLogFirst, rec.TxnLogLast = offered[0].Zxid, offered[len(offered)-1].Zxid
 	}
-	if read.Read {
-		rec.TxnLogRead, rec.TxnLogSize, rec.TxnLogLimit = true, read.StorageSize, limit
+	if read := lr.read; read.Read {
+		rec.TxnLogRead, rec.TxnLogSize, rec.TxnLogLimit = true, read.StorageSize, lr.limit
 		rec.TxnLogAbove, rec.TxnLogTooBig = read.Above, read.TooBig
 	}
 	if d.NeedSnap {
@@ -538,6 +531,21 @@ func (s *Server) syncLearner(h *learnerHandler) {
 	s.startForwarding(h, d.CurrentZxid)
 	s.sendToLearner(h, s.packet(QuorumPacket{Type: NEWLEADER, Zxid: MakeZxid(l.epoch, 0)}))
 	h.stage = lhWaitNewLeaderAck
+}
+
+// txnLogReader is syncFollower's db.getProposalsFromTxnLog(peerLastZxid,
+// calculateTxnLogSizeLimit()), remembering what it read for the SyncDecided record: one
+// object where a closure over three variables made four.
+type txnLogReader struct {
+	db    *zkDatabase
+	limit int64
+	read  txnLogRead
+}
+
+func (r *txnLogReader) proposals(start Zxid) []Proposal {
+	r.limit = r.db.txnLogSizeLimit()
+	r.read = r.db.proposalsFromTxnLog(start, r.limit)
+	return r.read.Proposals
 }
 
 // startForwarding mirrors Leader.startForwarding. toBeApplied is always empty here: the
