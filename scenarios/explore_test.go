@@ -374,8 +374,9 @@ func TestSignature(t *testing.T) {
 }
 
 // Explored schedules run one after another in a reused model.Memory: each gives what it
-// gives in memory of its own whatever ran before it (seeds forward, then backward, then
-// fresh: the same counts, failures and shrunk schedules), in far fewer bytes.
+// gives in memory of its own whatever ran before it (seeds forward, then backward: the
+// same counts, failures and shrunk schedules; and the same events and virtual time as a
+// run in memory of its own), in far fewer bytes.
 func TestExploreReusesMemory(t *testing.T) {
 	cfg := ExploreConfig{Servers: 3, Mutants: []string{"ZK-2845"}}
 	const n = 16
@@ -405,8 +406,11 @@ func TestExploreReusesMemory(t *testing.T) {
 			failing++
 		}
 		res, err := runChecked("fresh.zab", Generate(i, cfg))
-		if err != nil || res.Events != x.Events || int64(x.Virtual) != res.VirtualNs {
-			t.Fatalf("seed %d: in fresh memory %d events at %d ns (err %v), explored %d at %d", i, res.Events, res.VirtualNs, err, x.Events, x.Virtual)
+		if err != nil {
+			t.Fatalf("seed %d in fresh memory: %v", i, err)
+		}
+		if res.Events != x.Events || int64(x.Virtual) != res.VirtualNs {
+			t.Fatalf("seed %d: in fresh memory %d events at %d ns, explored %d at %d", i, res.Events, res.VirtualNs, x.Events, x.Virtual)
 		}
 	}
 	if failing == 0 {
