@@ -64,6 +64,7 @@ type Disk struct {
 	// are as long as an earlier fsync's mark (or durable already), and a disk keeps every
 	// log and snapshot file of a long run, so an fsync of all of them grew with the run.
 	dirty []*File
+	mem   *Memory // where files' record arrays come from (the World's)
 }
 
 // fileMark is the length a file had when an fsync was asked for. A file removed and made
@@ -80,7 +81,7 @@ type fsyncReq struct {
 	marks       []fileMark
 }
 
-func newDisk() *Disk { return &Disk{files: map[string]*File{}} }
+func newDisk(mem *Memory) *Disk { return &Disk{files: map[string]*File{}, mem: mem} }
 
 // Disk returns node id's disk.
 func (w *World) Disk(id NodeID) *Disk { return w.nodes[id].disk }
@@ -125,7 +126,7 @@ func (d *Disk) file(name string) *File {
 // kill (the kernel has it) but not a host loss until an fsync completes.
 func (d *Disk) Append(name string, rec any) {
 	f := d.file(name)
-	f.appendRec(rec, 1) // a snapshot: one record
+	d.appendRec(f, rec, 1) // a snapshot: one record
 	f.written = len(f.recs)
 	d.touch(f)
 }
@@ -134,13 +135,8 @@ func (d *Disk) Append(name string, rec any) {
 // plain append grows a long array by a quarter, so a log file of 100,000 txns (snapCount)
 // was copied and reallocated some forty times: five times its size in garbage, a fifth of
 // the bytes of steady-state writes. first is the room of a new file.
-func (f *File) appendRec(rec any, first int) {
-	if len(f.recs) == cap(f.recs) {
-		grown := make([]any, len(f.recs), max(first, 2*cap(f.recs)))
-		copy(grown, f.recs)
-		f.recs = grown
-	}
-	f.recs = append(f.recs, rec)
+func (d *Disk) appendRec(f *File, rec any, first int) {
+	f.recs = append(grow(d.mem, &d.mem.recs, f.recs, max(first, len(f.recs)+1)), rec)
 }
 
 // touch lists f among the files the next Fsync marks.
@@ -156,7 +152,7 @@ func (d *Disk) touch(f *File) {
 // buffer first (FileTxnLog.commit: logStream.flush, then force).
 func (d *Disk) AppendBuffered(name string, rec any) {
 	f := d.file(name)
-	f.appendRec(rec, 16) // a log file: its first records at once
+	d.appendRec(f, rec, 16) // a log file: its first records at once
 	d.touch(f)
 }
 

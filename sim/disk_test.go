@@ -233,7 +233,7 @@ func TestFsyncDoneWaitsForAPausedNode(t *testing.T) {
 // Names is kept between calls: a file made or removed shows in the next list, a list
 // returned before stays as it was, and NamesWithPrefix is the sorted run of one prefix.
 func TestNamesFollowMakeAndRemove(t *testing.T) {
-	d := newDisk()
+	d := newDisk(ownMemory)
 	d.Append("snap.2", 1)
 	d.Append("log.1", 1)
 	d.AppendBuffered("log.3", 1)
@@ -297,8 +297,7 @@ func TestFsyncMarksOnlyFilesAppendedTo(t *testing.T) {
 // most 14 arrays, not the forty-odd of append's quarter steps for a long slice, and keep
 // every record in order.
 func TestLongFileGrowsByDoubling(t *testing.T) {
-	var d Disk
-	d.files = map[string]*File{}
+	d := newDisk(ownMemory)
 	arrays, last := 0, -1
 	for i := 0; i < 100_000; i++ {
 		d.AppendBuffered("log.1", i)

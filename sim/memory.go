@@ -1,16 +1,31 @@
 package sim
 
-import "errors"
+import (
+	"errors"
+	"math/bits"
+)
 
-// Memory is where a World makes its connection table, for the next World to make its own
-// in the same arrays once Reset has cleared them: an explorer runs thousands of short
-// schedules one after another, each read only for its summary, and each one's connections
-// (elections and reconnections dial a few hundred) were a tenth of its bytes. A World in a
-// Memory keeps every array it takes until Reset (Config.Memory).
+// Memory is where a World makes its connection table and the arrays it grows as its run
+// goes, for the next World to make its own in the same arrays once Reset has cleared them:
+// an explorer runs thousands of short schedules one after another, each read only for its
+// summary, and each one's connections (elections and reconnections dial a few hundred) were
+// a tenth of its bytes, the arrays it grew (queues in flight, files' records, the record
+// batches, the node table, timers) another seventh. A World in a Memory keeps every array
+// it takes until Reset (Config.Memory).
 type Memory struct {
 	conns  chunks[conn]     // the table's chunks of connChunk connections
 	queues chunks[inflight] // the arrays new connections' first queues are cut from
-	inUse  bool
+
+	inflights arrays[inflight] // directions' queues past their first array (direction.q)
+	recs      arrays[any]      // files' records (File.recs)
+	records   arrays[Record]   // the record batches (Trace.batch)
+	slots     arrays[*slot]    // the node table (World.nodes)
+	timers    arrays[timer]    // nodes' timers (slot.timers)
+
+	// own: the World's own memory (no Config.Memory), which keeps nothing: an array
+	// outgrown is garbage at once, as a long run needs.
+	own   bool
+	inUse bool
 }
 
 // Reset clears every array the World made in m, for the next World to take. Nothing of the
@@ -18,24 +33,33 @@ type Memory struct {
 func (m *Memory) Reset() {
 	m.conns.reset()
 	m.queues.reset()
+	m.inflights.reset()
+	m.recs.reset()
+	m.records.reset()
+	m.slots.reset()
+	m.timers.reset()
 	m.inUse = false
 }
 
-// take marks m used by a new World (nil: memory of the World's own).
-func (m *Memory) take() error {
+// ownMemory is the memory of every World without a Config.Memory: it keeps nothing, so
+// it is never written and the Worlds can share it.
+var ownMemory = &Memory{own: true}
+
+// take marks m used by a new World, and returns it (nil: ownMemory).
+func (m *Memory) take() (*Memory, error) {
 	if m == nil {
-		return nil
+		return ownMemory, nil
 	}
 	if m.inUse {
-		return errors.New("sim: the memory is in use by another World (Reset it once that run is done)")
+		return nil, errors.New("sim: the memory is in use by another World (Reset it once that run is done)")
 	}
 	m.inUse = true
-	return nil
+	return m, nil
 }
 
 // connChunk is a chunk of the connection table: m's next, or a new one.
 func (m *Memory) connChunk() []conn {
-	if m == nil {
+	if m.own {
 		return make([]conn, connChunk)
 	}
 	return m.conns.get(connChunk)
@@ -43,10 +67,45 @@ func (m *Memory) connChunk() []conn {
 
 // queueChunk is an array to cut new connections' first queues from (see DialPort).
 func (m *Memory) queueChunk() []inflight {
-	if m == nil {
+	if m.own {
 		return make([]inflight, connChunk*2*dirStart)
 	}
 	return m.queues.get(connChunk * 2 * dirStart)
+}
+
+// grow returns s, or a copy of it with at least twice its room, with room for n elements:
+// the copy from a if m keeps what it makes, else a new array (the World's own memory).
+func grow[T any](m *Memory, a *arrays[T], s []T, n int) []T {
+	if n <= cap(s) {
+		return s
+	}
+	n = max(n, 2*cap(s))
+	var g []T
+	if m.own {
+		g = make([]T, len(s), n)
+	} else {
+		g = a.get(n)[:len(s)]
+	}
+	copy(g, s)
+	return g
+}
+
+// arrays hands out arrays by powers of two of their length, each from the chunks of its
+// size: those handed out before the last reset, cleared, then new ones.
+type arrays[T any] struct {
+	sizes [32]chunks[T] // sizes[k] holds arrays of 1<<k
+}
+
+// get is an array of at least n elements (n > 0), all zero.
+func (a *arrays[T]) get(n int) []T {
+	k := bits.Len(uint(n - 1))
+	return a.sizes[k].get(1 << k)
+}
+
+func (a *arrays[T]) reset() {
+	for k := range a.sizes {
+		a.sizes[k].reset()
+	}
 }
 
 // chunks hands out arrays of one length: the ones handed out before the last reset,

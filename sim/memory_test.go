@@ -9,22 +9,79 @@ import (
 
 // memoryRun dials 70 connections (three chunks of the table) between three nodes, sends a
 // message on each and runs until all are delivered, in mem (nil: memory of its own). It
-// returns the trace hash and the first chunk of the table.
+// also grows each array a World grows as it runs: a node 1000 (the node table), forty
+// messages on one connection (its queue), a timer of kind 40, a log file of 20 records and
+// the record batches. It returns the trace hash and the first chunk of the table.
 func memoryRun(t *testing.T, mem *Memory) (string, *conn) {
 	cfg := Config{Seed: 3, Memory: mem}
-	w, rs := newTestWorld(t, cfg, 1, 2, 3)
+	w, rs := newTestWorld(t, cfg, 1, 2, 3, 1000)
+	batched := w.Trace().Len() // the records before the observer
+	w.Trace().AddBatchObserver(func(_ int, recs []Record) { batched += len(recs) })
 	for i := range 70 {
 		from, to := NodeID(1+i%3), NodeID(1+(i+1)%3)
 		c := w.Dial(from, to)
 		w.Send(c, from, msg(i))
 	}
+	c := w.Dial(1, 1000)
+	for i := range 40 {
+		w.Send(c, 1, msg(i))
+	}
+	w.SetTimer(1000, 40, Second/2)
+	for i := range 20 {
+		w.Disk(2).AppendBuffered("log.1", i)
+	}
 	w.RunFor(Second)
+	w.Trace().Flush()
 	got := 0
 	for _, r := range rs {
 		got += len(r.got)
 	}
-	require.Equal(t, 70, got, "messages delivered")
+	require.Equal(t, 110, got, "messages delivered")
+	require.Equal(t, w.Trace().Len(), batched, "records batched")
 	return w.Trace().HashString(), &w.net.chunks[0][0]
+}
+
+// grown counts the arrays a handed out, and checks that those reset are zero.
+func grown[T comparable](t *testing.T, a *arrays[T]) (made, next int) {
+	var zero T
+	for k := range a.sizes {
+		made, next = made+len(a.sizes[k].made), next+a.sizes[k].next
+		for _, arr := range a.sizes[k].made[a.sizes[k].next:] {
+			for i := range arr {
+				require.Equal(t, zero, arr[i], "a value left in a reset array")
+			}
+		}
+	}
+	return made, next
+}
+
+// The arrays a World grows as it runs come from its Memory, and the next World in it takes
+// the same ones again, cleared.
+func TestWorldGrowsInMemory(t *testing.T) {
+	want, _ := memoryRun(t, nil)
+	m := &Memory{}
+	hash, _ := memoryRun(t, m)
+	require.Equal(t, want, hash)
+	counts := func() [5][2]int {
+		var c [5][2]int
+		c[0][0], c[0][1] = grown(t, &m.inflights)
+		c[1][0], c[1][1] = grown(t, &m.recs)
+		c[2][0], c[2][1] = grown(t, &m.records)
+		c[3][0], c[3][1] = grown(t, &m.slots)
+		c[4][0], c[4][1] = grown(t, &m.timers)
+		return c
+	}
+	first := counts()
+	for i, c := range first {
+		require.Positive(t, c[0], "arrays of kind %d made outside the memory", i)
+	}
+	m.Reset()
+	for _, c := range counts() {
+		require.Zero(t, c[1], "arrays still handed out after a reset")
+	}
+	hash, _ = memoryRun(t, m)
+	require.Equal(t, want, hash)
+	require.Equal(t, first, counts(), "the second World made new arrays, or took fewer")
 }
 
 // A World in a reset Memory runs as one in memory of its own, in the same arrays; a

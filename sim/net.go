@@ -118,7 +118,7 @@ const dirStart = 4
 
 func (d *direction) empty() bool { return d.head == len(d.q) }
 
-func (d *direction) pushItem(it inflight) {
+func (d *direction) pushItem(mem *Memory, it inflight) {
 	if d.head > 0 && (d.head == len(d.q) || len(d.q) == cap(d.q)) {
 		// Empty, or full with popped slots before the head: move what is still in
 		// flight to the front rather than slide along the array and grow a new one.
@@ -126,7 +126,7 @@ func (d *direction) pushItem(it inflight) {
 		clear(d.q[n:])
 		d.q, d.head = d.q[:n], 0
 	}
-	d.q = append(d.q, it)
+	d.q = append(grow(mem, &mem.inflights, d.q, len(d.q)+1), it)
 }
 
 func (d *direction) popItem() inflight {
@@ -267,7 +267,7 @@ func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	n := &w.net
 	id := ConnID(n.nconns)
 	if n.nconns%connChunk == 0 {
-		n.chunks = append(n.chunks, n.w.cfg.Memory.connChunk())
+		n.chunks = append(n.chunks, n.w.mem.connChunk())
 	}
 	n.nconns++
 	cn := n.conn(id)
@@ -277,7 +277,7 @@ func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	// Both directions' first items in a piece of a shared array (a direction that outgrows
 	// its four gets an array of its own), not one per direction and per doubling.
 	if len(n.qbuf) < 2*dirStart {
-		n.qbuf = n.w.cfg.Memory.queueChunk()
+		n.qbuf = n.w.mem.queueChunk()
 	}
 	q := n.qbuf[: 2*dirStart : 2*dirStart]
 	n.qbuf = n.qbuf[2*dirStart:]
@@ -534,7 +534,7 @@ func (n *network) enqueue(c ConnID, e int, it inflight, extra Time) {
 	}
 	d.floor = at
 	it.at = at
-	d.pushItem(it)
+	d.pushItem(w.mem, it)
 	switch {
 	case !d.scheduled:
 		n.schedule(c, e, at)

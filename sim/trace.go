@@ -122,6 +122,7 @@ type Trace struct {
 	// Batch observers (AddBatchObserver) get the records in batches.
 	batch      []Record
 	spare      []Record // the other buffer: batch is swapped with it at a flush
+	mem        *Memory  // where batch and spare come from (the World's; nil: ownMemory)
 	batchFirst int      // the index of batch[0]
 	batchObs   []func(first int, recs []Record)
 	flushing   bool
@@ -146,7 +147,7 @@ func (t *Trace) AddBatchObserver(f func(first int, recs []Record)) {
 	t.Flush()
 	if t.batch == nil {
 		// a short run needs no full batch: see add
-		t.batch = make([]Record, 0, batchStart)
+		t.batch = t.growBatch(nil, batchStart)
 	}
 	t.batchObs = append(t.batchObs, f)
 }
@@ -160,7 +161,7 @@ func (t *Trace) Flush() {
 	t.flushing = true
 	recs, first := t.batch, t.batchFirst
 	if t.spare == nil {
-		t.spare = make([]Record, 0, batchStart) // grows as the batch did, if the run goes on
+		t.spare = t.growBatch(nil, batchStart) // grows as the batch did, if the run goes on
 	}
 	t.batch, t.spare = t.spare[:0], nil
 	for _, f := range t.batchObs {
@@ -169,6 +170,16 @@ func (t *Trace) Flush() {
 	// Keep recs for the next swap (the payloads it points to stay alive until overwritten).
 	t.spare = recs[:0]
 	t.flushing = false
+}
+
+// growBatch returns b, or a copy of it, with room for c records (see grow), from the
+// World's memory.
+func (t *Trace) growBatch(b []Record, c int) []Record {
+	m := t.mem
+	if m == nil {
+		m = ownMemory // a Trace of its own (ReadTrace, tests)
+	}
+	return grow(m, &m.records, b, c)
 }
 
 const (
@@ -314,7 +325,7 @@ func (t *Trace) add(at Time, kind RecordKind, node, peer NodeID, c ConnID, m Mes
 			if c <= n {
 				c = 2*n + 1
 			}
-			t.batch = append(make([]Record, 0, c), t.batch...)
+			t.batch = t.growBatch(t.batch, c)
 		}
 		t.batch = t.batch[:n+1]
 		b := &t.batch[n]

@@ -66,8 +66,9 @@ type Config struct {
 	// NoHash also skips the trace hash and the payload text it is computed from (Hash is
 	// then 0): for explored schedules, which their seed reproduces and nothing hashes.
 	NoHash bool
-	// Memory, if set, is where the World makes its connection table, reused by the next
-	// World once Reset (see Memory); no other World may use it until then.
+	// Memory, if set, is where the World makes its connection table and the arrays it
+	// grows, reused by the next World once Reset (see Memory); no other World may use it
+	// until then.
 	Memory *Memory
 }
 
@@ -90,6 +91,7 @@ type World struct {
 	unsafe  Unsafe
 	trace   Trace
 	events  uint64
+	mem     *Memory // cfg.Memory, or ownMemory
 	// bigTimers[k-256] is timerText(k) boxed once, for kinds of 256 and more: boxing a
 	// smaller one does not allocate.
 	bigTimers []Message
@@ -154,14 +156,16 @@ func NewWorld(cfg Config) (*World, error) {
 	if cfg.CrashDisk > TearLastRecord {
 		return nil, &SettingError{Setting: "CrashDisk", Value: strconv.Itoa(int(cfg.CrashDisk)), Reason: "unknown disk policy"}
 	}
-	if err := cfg.Memory.take(); err != nil {
+	mem, err := cfg.Memory.take()
+	if err != nil {
 		return nil, err
 	}
-	w := &World{cfg: cfg, seed: cfg.Seed, streams: map[string]*rand.Rand{}}
+	w := &World{cfg: cfg, seed: cfg.Seed, streams: map[string]*rand.Rand{}, mem: mem}
 	w.net.init(w)
 	w.trace.keep = !cfg.NoTrace
 	w.trace.noHash = cfg.NoHash
 	w.trace.init()
+	w.trace.mem = mem
 	return w, nil
 }
 
@@ -195,13 +199,14 @@ func (w *World) Add(id NodeID, n Node) error {
 	if id < 0 || id >= MaxNodeID {
 		return &SettingError{Setting: "node id", Value: strconv.Itoa(int(id)), Reason: fmt.Sprintf("must be in [0, %d)", MaxNodeID)}
 	}
-	for int(id) >= len(w.nodes) {
-		w.nodes = append(w.nodes, nil)
+	if int(id) >= len(w.nodes) {
+		w.nodes = grow(w.mem, &w.mem.slots, w.nodes, int(id)+1)
+		w.nodes = w.nodes[:id+1]
 	}
 	if w.nodes[id] != nil {
 		return &SettingError{Setting: "node id", Value: strconv.Itoa(int(id)), Reason: "already added"}
 	}
-	w.nodes[id] = &slot{id: id, node: n, disk: newDisk()}
+	w.nodes[id] = &slot{id: id, node: n, disk: newDisk(w.mem)}
 	w.order = append(w.order, id)
 	return nil
 }
@@ -448,7 +453,8 @@ func (w *World) SetTimer(id NodeID, kind int, d Time) {
 	}
 	s := w.nodes[id]
 	if kind >= len(s.timers) {
-		s.timers = append(s.timers, make([]timer, kind+1-len(s.timers))...)
+		s.timers = grow(w.mem, &w.mem.timers, s.timers, kind+1)
+		s.timers = s.timers[:kind+1]
 	}
 	s.timerSerial++
 	w.seq++
