@@ -115,7 +115,7 @@ func (d *Disk) NamesWithPrefix(prefix string) []string {
 func (d *Disk) file(name string) *File {
 	f := d.files[name]
 	if f == nil {
-		f = &File{}
+		f = d.mem.newFile()
 		d.files[name] = f
 		d.names = nil
 	}

@@ -21,6 +21,9 @@ type Memory struct {
 	records   arrays[Record]   // the record batches (Trace.batch)
 	slots     arrays[*slot]    // the node table (World.nodes)
 	timers    arrays[timer]    // nodes' timers (slot.timers)
+	connIDs   arrays[ConnID]   // nodes' lists of their connections (slot.conns)
+	files     chunks[File]     // the chunks disks' files are cut from (newFile)
+	fileBuf   []File           // the rest of the current one
 
 	// own: the World's own memory (no Config.Memory), which keeps nothing: an array
 	// outgrown is garbage at once, as a long run needs.
@@ -38,6 +41,9 @@ func (m *Memory) Reset() {
 	m.records.reset()
 	m.slots.reset()
 	m.timers.reset()
+	m.connIDs.reset()
+	m.files.reset()
+	m.fileBuf = nil
 	m.inUse = false
 }
 
@@ -71,6 +77,19 @@ func (m *Memory) queueChunk() []inflight {
 		return make([]inflight, connChunk*2*dirStart)
 	}
 	return m.queues.get(connChunk * 2 * dirStart)
+}
+
+// newFile is a new empty file.
+func (m *Memory) newFile() *File {
+	if m.own {
+		return &File{}
+	}
+	if len(m.fileBuf) == 0 {
+		m.fileBuf = m.files.get(64)
+	}
+	f := &m.fileBuf[0]
+	m.fileBuf = m.fileBuf[1:]
+	return f
 }
 
 // grow returns s, or a copy of it with at least twice its room, with room for n elements:

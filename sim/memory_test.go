@@ -10,8 +10,9 @@ import (
 // memoryRun dials 70 connections (three chunks of the table) between three nodes, sends a
 // message on each and runs until all are delivered, in mem (nil: memory of its own). It
 // also grows each array a World grows as it runs: a node 1000 (the node table), forty
-// messages on one connection (its queue), a timer of kind 40, a log file of 20 records and
-// the record batches. It returns the trace hash and the first chunk of the table.
+// messages on one connection (its queue), a timer of kind 40, a log file of 20 records (the
+// file and its records), the record batches and the nodes' lists of connections. It
+// returns the trace hash and the first chunk of the table.
 func memoryRun(t *testing.T, mem *Memory) (string, *conn) {
 	cfg := Config{Seed: 3, Memory: mem}
 	w, rs := newTestWorld(t, cfg, 1, 2, 3, 1000)
@@ -62,13 +63,15 @@ func TestWorldGrowsInMemory(t *testing.T) {
 	m := &Memory{}
 	hash, _ := memoryRun(t, m)
 	require.Equal(t, want, hash)
-	counts := func() [5][2]int {
-		var c [5][2]int
+	counts := func() [7][2]int {
+		var c [7][2]int
 		c[0][0], c[0][1] = grown(t, &m.inflights)
 		c[1][0], c[1][1] = grown(t, &m.recs)
 		c[2][0], c[2][1] = grown(t, &m.records)
 		c[3][0], c[3][1] = grown(t, &m.slots)
 		c[4][0], c[4][1] = grown(t, &m.timers)
+		c[5][0], c[5][1] = grown(t, &m.connIDs)
+		c[6][0], c[6][1] = len(m.files.made), m.files.next
 		return c
 	}
 	first := counts()

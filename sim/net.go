@@ -283,7 +283,7 @@ func (w *World) DialPort(from, to NodeID, port Port) ConnID {
 	n.qbuf = n.qbuf[2*dirStart:]
 	cn.dirs[0].q, cn.dirs[1].q = q[:0:dirStart], q[dirStart:dirStart:2*dirStart]
 	s := w.nodes[from]
-	s.conns = append(s.conns, id)
+	s.conns = append(grow(w.mem, &w.mem.connIDs, s.conns, len(s.conns)+1), id)
 	w.record(RecDial, from, to, id, nil)
 	n.enqueue(id, 0, inflight{kind: itemOpen}, 0)
 	return id
@@ -870,7 +870,7 @@ func (n *network) hand(s *slot, c ConnID, it inflight) {
 		w.record(RecDeliver, s.id, peer, c, it.msg)
 		s.node.Receive(c, it.msg)
 	case itemOpen:
-		s.conns = append(s.conns, c)
+		s.conns = append(grow(w.mem, &w.mem.connIDs, s.conns, len(s.conns)+1), c)
 		w.record(RecAccept, s.id, peer, c, nil)
 		s.node.Accept(c, peer)
 	case itemClose, itemReset:
