@@ -77,8 +77,11 @@ type Script struct {
 
 // Parse reads a scenario. file names it in error messages.
 func Parse(file string, src string) (*Script, error) {
-	s := &Script{File: file, Name: strings.TrimSuffix(baseName(file), ".zab"), Source: src}
+	s := &Script{File: file, Name: strings.TrimSuffix(baseName(file), ".zab"), Source: src,
+		Commands: make([]Command, 0, strings.Count(src, "\n")+1)}
 	var header []string
+	var free []string // the unused rest of the array the lines' words are put in
+	var freeKV []KV   // and of the one their key=value words are
 	inHeader := true
 	for i, raw := range strings.Split(src, "\n") {
 		line := i + 1
@@ -94,21 +97,32 @@ func Parse(file string, src string) (*Script, error) {
 			continue
 		}
 		inHeader = false
-		words, err := splitWords(text)
+		if cap(free) < 16 {
+			free = make([]string, 0, 256) // a schedule's lines' words at once
+		}
+		words, err := splitWords(text, free[:0])
 		if err != nil {
 			return nil, &Error{file, line, err.Error()}
 		}
+		free = words[len(words):]
 		c := Command{Line: line, Text: text, Name: words[0]}
 		args := words[1:1] // the positional words, moved down in words' own array
+		if cap(freeKV) < 8 {
+			freeKV = make([]KV, 0, 64)
+		}
+		kv := freeKV[:0]
 		for _, w := range words[1:] {
 			if k, v, ok := strings.Cut(w, "="); ok && k != "" && !strings.HasPrefix(w, "\"") && isIdent(k) {
-				c.KV = append(c.KV, KV{k, unquote(v)})
+				kv = append(kv, KV{k, unquote(v)})
 			} else {
 				args = append(args, w)
 			}
 		}
 		if len(args) > 0 {
 			c.Args = args[:len(args):len(args)]
+		}
+		if len(kv) > 0 {
+			c.KV, freeKV = kv[:len(kv):len(kv)], kv[len(kv):]
 		}
 		s.Commands = append(s.Commands, c)
 	}
@@ -143,50 +157,41 @@ func unquote(v string) string {
 }
 
 // splitWords splits on blanks, keeping "quoted strings", {sets, with, blanks} and
-// key="quoted values" as single words.
-func splitWords(s string) ([]string, error) {
-	var out []string
-	var cur []byte // one buffer for every word: a word costs its string only
+// key="quoted values" as single words, and appends the words to out. A word is a piece of s
+// as it stands (no copy) unless blanks of a set were dropped from it or it holds a byte
+// that is not UTF-8 (written as U+FFFD): then it is rebuilt (wordOf).
+func splitWords(s string, out []string) ([]string, error) {
 	depth, quoted := 0, false
-	start := 0 // where the word in cur starts in s
-	flush := func(end int) {
-		if len(cur) > 0 {
-			if len(cur) == end-start {
-				out = append(out, s[start:end]) // the word as it stands in s: no copy
-			} else {
-				out = append(out, string(cur)) // blanks of a set dropped
-			}
-			cur = cur[:0]
-		}
-	}
+	start, clean := -1, true // the word being read is s[start:], as it stands while clean
 	for i, r := range s {
-		if len(cur) == 0 {
-			start = i
-		}
 		switch {
 		case quoted:
-			cur = utf8.AppendRune(cur, r)
 			if r == '"' {
 				quoted = false
 			}
 		case r == '"':
 			quoted = true
-			cur = utf8.AppendRune(cur, r)
 		case r == '{':
 			depth++
-			cur = utf8.AppendRune(cur, r)
 		case r == '}':
 			if depth == 0 {
 				return nil, fmt.Errorf("unbalanced '}'")
 			}
 			depth--
-			cur = utf8.AppendRune(cur, r)
 		case (r == ' ' || r == '\t') && depth == 0:
-			flush(i)
+			if start >= 0 {
+				out = appendWord(out, s[start:i], clean)
+				start, clean = -1, true
+			}
+			continue
 		case r == ' ' || r == '\t':
-			// blanks inside a set are dropped: {1, 2} == {1,2}
-		default:
-			cur = utf8.AppendRune(cur, r)
+			clean = false // blanks inside a set are dropped: {1, 2} == {1,2}
+		}
+		if r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD") {
+			clean = false
+		}
+		if start < 0 {
+			start = i
 		}
 	}
 	if quoted {
@@ -195,6 +200,39 @@ func splitWords(s string) ([]string, error) {
 	if depth != 0 {
 		return nil, fmt.Errorf("unbalanced '{'")
 	}
-	flush(len(s))
+	if start >= 0 {
+		out = appendWord(out, s[start:], clean)
+	}
 	return out, nil
+}
+
+// appendWord appends w, or wordOf(w) if it is not clean, to out.
+func appendWord(out []string, w string, clean bool) []string {
+	if clean {
+		return append(out, w)
+	}
+	return append(out, wordOf(w))
+}
+
+// wordOf is word w of a line (see splitWords) without the blanks of its sets, each rune as
+// UTF-8.
+func wordOf(w string) string {
+	var b []byte
+	depth, quoted := 0, false
+	for _, r := range w {
+		switch {
+		case quoted:
+			quoted = r != '"'
+		case r == '"':
+			quoted = true
+		case r == '{':
+			depth++
+		case r == '}':
+			depth--
+		case r == ' ' || r == '\t':
+			continue // outside a string, a blank within a word is in a set
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
 }
