@@ -636,34 +636,40 @@ func (r *runner) progress() {
 }
 
 // servers resolves a selector to sids, in order.
-func (r *runner) servers(sel string) ([]int64, error) {
+func (r *runner) servers(sel string) ([]int64, error) { return r.appendServers(nil, sel) }
+
+// appendServers appends the sids sel selects to out, in order (a set's once each).
+func (r *runner) appendServers(out []int64, sel string) ([]int64, error) {
 	if strings.HasPrefix(sel, "{") {
-		var out []int64
-		for _, x := range strings.Split(strings.Trim(sel, "{}"), ",") {
-			s, err := r.servers(x)
-			if err != nil {
+		start := len(out)
+		for x := range strings.SplitSeq(strings.Trim(sel, "{}"), ",") {
+			n := len(out)
+			var err error
+			if out, err = r.appendServers(out, x); err != nil {
 				return nil, err
 			}
-			for _, v := range s {
-				if !slices.Contains(out, v) {
-					out = append(out, v)
+			kept := n // keep the new ones not in the set yet
+			for _, v := range out[n:] {
+				if !slices.Contains(out[start:kept], v) {
+					out[kept] = v
+					kept++
 				}
 			}
+			out = out[:kept]
 		}
 		return out, nil
 	}
 	total := int64(r.numServers())
 	if r.regClients[sel] != nil {
-		return []int64{int64(r.regClients[sel].ID())}, nil
+		return append(out, int64(r.regClients[sel].ID())), nil
 	}
 	if sc := r.clients[sel]; sc != nil {
-		return []int64{int64(sc.c.ID())}, nil
+		return append(out, int64(sc.c.ID())), nil
 	}
 	switch sel {
 	case "all", "*":
-		out := make([]int64, total)
-		for i := range out {
-			out[i] = int64(i + 1)
+		for i := range total {
+			out = append(out, i+1)
 		}
 		return out, nil
 	case "leader":
@@ -671,9 +677,8 @@ func (r *runner) servers(sel string) ([]int64, error) {
 		if l == nil {
 			return nil, fmt.Errorf("'leader': there is no leader now (use 'await leader' first)")
 		}
-		return []int64{l.Sid()}, nil
+		return append(out, l.Sid()), nil
 	case "down", "paused":
-		var out []int64
 		for _, s := range r.e.Servers {
 			id := sim.NodeID(s.Sid())
 			if (sel == "down" && !r.w.IsUp(id)) || (sel == "paused" && r.w.IsPaused(id)) {
@@ -686,7 +691,6 @@ func (r *runner) servers(sel string) ([]int64, error) {
 		if l == nil {
 			return nil, fmt.Errorf("'followers': there is no leader now")
 		}
-		var out []int64
 		for _, s := range r.e.Servers {
 			if s != l && s.Up() {
 				out = append(out, s.Sid())
@@ -698,16 +702,17 @@ func (r *runner) servers(sel string) ([]int64, error) {
 		if n < 1 || n > total {
 			return nil, fmt.Errorf("server %d: the ensemble has servers 1 to %d", n, total)
 		}
-		return []int64{n}, nil
+		return append(out, n), nil
 	}
 	if sid, ok := r.names[sel]; ok {
-		return []int64{sid}, nil
+		return append(out, sid), nil
 	}
 	return nil, fmt.Errorf("%q is not bound", sel)
 }
 
 func (r *runner) one(sel string) (int64, error) {
-	sids, err := r.servers(sel)
+	var buf [1]int64
+	sids, err := r.appendServers(buf[:0], sel)
 	if err != nil {
 		return 0, err
 	}
@@ -720,11 +725,10 @@ func (r *runner) one(sel string) (int64, error) {
 func (r *runner) argServers(args []string) ([]int64, error) {
 	var out []int64
 	for _, a := range args {
-		s, err := r.servers(a)
-		if err != nil {
+		var err error
+		if out, err = r.appendServers(out, a); err != nil {
 			return nil, err
 		}
-		out = append(out, s...)
 	}
 	return out, nil
 }
