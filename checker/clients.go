@@ -242,7 +242,9 @@ type clientSide struct {
 	applied  int
 	blind    model.Zxid
 	paths    map[string]*pathHist
-	histBuf  []pathHist // the rest of the chunk new path histories come from
+	histBuf  []pathHist   // the rest of the chunk new path histories come from
+	chBuf    []pathChange // the rest of the chunk paths' first changes come from (cut)
+	kcBuf    []kidsChange // and their first changes of children
 	eph      map[int64][]string
 	reqs     map[int64]*[]reqTxn // session -> its request txns in G (applied so far), in G's order
 	sessions map[int64]bool
@@ -273,6 +275,18 @@ func (cl *clientSide) init(c *Checker) {
 	cl.syncs = map[reqKey]syncPoint{}
 	cl.lsyncs = map[callKey]syncPoint{}
 	cl.ephCalls = map[string]bool{}
+}
+
+// cut is an empty list with room for n, cut from the chunk *buf (a new one of 32n when
+// short): one allocation for the first entries of many lists, which append moves out when
+// they outgrow it.
+func cut[T any](buf *[]T, n int) []T {
+	if len(*buf) < n {
+		*buf = make([]T, 32*n)
+	}
+	l := (*buf)[:0:n]
+	*buf = (*buf)[n:]
+	return l
 }
 
 func (cl *clientSide) path(p string) *pathHist {
@@ -494,7 +508,7 @@ func (cl *clientSide) change(h *pathHist, p string, sess int64, z model.Zxid, re
 		h.foreign = true
 	}
 	if h.ch == nil {
-		h.ch = make([]pathChange, 0, 4) // a node's first changes at once (a create, a few setData)
+		h.ch = cut(&cl.chBuf, 4) // a node's first changes at once (a create, a few setData)
 	}
 	h.ch = append(h.ch, pathChange{zx: z, st: v, rec: rec})
 }
@@ -504,6 +518,8 @@ func (cl *clientSide) kidsChange(p string, d int32, z model.Zxid) {
 	n := initialKids(p)
 	if len(h.kc) > 0 {
 		n = h.kids()
+	} else if h.kc == nil {
+		h.kc = cut(&cl.kcBuf, 4)
 	}
 	h.kc = append(h.kc, kidsChange{zx: z, n: n + d})
 }

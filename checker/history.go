@@ -181,8 +181,8 @@ func (b *byID[T]) get(id int64) *T {
 
 func (b *byID[T]) put(id int64, v *T) {
 	if id >= 0 && id < sim.MaxNodeID {
-		for int64(len(b.near)) <= id {
-			b.near = append(b.near, nil)
+		if int64(len(b.near)) <= id {
+			b.near = slices.Grow(b.near, int(id)+1-len(b.near))[:id+1] // once for a client's id of 1000
 		}
 		b.near[id] = v
 		return
