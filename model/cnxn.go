@@ -216,9 +216,12 @@ func (s *Server) clientReceive(c sim.ConnID, m sim.Message) {
 func (s *Server) toRequest(session int64, m *ClientRequest) *Request {
 	r := s.mem.req.of(Request{SessionID: session, Cxid: m.Xid, Op: m.Type, Path: m.Path, Data: m.Data, Version: m.Version,
 		Ephemeral: m.Mode.IsEphemeral(), Sequence: m.Mode.IsSequential()})
+	if len(m.Ops) > 0 {
+		r.Ops = make([]*Request, 0, len(m.Ops))
+	}
 	for _, op := range m.Ops {
-		r.Ops = append(r.Ops, &Request{SessionID: session, Cxid: m.Xid, Op: op.Type, Path: op.Path, Data: op.Data,
-			Version: op.Version, Ephemeral: op.Mode.IsEphemeral(), Sequence: op.Mode.IsSequential()})
+		r.Ops = append(r.Ops, s.mem.req.of(Request{SessionID: session, Cxid: m.Xid, Op: op.Type, Path: op.Path, Data: op.Data,
+			Version: op.Version, Ephemeral: op.Mode.IsEphemeral(), Sequence: op.Mode.IsSequential()}))
 	}
 	return r
 }

@@ -246,12 +246,15 @@ func NewDataTree() *DataTree {
 	return newDataTree(new(treeMem))
 }
 
+// rootChildren are a new tree's root's children, shared by every new tree.
+var rootChildren = []string{"zookeeper"}
+
 // newDataTree is NewDataTree making its nodes from mem.
 func newDataTree(mem *treeMem) *DataTree {
 	t := &DataTree{nodes: make(map[string]*znode, 2), tok: mem.toks.new(), mem: mem}
 	root, zk := mem.znodes.new(), mem.znodes.new()
 	root.owner, zk.owner = t.tok, t.tok
-	root.addChild("zookeeper")
+	root.children = rootChildren // shared (ownKids false): the first change copies it
 	t.nodes["/"], t.nodes["/zookeeper"] = root, zk
 	return t
 }
@@ -490,7 +493,11 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 		if t.ephemerals == nil {
 			t.ephemerals = map[int64][]string{}
 		}
-		t.ephemerals[ephemeralOwner] = append(t.ephemerals[ephemeralOwner], path)
+		ps := t.ephemerals[ephemeralOwner]
+		if ps == nil {
+			ps = make([]string, 0, 4) // a session's first ephemerals at once (a lock, a registration)
+		}
+		t.ephemerals[ephemeralOwner] = append(ps, path)
 	}
 	t.dataWatches.triggerWatch(t, path, EventNodeCreated, zxid, nil)
 	t.childWatches.triggerWatch(t, parentPath, EventNodeChildrenChanged, zxid, nil)
