@@ -447,6 +447,10 @@ func (c *Client) onConnected(r *ConnectResponse) {
 	for _, call := range out {
 		c.send(call)
 	}
+	if c.outgoing == nil {
+		clear(out)
+		c.outgoing = out[:0] // the array again for the calls of the next disconnection
+	}
 	c.w.SetTimer(c.id, ctPing, pingIdle(c.readTimeout))
 }
 
@@ -777,8 +781,8 @@ func (c *Client) materialize(typ EventType, path string) []Watcher {
 // watchers and to every registered watcher (materialize(None): watches stay registered,
 // unless disableAutoWatchReset and the state is not SyncConnected).
 func (c *Client) sessionEvent(state KeeperState, reason string) {
-	c.record(&ClientState{Client: int64(c.id), Session: c.sessionID, Server: c.server, State: state,
-		LastZxid: c.lastZxid, Timeout: c.negotiated, Reason: reason})
+	c.record(c.mem.state.of(ClientState{Client: int64(c.id), Session: c.sessionID, Server: c.server, State: state,
+		LastZxid: c.lastZxid, Timeout: c.negotiated, Reason: reason}))
 	ws := slices.Clone(c.sessionWatch)
 	for _, m := range []map[string][]Watcher{c.dataWatches, c.existWatches, c.childWatches} {
 		for _, p := range sortedKeys(m) {

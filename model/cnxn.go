@@ -67,8 +67,8 @@ func (s *Server) clampSessionTimeout(to sim.Time) sim.Time {
 // "ZooKeeperServer not running" check before it).
 func (s *Server) processConnectRequest(c sim.ConnID, m *ConnectRequest) {
 	client := s.w.Peer(c, s.nid)
-	rec := &ClientConnect{Sid: s.sid, Client: int64(client), Session: m.SessionID, ClientZxid: m.LastZxidSeen,
-		ServerZxid: s.db.lastProcessedZxid(), Timeout: m.TimeOut}
+	rec := s.mem.connect.of(ClientConnect{Sid: s.sid, Client: int64(client), Session: m.SessionID, ClientZxid: m.LastZxidSeen,
+		ServerZxid: s.db.lastProcessedZxid(), Timeout: m.TimeOut})
 	if !s.Up() || !s.Serving() {
 		rec.Outcome = "refused: not serving"
 		s.record(rec)
@@ -162,8 +162,8 @@ func (s *Server) finishSessionInit(cn *serverCnxn, valid bool) {
 	if cn.state == cnxnClosed {
 		return
 	}
-	rec := &ClientConnect{Sid: s.sid, Client: int64(cn.client), Session: cn.sessionID,
-		ClientZxid: cn.clientZxid, ServerZxid: s.db.lastProcessedZxid(), Timeout: cn.timeout}
+	rec := s.mem.connect.of(ClientConnect{Sid: s.sid, Client: int64(cn.client), Session: cn.sessionID,
+		ClientZxid: cn.clientZxid, ServerZxid: s.db.lastProcessedZxid(), Timeout: cn.timeout})
 	resp := &ConnectResponse{}
 	switch {
 	case !valid:

@@ -87,6 +87,7 @@ type treeMem struct {
 	znodes slab[znode]
 	multi  slab[ProcessTxnResult] // result lists are cut from its chunks
 	toks   slab[cowToken]         // new trees' tokens: each an address no other token has
+	kids   slab[string]           // the arrays of nodes' first children are cut from its chunks
 }
 
 // results is an empty list with room for n results, cut from a shared chunk (every server
@@ -109,8 +110,8 @@ func (t *DataTree) own(path string, n *znode) *znode {
 }
 
 // addChild adds name to n's children (a set: a name already there stays once), copying
-// the array (or set) first if it is shared.
-func (n *znode) addChild(name string) {
+// the array (or set) first if it is shared. A first child's array is cut from m.
+func (n *znode) addChild(m *treeMem, name string) {
 	if n.kidSet != nil {
 		if _, found := n.kidSet[name]; found {
 			return
@@ -133,9 +134,14 @@ func (n *znode) addChild(name string) {
 		return
 	}
 	if !n.ownKids || n.children == nil {
-		// room for half as many again, and at least four: a parent's first children come
-		// in a row (a workload's keys, a lock's sequence)
-		c := make([]string, len(n.children)+1, max(len(n.children)+1+len(n.children)/2, 4))
+		// room for half as many again, and at least four (cut from m): a parent's first
+		// children come in a row (a workload's keys, a lock's sequence)
+		var c []string
+		if len(n.children) < 3 {
+			c = m.kids.cut(4)[:len(n.children)+1]
+		} else {
+			c = make([]string, len(n.children)+1, len(n.children)+1+len(n.children)/2)
+		}
 		copy(c, n.children[:i])
 		c[i] = name
 		copy(c[i+1:], n.children[i:])
@@ -487,7 +493,7 @@ func (t *DataTree) createNode(path, data string, ephemeralOwner int64, parentCV 
 	n := t.mem.znodes.new()
 	*n = znode{data: data, stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: time, Mtime: time,
 		EphemeralOwner: ephemeralOwner}, owner: t.tok, ownKids: true}
-	parent.addChild(name)
+	parent.addChild(t.mem, name)
 	t.nodes[path] = n
 	if ephemeralOwner != 0 {
 		if t.ephemerals == nil {

@@ -450,9 +450,9 @@ func (s *Server) decide(leader int64, zxid Zxid, electionEpoch, peerEpoch int64,
 	if q := len(f.quorums); q > 0 && f.quorums[q-1].EndedBy == 0 {
 		f.quorums[q-1].EndedAt = s.w.Now()
 	}
-	s.record(&ElectionDone{Sid: s.sid, Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch,
+	s.record(s.mem.elected.of(ElectionDone{Sid: s.sid, Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch,
 		State: st, ViaOutOfElection: viaOOE, NotificationTimeout: int64(f.notTimeout / sim.Millisecond),
-		Quorums: f.quorums, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)})
+		Quorums: f.quorums, FinalizeWaitMs: int64(s.cfg.FinalizeWait / sim.Millisecond)}))
 	f.quorums = nil
 	s.setState(st, PhaseDiscovery, "")
 	switch st {

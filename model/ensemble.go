@@ -20,6 +20,7 @@ type Ensemble struct {
 	cxid    int32
 	// clientMem: the slabs its clients share (its servers share theirs, see serverSlabs)
 	clientMem *clientSlabs
+	quorum    []int64 // Established's list of the last call, for the next
 }
 
 // NewEnsemble normalises cfg and adds its servers (voters, then observers) to w.
@@ -142,12 +143,13 @@ func (e *Ensemble) Established() *Server {
 	if l == nil || e.W.IsPaused(l.nid) {
 		return nil
 	}
-	quorum := []int64{l.sid}
+	quorum := append(e.quorum[:0], l.sid) // the array of the last call again
 	for _, s := range e.Servers {
 		if s != l && !s.observer && s.Synced(l.sid) && e.reaches(s, l) {
 			quorum = append(quorum, s.sid)
 		}
 	}
+	e.quorum = quorum
 	if !l.qv.ContainsQuorum(quorum) {
 		return nil
 	}
@@ -205,7 +207,8 @@ func (e *Ensemble) Write(via int64) *WriteResult { return e.WriteSized(via, -1) 
 func (e *Ensemble) WriteSized(via int64, size int) *WriteResult {
 	s := e.Server(via)
 	e.writes++
-	res := &WriteResult{Path: "/zabsim/w" + strconv.Itoa(e.writes)}
+	wr := &ensembleWrite{res: WriteResult{Path: "/zabsim/w" + strconv.Itoa(e.writes)}}
+	res := &wr.res
 	value := "v" + strconv.Itoa(e.writes)
 	if size >= 0 && size <= len(value) {
 		value = value[:size]
@@ -218,21 +221,28 @@ func (e *Ensemble) WriteSized(via int64, size int) *WriteResult {
 		// of existing scenarios do not change.)
 		e.submit(s, &Request{Op: OpCreate, Path: "/zabsim"}, func(rc int32, _ Zxid) {
 			if rc == ErrOK || rc == ErrNodeExists {
-				e.writeKey(s, res, value)
+				e.writeKey(s, wr, value)
 				return
 			}
 			res.Rc, res.Done = rc, true
 		})
 		return res
 	}
-	e.writeKey(s, res, value)
+	e.writeKey(s, wr, value)
 	return res
 }
 
-// writeKey creates res.Path with value through s and fills res in when it is done.
-func (e *Ensemble) writeKey(s *Server, res *WriteResult, value string) {
-	e.submit(s, &Request{Op: OpCreate, Path: res.Path, Data: value}, func(rc int32, z Zxid) {
-		res.Rc, res.Zxid, res.Done = rc, z, true
+// ensembleWrite is a Write's result and its request, made at once.
+type ensembleWrite struct {
+	res WriteResult
+	req Request
+}
+
+// writeKey creates wr.res.Path with value through s and fills wr.res in when it is done.
+func (e *Ensemble) writeKey(s *Server, wr *ensembleWrite, value string) {
+	wr.req = Request{Op: OpCreate, Path: wr.res.Path, Data: value}
+	e.submit(s, &wr.req, func(rc int32, z Zxid) {
+		wr.res.Rc, wr.res.Zxid, wr.res.Done = rc, z, true
 	})
 }
 

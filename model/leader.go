@@ -42,6 +42,8 @@ type leaderState struct {
 	outstanding        []*proposal // outstandingProposals, in zxid order
 	tick               int64
 	tickSkip           bool
+	tickHandlers       []*learnerHandler // leaderTick's copy of handlers, kept for the next tick
+	synced             []int64           // leaderTick's synced sids, kept likewise
 
 	// The LeaderZooKeeperServer's parts: the session tracker (from startZkServer on), the
 	// PrepRequestProcessor's outstanding changes, and Leader.pendingSyncs.
@@ -299,21 +301,25 @@ func (s *Server) leaderTick() {
 	}
 	if !l.tickSkip {
 		l.tick++
-		synced := []int64{s.sid}
+		synced := append(l.synced[:0], s.sid) // the array of the last tick again
 		for _, h := range l.handlers {
 			if l.tick <= h.tickOfNextAckDeadline && s.qv.IsVoter(h.sid) {
 				synced = append(synced, h.sid)
 			}
 		}
+		l.synced = synced
 		if !s.qv.ContainsQuorum(synced) {
 			s.leaveRole("Not sufficient followers synced, only synced with sids: "+sidsText(synced), false)
 			return
 		}
 	}
 	l.tickSkip = !l.tickSkip
-	for _, h := range slices.Clone(l.handlers) {
+	hs := append(l.tickHandlers[:0], l.handlers...) // ping may drop a handler from l.handlers
+	for _, h := range hs {
 		s.ping(h)
 	}
+	clear(hs)
+	l.tickHandlers = hs[:0]
 	s.w.SetTimer(s.nid, tmLeaderTick, s.cfg.TickTime/2)
 }
 
@@ -503,10 +509,10 @@ func (s *Server) syncLearner(h *learnerHandler) {
 			Branch: FixBranchOwnProposals}
 		h.appliedUpTo = h.peerLastZxid
 	}
-	rec := &SyncDecided{Sid: s.sid, Learner: h.sid, Epoch: l.epoch, PeerLastZxid: h.peerLastZxid,
+	rec := s.mem.syncDecided.of(SyncDecided{Sid: s.sid, Learner: h.sid, Epoch: l.epoch, PeerLastZxid: h.peerLastZxid,
 		LastProcessedZxid: in.LastProcessedZxid, MinCommitted: d.MinCommitted, MaxCommitted: d.MaxCommitted,
 		Mode: d.Mode, Branch: d.Branch, CurrentZxid: d.CurrentZxid, ForceSnap: in.ForceSnapSync,
-		TxnLogEnabled: in.TxnLogSyncEnabled}
+		TxnLogEnabled: in.TxnLogSyncEnabled})
 	if offered := lr.read.Proposals; len(offered) > 0 {
 		rec.TxnLogFirst, rec.TxnLogLast = offered[0].Zxid, offered[len(offered)-1].Zxid
 	}

@@ -117,6 +117,12 @@ type serverSlabs struct {
 	result    slab[ProcessTxnResult]
 	epoch     slab[EpochWritten]
 	state     slab[StateChange]
+	// the records of loads, elections, syncs, connections and sessions
+	loaded      slab[Loaded]
+	elected     slab[ElectionDone]
+	syncDecided slab[SyncDecided]
+	connect     slab[ClientConnect]
+	created     slab[SessionCreated]
 	// acks are the ACKs of txns made last, for the followers' ACKs of the same txn to share
 	// (a packet is never changed once sent; see ack)
 	acks    [8]*QuorumPacket
@@ -148,6 +154,7 @@ type clientSlabs struct {
 	call    slab[clientCall]
 	callRec slab[ClientCall]
 	retRec  slab[ClientReturn]
+	state   slab[ClientState]
 }
 
 // Memory is where an ensemble's servers and clients make the values of their hot paths
@@ -188,10 +195,10 @@ func (s *slab[T]) setReuse() { s.reuse = true }
 // slabs are every slab of m (TestMemoryListsEverySlab checks that none is left out).
 func (m *Memory) slabs() []reusable {
 	s, c := &m.servers, &m.clients
-	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.entries, &s.logged,
+	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.tree.kids, &s.entries, &s.logged,
 		&s.committed, &s.proposed, &s.proposal, &s.packet, &s.request, &s.reply, &s.vote,
-		&s.why, &s.change, &s.txn, &s.req, &s.result, &s.epoch, &s.state,
-		&c.request, &c.call, &c.callRec, &c.retRec}
+		&s.why, &s.change, &s.txn, &s.req, &s.result, &s.epoch, &s.state, &s.loaded, &s.elected,
+		&s.syncDecided, &s.connect, &s.created, &c.request, &c.call, &c.callRec, &c.retRec, &c.state}
 }
 
 // Reset clears every value the ensemble made in m, for the next one to make its own in

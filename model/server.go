@@ -128,8 +128,9 @@ func (t connTable) kind(c sim.ConnID) connKind {
 }
 
 func (t *connTable) set(c sim.ConnID, k connKind) {
-	for int(c) >= len(*t) {
-		*t = append(*t, 0)
+	if n := len(*t); int(c) >= n {
+		*t = slices.Grow(*t, int(c)+1-n)[:c+1]
+		clear((*t)[n:])
 	}
 	(*t)[c] = k + 1
 }
@@ -341,8 +342,8 @@ func (s *Server) loadDataBase(from string) string {
 
 // recordLoaded records a load; log is the txn log as the load just read it (nil: read it).
 func (s *Server) recordLoaded(from string, snapZxid Zxid, replayed int, log []*Txn) {
-	s.record(&Loaded{Sid: s.sid, From: from, SnapZxid: snapZxid, Replayed: replayed,
-		LastZxid: s.db.lastProcessedZxid(), History: s.history(log)})
+	s.record(s.mem.loaded.of(Loaded{Sid: s.sid, From: from, SnapZxid: snapZxid, Replayed: replayed,
+		LastZxid: s.db.lastProcessedZxid(), History: s.history(log)}))
 }
 
 // history is the server's txns as the checker tracks them: the committedLog can be
@@ -602,7 +603,7 @@ func (s *Server) applyCommitted(txn *Txn, how string) {
 	s.recordCommitted(txn, how)
 	switch txn.Type {
 	case OpCreateSession:
-		s.record(&SessionCreated{Sid: s.sid, Session: txn.SessionID, Timeout: txn.Timeout, Zxid: txn.Zxid})
+		s.record(s.mem.created.of(SessionCreated{Sid: s.sid, Session: txn.SessionID, Timeout: txn.Timeout, Zxid: txn.Zxid}))
 	case OpCloseSession:
 		s.record(&SessionClosed{Sid: s.sid, Session: txn.SessionID, Zxid: txn.Zxid, Deleted: rc.Deleted})
 	}

@@ -184,17 +184,25 @@ func GenerateWith(rng Chooser, seed uint64, cfg ExploreConfig) string {
 	for s := 1; s <= n; s++ {
 		up[s] = true
 	}
-	pick := func(want func(s int) bool) int {
-		var c []int
+	pick := func(want func(s int) bool) int { // one of the servers wanted, at random
+		k := 0
 		for s := 1; s <= n; s++ {
 			if want(s) {
-				c = append(c, s)
+				k++
 			}
 		}
-		if len(c) == 0 {
+		if k == 0 {
 			return 0
 		}
-		return c[rng.IntN(len(c))]
+		k = rng.IntN(k)
+		for s := 1; ; s++ {
+			if want(s) {
+				if k == 0 {
+					return s
+				}
+				k--
+			}
+		}
 	}
 	others := func(s int) string {
 		var o []string
