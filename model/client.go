@@ -204,7 +204,7 @@ func newClient(w *sim.World, id sim.NodeID, cfg ClientConfig, mem *clientSlabs) 
 
 func (c *Client) resetVolatile() {
 	c.state = ClientNotConnected
-	c.hosts = slices.Clone(c.cfg.Servers)
+	c.hosts = append(c.hosts[:0], c.cfg.Servers...) // shuffled in place later: a copy
 	c.currentIndex, c.lastIndex = -1, -1
 	c.isFirstConnect = true
 	c.conn, c.server = -1, -1
@@ -213,10 +213,15 @@ func (c *Client) resetVolatile() {
 	// ClientCnxn's constructor: before a session is negotiated, from the requested timeout.
 	c.readTimeout = c.cfg.SessionTimeout * 2 / 3
 	c.connectTimeout = c.cfg.SessionTimeout / sim.Time(len(c.hosts))
-	c.outgoing, c.pending = nil, nil
-	c.dataWatches = map[string][]Watcher{}
-	c.existWatches = map[string][]Watcher{}
-	c.childWatches = map[string][]Watcher{}
+	clear(c.outgoing)
+	c.outgoing, c.pending = c.outgoing[:0], nil
+	for _, m := range []*map[string][]Watcher{&c.dataWatches, &c.existWatches, &c.childWatches} {
+		if *m == nil {
+			*m = map[string][]Watcher{}
+		} else {
+			clear(*m)
+		}
+	}
 }
 
 // ID is the client's node id.
@@ -559,8 +564,9 @@ func (c *Client) connectionLost(reason string, code int32) {
 // failAll mirrors SendThread.cleanup: every pending call, then every queued one, returns
 // code (conLossPacket: SessionExpired once the handle is closed).
 func (c *Client) failAll(code int32) {
-	calls := append(c.pending, c.outgoing...)
-	c.pending, c.outgoing = nil, nil
+	calls := append(c.pending, c.outgoing...) // in pending's array or a new one, never outgoing's
+	clear(c.outgoing)
+	c.pending, c.outgoing = nil, c.outgoing[:0]
 	if c.state == ClientClosed {
 		code = ErrSessionExpired
 	}

@@ -88,6 +88,7 @@ type treeMem struct {
 	multi  slab[ProcessTxnResult] // result lists are cut from its chunks
 	toks   slab[cowToken]         // new trees' tokens: each an address no other token has
 	kids   slab[string]           // the arrays of nodes' first children are cut from its chunks
+	trees  slab[DataTree]         // the trees themselves
 }
 
 // results is an empty list with room for n results, cut from a shared chunk (every server
@@ -257,7 +258,7 @@ var rootChildren = []string{"zookeeper"}
 
 // newDataTree is NewDataTree making its nodes from mem.
 func newDataTree(mem *treeMem) *DataTree {
-	t := &DataTree{nodes: make(map[string]*znode, 2), tok: mem.toks.new(), mem: mem}
+	t := mem.trees.big(DataTree{nodes: make(map[string]*znode, 2), tok: mem.toks.new(), mem: mem})
 	root, zk := mem.znodes.new(), mem.znodes.new()
 	root.owner, zk.owner = t.tok, t.tok
 	root.children = rootChildren // shared (ownKids false): the first change copies it
@@ -272,7 +273,7 @@ func newDataTree(mem *treeMem) *DataTree {
 // is not to be called on one tree from two goroutines at once.
 func (t *DataTree) Clone() *DataTree {
 	t.tok = t.mem.toks.new() // t's nodes are shared from now on
-	c := &DataTree{nodes: maps.Clone(t.nodes), tok: t.mem.toks.new(), mem: t.mem, LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn}
+	c := t.mem.trees.big(DataTree{nodes: maps.Clone(t.nodes), tok: t.mem.toks.new(), mem: t.mem, LastProcessedZxid: t.LastProcessedZxid, lastTxn: t.lastTxn})
 	if len(t.sessions) > 0 {
 		c.sessions = make(map[int64]sim.Time, len(t.sessions))
 	}
@@ -286,6 +287,19 @@ func (t *DataTree) Clone() *DataTree {
 		c.ephemerals[s] = slices.Clone(ps)
 	}
 	return c
+}
+
+// roomFor makes room in the path table for n more nodes at once (a replay's creates),
+// instead of growing it step by step as they come.
+func (t *DataTree) roomFor(n int) {
+	if n < 8 {
+		return
+	}
+	nodes := make(map[string]*znode, len(t.nodes)+n)
+	for p, z := range t.nodes {
+		nodes[p] = z
+	}
+	t.nodes = nodes
 }
 
 // NodeCount is the number of znodes.

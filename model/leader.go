@@ -372,8 +372,8 @@ func (s *Server) leaderAcceptLearner(c sim.ConnID, p *QuorumPacket) {
 		s.w.ResetConn(c)
 		return
 	}
-	h := &learnerHandler{c: c, sid: p.Sid, observer: p.Type == OBSERVERINFO, lastHeard: s.w.Now(),
-		readTimeout: s.cfg.InitLimitTime(), acceptedEpoch: p.Zxid.Epoch()}
+	h := s.mem.handlers.big(learnerHandler{c: c, sid: p.Sid, observer: p.Type == OBSERVERINFO, lastHeard: s.w.Now(),
+		readTimeout: s.cfg.InitLimitTime(), acceptedEpoch: p.Zxid.Epoch()})
 	h.tickOfNextAckDeadline = l.tick + int64(s.cfg.InitLimit+s.cfg.SyncLimit) // getTickOfInitialAckDeadline
 	if old := l.handlerBySid(h.sid); old != nil {
 		s.handlerShutdown(old, "replaced by a new connection")
@@ -496,7 +496,7 @@ func (s *Server) syncLearner(h *learnerHandler) {
 
 		NoTruncInsideCacheRange: s.cfg.Mutants.NoTruncInsideCacheRange,
 	}
-	lr := &txnLogReader{db: db}
+	lr := s.mem.logReaders.big(txnLogReader{db: db})
 	in.TxnLog = lr.proposals
 	d := SyncFollower(in)
 	if s.cfg.SeedsSyncRule {

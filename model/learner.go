@@ -48,8 +48,8 @@ type learnerState struct {
 
 // followLeader starts Follower.followLeader / Observer.observeLeader for leader sid.
 func (s *Server) followLeader(leader int64) {
-	s.learner = &learnerState{leader: leader, c: -1, connectStart: s.w.Now(), snapshotNeeded: true,
-		readTimeout: s.cfg.InitLimitTime()}
+	s.learner = s.mem.learners.big(learnerState{leader: leader, c: -1, connectStart: s.w.Now(), snapshotNeeded: true,
+		readTimeout: s.cfg.InitLimitTime()})
 	s.learnerConnect()
 }
 

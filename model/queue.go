@@ -71,6 +71,18 @@ func (s *slab[T]) of(v T) *T {
 	return p
 }
 
+// big is of for a value that holds much (a tree, a database, a handler): from the slab
+// only in a Memory. Outside one a chunk lives as long as any of its values, and would keep
+// what its dead values hold alive with it (the trees of every snapshot a long run made).
+func (s *slab[T]) big(v T) *T {
+	if !s.reuse {
+		p := new(T)
+		*p = v
+		return p
+	}
+	return s.of(v)
+}
+
 // cut is an empty list with room for n values, cut from the current chunk (a new one of
 // slabChunk values when it has no room left: the values it leaves are not handed out).
 // Lists longer than a chunk are made on their own.
@@ -123,6 +135,11 @@ type serverSlabs struct {
 	syncDecided slab[SyncDecided]
 	connect     slab[ClientConnect]
 	created     slab[SessionCreated]
+	// a process's database, a leader's handlers and their syncs' log readers, a learner's state
+	dbs        slab[zkDatabase]
+	handlers   slab[learnerHandler]
+	logReaders slab[txnLogReader]
+	learners   slab[learnerState]
 	// acks are the ACKs of txns made last, for the followers' ACKs of the same txn to share
 	// (a packet is never changed once sent; see ack)
 	acks    [8]*QuorumPacket
@@ -195,10 +212,10 @@ func (s *slab[T]) setReuse() { s.reuse = true }
 // slabs are every slab of m (TestMemoryListsEverySlab checks that none is left out).
 func (m *Memory) slabs() []reusable {
 	s, c := &m.servers, &m.clients
-	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.tree.kids, &s.entries, &s.logged,
+	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.tree.kids, &s.tree.trees, &s.entries, &s.logged,
 		&s.committed, &s.proposed, &s.proposal, &s.packet, &s.request, &s.reply, &s.vote,
 		&s.why, &s.change, &s.txn, &s.req, &s.result, &s.epoch, &s.state, &s.loaded, &s.elected,
-		&s.syncDecided, &s.connect, &s.created, &c.request, &c.call, &c.callRec, &c.retRec, &c.state}
+		&s.syncDecided, &s.connect, &s.created, &s.dbs, &s.handlers, &s.logReaders, &s.learners, &c.request, &c.call, &c.callRec, &c.retRec, &c.state}
 }
 
 // Reset clears every value the ensemble made in m, for the next one to make its own in

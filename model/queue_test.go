@@ -69,6 +69,24 @@ func TestSlabReusesItsChunksAfterReset(t *testing.T) {
 	}
 }
 
+// A big value comes from the slab only in a Memory: outside one each is a value of its
+// own, which no chunk's sibling keeps alive.
+func TestSlabBigValuesOutsideAMemory(t *testing.T) {
+	for _, reuse := range []bool{false, true} {
+		s := &slab[zkDatabase]{reuse: reuse}
+		a, b := s.big(zkDatabase{initialized: true}), s.big(zkDatabase{})
+		if !a.initialized || b.initialized {
+			t.Fatalf("reuse %v: the values are not the ones given", reuse)
+		}
+		if fromChunk := len(s.made) > 0 && &s.made[0][0] == a && &s.made[0][1] == b; fromChunk != reuse {
+			t.Errorf("reuse %v: from the slab's chunk %v, want %v", reuse, fromChunk, reuse)
+		}
+		if !reuse && s.chunk != nil {
+			t.Errorf("a slab outside a Memory made a chunk for big values")
+		}
+	}
+}
+
 // Memory.slabs lists every slab a Memory holds: one left out would never be reused.
 func TestMemoryListsEverySlab(t *testing.T) {
 	var m Memory // the zero value, as an ensemble takes it

@@ -58,7 +58,7 @@ type zkDatabase struct {
 }
 
 func newZKDatabase(cfg *Config, disk *sim.Disk, tree *DataTree, mem *serverSlabs) *zkDatabase {
-	return &zkDatabase{cfg: cfg, disk: disk, tree: tree, mem: mem}
+	return mem.dbs.big(zkDatabase{cfg: cfg, disk: disk, tree: tree, mem: mem})
 }
 
 // clear mirrors ZKDatabase.clear: an empty tree and committedLog, not initialized.
@@ -284,6 +284,7 @@ func (db *zkDatabase) fastForward() (int, []*Txn) {
 		db.commitArr = make([]Proposal, min(len(txns), db.cfg.CommitLogCount+1))
 		db.committedLog = db.commitArr[:0]
 	}
+	db.tree.roomFor(creates(txns, from))
 	for _, txn := range txns {
 		if txn.Zxid <= from {
 			continue
@@ -292,6 +293,25 @@ func (db *zkDatabase) fastForward() (int, []*Txn) {
 		n++
 	}
 	return n, txns
+}
+
+// creates counts the creates among the txns after zxid from, a multi's each.
+func creates(txns []*Txn, from Zxid) int {
+	n := 0
+	for _, t := range txns {
+		if t.Zxid <= from {
+			continue
+		}
+		if t.Type == OpCreate {
+			n++
+		}
+		for _, op := range t.Ops {
+			if op.Type == OpCreate {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // lastLoggedZxid is the zxid of the last txn in the log, or 0.
