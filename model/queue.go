@@ -140,6 +140,12 @@ type serverSlabs struct {
 	handlers   slab[learnerHandler]
 	logReaders slab[txnLogReader]
 	learners   slab[learnerState]
+	// the arrays of a load (the log's txns, the history recorded, the committedLog), from
+	// the pool only in a Memory (inMemory; see array)
+	txnLists  sim.Arrays[*Txn]
+	histories sim.Arrays[ZxidHash]
+	proposals sim.Arrays[Proposal]
+	inMemory  bool
 	// acks are the ACKs of txns made last, for the followers' ACKs of the same txn to share
 	// (a packet is never changed once sent; see ack)
 	acks    [8]*QuorumPacket
@@ -199,6 +205,16 @@ func (m *Memory) keep() {
 	for _, s := range m.slabs() {
 		s.setReuse()
 	}
+	m.servers.inMemory = true
+}
+
+// array is an array of n elements (capacity n): from a if the slabs are a Memory's (keep),
+// else a new one.
+func array[T any](keep bool, a *sim.Arrays[T], n int) []T {
+	if !keep || n == 0 {
+		return make([]T, n)
+	}
+	return a.Get(n)[:n:n]
 }
 
 // reusable is a slab of any type.
@@ -226,6 +242,9 @@ func (m *Memory) Reset() {
 		s.reset()
 	}
 	m.servers.acks, m.servers.nextAck = [8]*QuorumPacket{}, 0
+	m.servers.txnLists.Reset()
+	m.servers.histories.Reset()
+	m.servers.proposals.Reset()
 	m.world.Reset()
 	m.inUse = false
 }

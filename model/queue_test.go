@@ -169,10 +169,22 @@ func memoryRun(t *testing.T, mem *Memory) (string, uint64) {
 func TestEnsembleInMemory(t *testing.T) {
 	want, fresh := memoryRun(t, nil)
 	m := NewMemory()
+	var first [3]int
 	for i := range 3 {
 		got, bytes := memoryRun(t, m)
 		if got != want {
 			t.Fatalf("run %d in a reused Memory: hash %s, want %s", i, got, want)
+		}
+		// the loads' arrays (the restart's) came from the Memory, the same ones each time
+		var made [3]int
+		made[0], _ = m.servers.txnLists.Made()
+		made[1], _ = m.servers.histories.Made()
+		made[2], _ = m.servers.proposals.Made()
+		if i == 0 {
+			first = made
+		}
+		if slices.Contains(made[:], 0) || made != first {
+			t.Fatalf("run %d: the Memory made %v arrays of txns, histories and proposals; the first run %v", i, made, first)
 		}
 		if _, err := NewEnsembleIn(sim.MustWorld(sim.Config{Seed: 1}), Config{Servers: 3}, m); err == nil || !strings.Contains(err.Error(), "in use") {
 			t.Fatalf("a second ensemble in a Memory in use: %v", err)

@@ -353,7 +353,7 @@ func (s *Server) history(txns []*Txn) []ZxidHash {
 	if txns == nil {
 		txns = s.db.readTxns(s.db.logFiles())
 	}
-	out := make([]ZxidHash, 0, len(txns))
+	out := array(s.mem.inMemory, &s.mem.histories, len(txns))[:0]
 	for _, t := range txns {
 		if t.Zxid <= s.db.lastProcessedZxid() {
 			out = append(out, ZxidHash{t.Zxid, t.Hash()})

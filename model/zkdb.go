@@ -93,7 +93,7 @@ func (db *zkDatabase) addCommittedProposal(txn *Txn) {
 		// of steady-state writes); move it down instead when the array holds it twice.
 		// Nothing keeps a piece of the committedLog past a call (syncFollower copies).
 		if cap(db.commitArr) < max(2*n, 4) {
-			db.commitArr = make([]Proposal, 2*n+4)
+			db.commitArr = array(db.mem.inMemory, &db.mem.proposals, 2*n+4)
 		}
 		clear(db.commitArr[copy(db.commitArr, db.committedLog):])
 		db.committedLog = db.commitArr[:n]
@@ -231,7 +231,7 @@ func (db *zkDatabase) readTxns(files []string) []*Txn {
 	if n == 0 {
 		return nil
 	}
-	out := make([]*Txn, 0, n)
+	out := array(db.mem.inMemory, &db.mem.txnLists, n)[:0]
 	for _, f := range files {
 		recs, _ := db.disk.Records(f)
 		for _, r := range recs {
@@ -281,7 +281,7 @@ func (db *zkDatabase) fastForward() (int, []*Txn) {
 	n := 0
 	txns := db.readTxns(db.logFiles())
 	if db.committedLog == nil { // room for what the replay feeds it, at once
-		db.commitArr = make([]Proposal, min(len(txns), db.cfg.CommitLogCount+1))
+		db.commitArr = array(db.mem.inMemory, &db.mem.proposals, min(len(txns), db.cfg.CommitLogCount+1))
 		db.committedLog = db.commitArr[:0]
 	}
 	db.tree.roomFor(creates(txns, from))

@@ -16,12 +16,12 @@ type Memory struct {
 	conns  chunks[conn]     // the table's chunks of connChunk connections
 	queues chunks[inflight] // the arrays new connections' first queues are cut from
 
-	inflights arrays[inflight] // directions' queues past their first array (direction.q)
-	recs      arrays[any]      // files' records (File.recs)
-	records   arrays[Record]   // the record batches (Trace.batch)
-	slots     arrays[*slot]    // the node table (World.nodes)
-	timers    arrays[timer]    // nodes' timers (slot.timers)
-	connIDs   arrays[ConnID]   // nodes' lists of their connections (slot.conns)
+	inflights Arrays[inflight] // directions' queues past their first array (direction.q)
+	recs      Arrays[any]      // files' records (File.recs)
+	records   Arrays[Record]   // the record batches (Trace.batch)
+	slots     Arrays[*slot]    // the node table (World.nodes)
+	timers    Arrays[timer]    // nodes' timers (slot.timers)
+	connIDs   Arrays[ConnID]   // nodes' lists of their connections (slot.conns)
 	files     chunks[File]     // the chunks disks' files are cut from (newFile)
 	fileBuf   []File           // the rest of the current one
 
@@ -36,12 +36,12 @@ type Memory struct {
 func (m *Memory) Reset() {
 	m.conns.reset()
 	m.queues.reset()
-	m.inflights.reset()
-	m.recs.reset()
-	m.records.reset()
-	m.slots.reset()
-	m.timers.reset()
-	m.connIDs.reset()
+	m.inflights.Reset()
+	m.recs.Reset()
+	m.records.Reset()
+	m.slots.Reset()
+	m.timers.Reset()
+	m.connIDs.Reset()
 	m.files.reset()
 	m.fileBuf = nil
 	m.inUse = false
@@ -94,7 +94,7 @@ func (m *Memory) newFile() *File {
 
 // grow returns s, or a copy of it with at least twice its room, with room for n elements:
 // the copy from a if m keeps what it makes, else a new array (the World's own memory).
-func grow[T any](m *Memory, a *arrays[T], s []T, n int) []T {
+func grow[T any](m *Memory, a *Arrays[T], s []T, n int) []T {
 	if n <= cap(s) {
 		return s
 	}
@@ -103,25 +103,35 @@ func grow[T any](m *Memory, a *arrays[T], s []T, n int) []T {
 	if m.own {
 		g = make([]T, len(s), n)
 	} else {
-		g = a.get(n)[:len(s)]
+		g = a.Get(n)[:len(s)]
 	}
 	copy(g, s)
 	return g
 }
 
-// arrays hands out arrays by powers of two of their length, each from the chunks of its
-// size: those handed out before the last reset, cleared, then new ones.
-type arrays[T any] struct {
+// Arrays hands out arrays by powers of two of their length, each from the chunks of its
+// size: those handed out before the last Reset, cleared, then new ones. A World's Memory
+// grows its arrays in them, and the model's Memory hands out its own from them.
+type Arrays[T any] struct {
 	sizes [32]chunks[T] // sizes[k] holds arrays of 1<<k
 }
 
-// get is an array of at least n elements (n > 0), all zero.
-func (a *arrays[T]) get(n int) []T {
+// Get is an array of at least n elements (n > 0), all zero.
+func (a *Arrays[T]) Get(n int) []T {
 	k := bits.Len(uint(n - 1))
 	return a.sizes[k].get(1 << k)
 }
 
-func (a *arrays[T]) reset() {
+// Made is how many arrays a has made, and how many of them are handed out now.
+func (a *Arrays[T]) Made() (made, out int) {
+	for k := range a.sizes {
+		made, out = made+len(a.sizes[k].made), out+a.sizes[k].next
+	}
+	return made, out
+}
+
+// Reset makes every array handed out so far, cleared, free for Get again.
+func (a *Arrays[T]) Reset() {
 	for k := range a.sizes {
 		a.sizes[k].reset()
 	}

@@ -43,17 +43,16 @@ func memoryRun(t *testing.T, mem *Memory) (string, *conn) {
 }
 
 // grown counts the arrays a handed out, and checks that those reset are zero.
-func grown[T comparable](t *testing.T, a *arrays[T]) (made, next int) {
+func grown[T comparable](t *testing.T, a *Arrays[T]) (made, next int) {
 	var zero T
 	for k := range a.sizes {
-		made, next = made+len(a.sizes[k].made), next+a.sizes[k].next
 		for _, arr := range a.sizes[k].made[a.sizes[k].next:] {
 			for i := range arr {
 				require.Equal(t, zero, arr[i], "a value left in a reset array")
 			}
 		}
 	}
-	return made, next
+	return a.Made()
 }
 
 // The arrays a World grows as it runs come from its Memory, and the next World in it takes
