@@ -229,6 +229,7 @@ type propTable struct {
 	lastE  int64
 	last   *[]propEntry
 	far    map[model.Zxid]*propEntry
+	p      *pools // where the epochs' arrays grow
 }
 
 // denseGap is how far past its highest counter an epoch's array may grow in one step.
@@ -267,7 +268,12 @@ func (t *propTable) at(z model.Zxid, add bool) *propEntry {
 		return p
 	}
 	from := int64(len(*l))
-	*l = append(*l, make([]propEntry, n+1-from)...)
+	var pool *sim.Arrays[propEntry] // none in a table of its own (a zero propTable)
+	if t.p != nil {
+		pool = t.p.props
+	}
+	*l = pool.Grow(*l, int(n+1))[:n+1]
+	clear((*l)[from:])
 	for fz, p := range t.far { // only in hand-made traces; each entry has its own slot
 		if fz.Epoch() == e && fz.Counter() >= from && fz.Counter() <= n {
 			(*l)[fz.Counter()] = *p
@@ -315,6 +321,7 @@ type Checker struct {
 	cl      clientSide
 
 	trace    *sim.Trace // attached to
+	p        *pools     // where its arrays grow (every history shares it)
 	vs       []Violation
 	finished []Violation // Finish's answer, once given
 	done     bool
@@ -336,7 +343,7 @@ func New(opts Options) *Checker {
 	opts.normalize()
 	c := &Checker{
 		opts:     opts,
-		g:        global{history: newHistory(64)},
+		p:        &pools{},
 		alt:      map[zh]bool{},
 		dups:     map[zh]bool{},
 		epochLdr: map[int64]leaderEntry{},
@@ -346,6 +353,8 @@ func New(opts Options) *Checker {
 		nlTerm:   map[sim.ConnID]int64{},
 		nlAwait:  map[sim.ConnID]nlWait{},
 	}
+	c.g = global{history: newHistory(c.p, 64)}
+	c.props.p = c.p
 	c.live.init(c)
 	c.cl.init(c)
 	return c
@@ -355,6 +364,7 @@ func New(opts Options) *Checker {
 // batches (sim.Trace.AddBatchObserver); Finish and Violations flush t first.
 func (c *Checker) Attach(t *sim.Trace) {
 	c.trace = t
+	*c.p = poolsIn(t.Memory())
 	t.AddBatchObserver(func(first int, recs []sim.Record) {
 		for k := range recs {
 			c.Observe(first+k, &recs[k])
@@ -446,7 +456,7 @@ func (c *Checker) server(sid int64) *server {
 	}
 	s := c.srv[sid]
 	if s == nil {
-		s = &server{sid: sid, h: newHistory(64), loadRec: -1, following: -1}
+		s = &server{sid: sid, h: newHistory(c.p, 64), loadRec: -1, following: -1}
 		c.srv[sid] = s
 	}
 	return s

@@ -510,7 +510,7 @@ func (cl *clientSide) change(h *pathHist, p string, sess int64, z model.Zxid, re
 	if h.ch == nil {
 		h.ch = cut(&cl.chBuf, 4) // a node's first changes at once (a create, a few setData)
 	}
-	h.ch = append(h.ch, pathChange{zx: z, st: v, rec: rec})
+	h.ch = appendIn(cl.chk.p.changes, h.ch, pathChange{zx: z, st: v, rec: rec})
 }
 
 func (cl *clientSide) kidsChange(p string, d int32, z model.Zxid) {

@@ -20,6 +20,7 @@ type history struct {
 	zx []model.Zxid
 	hs []uint64
 	ph []uint64 // len(zx)+1 entries; ph[0] = phSeed
+	p  *pools   // where its arrays grow
 }
 
 const (
@@ -35,13 +36,13 @@ func phNext(h uint64, z model.Zxid, v uint64) uint64 {
 	return h ^ h>>29
 }
 
-func newHistory(capacity int) history {
+func newHistory(p *pools, capacity int) history {
 	h := history{
-		zx: make([]model.Zxid, 0, capacity),
-		hs: make([]uint64, 0, capacity),
-		ph: make([]uint64, 1, capacity+1),
+		zx: p.zx.Grow(nil, capacity),
+		hs: p.words.Grow(nil, capacity),
+		ph: append(p.words.Grow(nil, capacity+1), phSeed),
+		p:  p,
 	}
-	h.ph[0] = phSeed
 	return h
 }
 
@@ -55,9 +56,34 @@ func (h *history) last() model.Zxid {
 }
 
 func (h *history) push(z model.Zxid, v uint64) {
-	h.zx = append(h.zx, z)
-	h.hs = append(h.hs, v)
-	h.ph = append(h.ph, phNext(h.ph[len(h.ph)-1], z, v))
+	h.zx = appendIn(h.p.zx, h.zx, z)
+	h.hs = appendIn(h.p.words, h.hs, v)
+	h.ph = appendIn(h.p.words, h.ph, phNext(h.ph[len(h.ph)-1], z, v))
+}
+
+// pools are the arrays the checker grows: from its World's Memory if the World has one
+// (sim.Pool), for the next run's checker to grow its own in once it is Reset; else (nil
+// pools) plain arrays, as append grows them.
+type pools struct {
+	zx      *sim.Arrays[model.Zxid]
+	words   *sim.Arrays[uint64]
+	times   *sim.Arrays[sim.Time]
+	ints    *sim.Arrays[int]
+	epochs  *sim.Arrays[int64]
+	ops     *sim.Arrays[linOp]
+	changes *sim.Arrays[pathChange]
+	props   *sim.Arrays[propEntry]
+}
+
+func poolsIn(m *sim.Memory) pools {
+	return pools{zx: sim.Pool[model.Zxid](m), words: sim.Pool[uint64](m), times: sim.Pool[sim.Time](m),
+		ints: sim.Pool[int](m), epochs: sim.Pool[int64](m), ops: sim.Pool[linOp](m),
+		changes: sim.Pool[pathChange](m), props: sim.Pool[propEntry](m)}
+}
+
+// appendIn appends v to s, growing it in a's arrays (nil: as append does).
+func appendIn[T any](a *sim.Arrays[T], s []T, v T) []T {
+	return append(a.Grow(s, len(s)+1), v)
 }
 
 // cut shortens h to n txns in place (only past every saved view, see history).
@@ -107,12 +133,12 @@ type global struct {
 
 func (g *global) push(z model.Zxid, v uint64, at sim.Time, rec int, epoch int64) {
 	g.history.push(z, v)
-	g.at = append(g.at, at)
-	g.rec = append(g.rec, rec)
+	g.at = appendIn(g.p.times, g.at, at)
+	g.rec = appendIn(g.p.ints, g.rec, rec)
 	if n := len(g.ep); n > 0 {
 		epoch = max(epoch, g.ep[n-1])
 	}
-	g.ep = append(g.ep, epoch)
+	g.ep = appendIn(g.p.epochs, g.ep, epoch)
 }
 
 // committedBefore is the number of G's first entries committed in epochs before e.
@@ -131,7 +157,7 @@ type clog struct {
 
 func (c *clog) clear() { c.zx, c.head = c.zx[:0], 0 }
 
-func (c *clog) add(z model.Zxid, count int) {
+func (c *clog) add(p *pools, z model.Zxid, count int) {
 	if len(c.zx)-c.head > count {
 		c.head++
 		if c.head > 1024 && c.head > len(c.zx)/2 {
@@ -140,9 +166,9 @@ func (c *clog) add(z model.Zxid, count int) {
 		}
 	}
 	if c.zx == nil {
-		c.zx = make([]model.Zxid, 0, 64) // as a history's
+		c.zx = p.zx.Grow(nil, 64) // as a history's
 	}
-	c.zx = append(c.zx, z)
+	c.zx = appendIn(p.zx, c.zx, z)
 }
 
 func (c *clog) entries() []model.Zxid { return c.zx[c.head:] }

@@ -18,7 +18,7 @@ func TestReloadInPlace(t *testing.T) {
 		return out
 	}
 	mk := func(zs ...int64) history {
-		h := newHistory(4)
+		h := newHistory(&pools{}, 4)
 		for _, t := range zh(zs...) {
 			h.push(t.Zxid, t.Hash)
 		}

@@ -385,7 +385,7 @@ const opChunk = 1024
 func (cl *clientSide) addLinOp(op linOp) {
 	if n := len(cl.ops); n == 0 || len(cl.ops[n-1]) == cap(cl.ops[n-1]) {
 		// 64, 128, ... opChunk: a short run's few operations need no full chunk
-		cl.ops = append(cl.ops, make([]linOp, 0, min(opChunk, 64<<n)))
+		cl.ops = append(cl.ops, cl.chk.p.ops.Grow(nil, min(opChunk, 64<<n)))
 	}
 	last := &cl.ops[len(cl.ops)-1]
 	*last = append(*last, op)

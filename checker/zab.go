@@ -36,7 +36,7 @@ func (c *Checker) onCommitted(i int, r *sim.Record, d *model.Committed) {
 	}
 	s.a++
 	if d.How != "sync" {
-		s.cl.add(z, c.opts.CommitLogCount)
+		s.cl.add(c.p, z, c.opts.CommitLogCount)
 	}
 
 	g := &c.g
@@ -130,9 +130,9 @@ func (c *Checker) onLogged(i int, r *sim.Record, d *model.Logged) {
 	s.seen = true
 	c.register(i, r.At, d.Zxid, d.Hash, false)
 	if s.txnLog == nil {
-		s.txnLog = make([]model.Zxid, 0, 64) // as its history's
+		s.txnLog = c.p.zx.Grow(nil, 64) // as its history's
 	}
-	s.txnLog = append(s.txnLog, d.Zxid)
+	s.txnLog = appendIn(c.p.zx, s.txnLog, d.Zxid)
 	if s.h.n() == 0 || d.Zxid > s.h.last() {
 		s.h.push(d.Zxid, d.Hash)
 	}
@@ -341,7 +341,7 @@ func (c *Checker) onLoaded(i int, r *sim.Record, d *model.Loaded) {
 		}
 		s.a = s.h.n()
 		for _, t := range rep {
-			s.cl.add(t.Zxid, c.opts.CommitLogCount)
+			s.cl.add(c.p, t.Zxid, c.opts.CommitLogCount)
 		}
 	case "snap":
 		base := s.pendingSnap
@@ -349,7 +349,7 @@ func (c *Checker) onLoaded(i int, r *sim.Record, d *model.Loaded) {
 		if !base.ok { // a hand-built trace: take History at its word
 			base = viewOf(d.History)
 		}
-		s.h = copyHistory(base, nil, 0)
+		s.h = copyHistory(c.p, base, nil, 0)
 		s.a = s.h.n()
 		s.cl.clear()
 	default: // "disk", "trunc"
@@ -369,13 +369,13 @@ func (c *Checker) onLoaded(i int, r *sim.Record, d *model.Loaded) {
 			base.zx, base.hs = base.zx[:n], base.hs[:n]
 		}
 		if !s.h.reloadInPlace(base, d.History, sz, s.a) {
-			s.h = copyHistory(base, d.History, sz)
+			s.h = copyHistory(c.p, base, d.History, sz)
 		}
 		s.a = s.h.n()
 		s.cl.clear()
 		for _, t := range d.History {
 			if t.Zxid > sz {
-				s.cl.add(t.Zxid, c.opts.CommitLogCount)
+				s.cl.add(c.p, t.Zxid, c.opts.CommitLogCount)
 			}
 		}
 	}
@@ -477,8 +477,8 @@ func (h *history) reloadInPlace(base histView, tail []model.ZxidHash, after mode
 }
 
 // copyHistory is a new history: base, then the txns of tail above zxid after.
-func copyHistory(base histView, tail []model.ZxidHash, after model.Zxid) history {
-	h := newHistory(len(base.zx) + len(tail) + 16)
+func copyHistory(p *pools, base histView, tail []model.ZxidHash, after model.Zxid) history {
+	h := newHistory(p, len(base.zx)+len(tail)+16)
 	for k := range base.zx {
 		h.push(base.zx[k], base.hs[k])
 	}

@@ -2,9 +2,11 @@ package scenarios
 
 import (
 	"fmt"
+	"reflect"
 	"runtime"
 	"testing"
 
+	"github.com/zabsim/zabsim/model"
 	"github.com/zabsim/zabsim/sim"
 )
 
@@ -74,5 +76,45 @@ func BenchmarkIdleRun(b *testing.B) {
 				b.ReportMetric(retained/float64(b.N)/1024, "retained-KB")
 			})
 		}
+	}
+}
+
+// The checker grows its arrays (histories, G, the operations of the linearizability check)
+// in the run's Memory: each run in one Memory judges a failing schedule as a run in memory
+// of its own does, and the next run takes the same arrays again.
+func TestCheckerGrowsInTheMemory(t *testing.T) {
+	cfg := ExploreConfig{Servers: 3, Mutants: []string{"ZK-2845"}}
+	var s *Script
+	var want *Result
+	for seed := uint64(1); want == nil || len(want.Violations) == 0; seed++ {
+		if seed > 50 {
+			t.Fatal("no failing schedule in seeds 1 to 50")
+		}
+		var err error
+		if s, err = Parse("c.zab", Generate(seed, cfg)); err != nil {
+			t.Fatal(err)
+		}
+		if want, err = Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := model.NewMemory()
+	made := 0
+	for i := range 3 {
+		got, err := Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: true, Memory: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Violations, want.Violations) {
+			t.Fatalf("run %d in a Memory: %+v, want %+v", i, got.Violations, want.Violations)
+		}
+		n, out := sim.Pool[model.Zxid](m.World()).Made()
+		if i == 0 {
+			made = n
+		}
+		if n == 0 || out == 0 || n != made {
+			t.Fatalf("run %d: the checker's pool of zxid arrays made %d arrays (%d handed out); the first run %d", i, n, out, made)
+		}
+		m.Reset()
 	}
 }

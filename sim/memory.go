@@ -3,6 +3,8 @@ package sim
 import (
 	"errors"
 	"math/bits"
+	"reflect"
+	"slices"
 )
 
 // Memory is where a World makes its connection table and the arrays it grows as its run
@@ -25,6 +27,11 @@ type Memory struct {
 	files     chunks[File]     // the chunks disks' files are cut from (newFile)
 	fileBuf   []File           // the rest of the current one
 
+	// pools are the arrays of the run's other parts (Pool), by their element type; poolList
+	// lists them in the order made, for Reset
+	pools    map[reflect.Type]any
+	poolList []interface{ Reset() }
+
 	// own: the World's own memory (no Config.Memory), which keeps nothing: an array
 	// outgrown is garbage at once, as a long run needs.
 	own   bool
@@ -44,6 +51,9 @@ func (m *Memory) Reset() {
 	m.connIDs.Reset()
 	m.files.reset()
 	m.fileBuf = nil
+	for _, p := range m.poolList {
+		p.Reset()
+	}
 	m.inUse = false
 }
 
@@ -105,6 +115,40 @@ func grow[T any](m *Memory, a *Arrays[T], s []T, n int) []T {
 	} else {
 		g = a.Get(n)[:len(s)]
 	}
+	copy(g, s)
+	return g
+}
+
+// Pool is m's arrays of T for a part of the run outside the engine (the checker) to grow
+// its own arrays in (Arrays.Grow), reused by the next run once m is Reset; nil if m keeps
+// nothing (a World without a Config.Memory), which Grow takes as plain arrays.
+func Pool[T any](m *Memory) *Arrays[T] {
+	if m == nil || m.own {
+		return nil
+	}
+	t := reflect.TypeFor[T]()
+	if p, ok := m.pools[t]; ok {
+		return p.(*Arrays[T])
+	}
+	p := new(Arrays[T])
+	if m.pools == nil {
+		m.pools = map[reflect.Type]any{}
+	}
+	m.pools[t] = p
+	m.poolList = append(m.poolList, p)
+	return p
+}
+
+// Grow returns s with room for n elements: s itself if it has the room, else a copy of it
+// in an array from a with at least twice its room, or as append would grow it if a is nil.
+func (a *Arrays[T]) Grow(s []T, n int) []T {
+	if n <= cap(s) {
+		return s
+	}
+	if a == nil {
+		return slices.Grow(s, n-len(s))
+	}
+	g := a.Get(max(n, 2*cap(s)))[:len(s)]
 	copy(g, s)
 	return g
 }

@@ -103,3 +103,48 @@ func TestWorldInMemory(t *testing.T) {
 	require.Same(t, first, again, "the second World made a new table")
 	require.Equal(t, 3, m.conns.next)
 }
+
+// Pool hands a run's other parts (the checker) arrays of their own types from the World's
+// Memory: one pool per type, none outside a Memory (Grow then grows as append does), and
+// after a Reset the same arrays again, cleared.
+func TestPool(t *testing.T) {
+	require.Nil(t, Pool[int](nil))
+	require.Nil(t, Pool[int](ownMemory))
+	w := MustWorld(Config{})
+	require.Nil(t, w.Trace().Memory(), "a World of its own has no Memory to lend")
+	var nilPool *Arrays[int]
+	s := nilPool.Grow([]int{1, 2}, 3)
+	require.Equal(t, []int{1, 2}, s)
+	require.GreaterOrEqual(t, cap(s), 3)
+
+	m := &Memory{}
+	w = MustWorld(Config{Memory: m})
+	require.Same(t, m, w.Trace().Memory())
+	p := Pool[int](m)
+	require.Same(t, p, Pool[int](m), "one pool per type")
+	require.NotSame(t, any(p), any(Pool[int64](m)))
+	var first *int
+	grown := func() {
+		var s []int
+		for i := range 100 {
+			s = append(p.Grow(s, len(s)+1), i)
+		}
+		require.Len(t, s, 100)
+		for i, v := range s {
+			require.Equal(t, i, v)
+		}
+		first = &s[0]
+	}
+	grown()
+	made, out := p.Made()
+	require.Positive(t, made)
+	require.Equal(t, made, out)
+	last := first
+	m.Reset()
+	_, out = p.Made()
+	require.Zero(t, out)
+	grown()
+	again, _ := p.Made()
+	require.Equal(t, made, again, "the second run made new arrays")
+	require.Same(t, last, first, "the second run's list is not in the first one's array")
+}

@@ -172,6 +172,15 @@ func (t *Trace) Flush() {
 	t.flushing = false
 }
 
+// Memory is the Memory of the World the trace is of, if it was given one (Config.Memory),
+// else nil: for a trace's observers (the checker) to grow their arrays in (Pool).
+func (t *Trace) Memory() *Memory {
+	if t.mem == nil || t.mem.own {
+		return nil
+	}
+	return t.mem
+}
+
 // growBatch returns b, or a copy of it, with room for c records (see grow), from the
 // World's memory.
 func (t *Trace) growBatch(b []Record, c int) []Record {
