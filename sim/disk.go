@@ -136,7 +136,10 @@ func (d *Disk) Append(name string, rec any) {
 // was copied and reallocated some forty times: five times its size in garbage, a fifth of
 // the bytes of steady-state writes. first is the room of a new file.
 func (d *Disk) appendRec(f *File, rec any, first int) {
-	f.recs = append(grow(d.mem, &d.mem.recs, f.recs, max(first, len(f.recs)+1)), rec)
+	if len(f.recs) == cap(f.recs) {
+		f.recs = grow(d.mem, &d.mem.recs, f.recs, max(first, 2*cap(f.recs)))
+	}
+	f.recs = append(f.recs, rec)
 }
 
 // touch lists f among the files the next Fsync marks.

@@ -102,21 +102,14 @@ func (m *Memory) newFile() *File {
 	return f
 }
 
-// grow returns s, or a copy of it with at least twice its room, with room for n elements:
-// the copy from a if m keeps what it makes, else a new array (the World's own memory).
+// grow returns s with room for n elements: s itself if it has the room, else a copy of it
+// in a's arrays if m keeps what it makes (see Arrays.Grow), else as append would grow it
+// (the World's own memory).
 func grow[T any](m *Memory, a *Arrays[T], s []T, n int) []T {
-	if n <= cap(s) {
-		return s
-	}
-	n = max(n, 2*cap(s))
-	var g []T
 	if m.own {
-		g = make([]T, len(s), n)
-	} else {
-		g = a.Get(n)[:len(s)]
+		a = nil
 	}
-	copy(g, s)
-	return g
+	return a.Grow(s, n)
 }
 
 // Pool is m's arrays of T for a part of the run outside the engine (the checker) to grow
@@ -157,12 +150,15 @@ func (a *Arrays[T]) Grow(s []T, n int) []T {
 // size: those handed out before the last Reset, cleared, then new ones. A World's Memory
 // grows its arrays in them, and the model's Memory hands out its own from them.
 type Arrays[T any] struct {
-	sizes [32]chunks[T] // sizes[k] holds arrays of 1<<k
+	sizes []chunks[T] // sizes[k] holds arrays of 1<<k (as many sizes as asked for so far)
 }
 
 // Get is an array of at least n elements (n > 0), all zero.
 func (a *Arrays[T]) Get(n int) []T {
 	k := bits.Len(uint(n - 1))
+	if k >= len(a.sizes) {
+		a.sizes = append(a.sizes, make([]chunks[T], k+1-len(a.sizes))...)
+	}
 	return a.sizes[k].get(1 << k)
 }
 
