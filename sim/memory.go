@@ -38,8 +38,9 @@ type Memory struct {
 	inUse bool
 }
 
-// Reset clears every array the World made in m, for the next World to take. Nothing of the
-// World's run may be read afterwards: its connections are cleared too.
+// Reset clears every array the World and the run's other parts (Pool) made in m, for the
+// next World to take. Nothing of the run may be read afterwards: its connections, files
+// and the checker's histories are cleared too.
 func (m *Memory) Reset() {
 	m.conns.reset()
 	m.queues.reset()
