@@ -83,7 +83,10 @@ func poolsIn(m *sim.Memory) pools {
 
 // appendIn appends v to s, growing it in a's arrays (nil: as append does).
 func appendIn[T any](a *sim.Arrays[T], s []T, v T) []T {
-	return append(a.Grow(s, len(s)+1), v)
+	if len(s) == cap(s) {
+		s = a.Grow(s, len(s)+1)
+	}
+	return append(s, v)
 }
 
 // cut shortens h to n txns in place (only past every saved view, see history).

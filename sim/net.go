@@ -118,17 +118,6 @@ const dirStart = 4
 
 func (d *direction) empty() bool { return d.head == len(d.q) }
 
-func (d *direction) pushItem(mem *Memory, it inflight) {
-	if d.head > 0 && (d.head == len(d.q) || len(d.q) == cap(d.q)) {
-		// Empty, or full with popped slots before the head: move what is still in
-		// flight to the front rather than slide along the array and grow a new one.
-		n := copy(d.q, d.q[d.head:])
-		clear(d.q[n:])
-		d.q, d.head = d.q[:n], 0
-	}
-	d.q = append(grow(mem, &mem.inflights, d.q, len(d.q)+1), it)
-}
-
 func (d *direction) popItem() inflight {
 	it := d.q[d.head]
 	d.q[d.head] = inflight{}
@@ -534,7 +523,19 @@ func (n *network) enqueue(c ConnID, e int, it inflight, extra Time) {
 	}
 	d.floor = at
 	it.at = at
-	d.pushItem(w.mem, it)
+	// d.q gets it (here, not in a method of direction, which the compiler would not inline:
+	// this runs at every send)
+	if d.head > 0 && (d.head == len(d.q) || len(d.q) == cap(d.q)) {
+		// Empty, or full with popped slots before the head: move what is still in
+		// flight to the front rather than slide along the array and grow a new one.
+		k := copy(d.q, d.q[d.head:])
+		clear(d.q[k:])
+		d.q, d.head = d.q[:k], 0
+	}
+	if len(d.q) == cap(d.q) {
+		d.q = grow(w.mem, &w.mem.inflights, d.q, len(d.q)+1)
+	}
+	d.q = append(d.q, it)
 	switch {
 	case !d.scheduled:
 		n.schedule(c, e, at)
