@@ -181,11 +181,12 @@ type clientSlabs struct {
 }
 
 // Memory is where an ensemble's servers and clients make the values of their hot paths
-// (records, packets, txns, log entries, znodes), and where the next ensemble makes them
-// again once Reset has cleared them: an explorer runs thousands of short schedules one
-// after another, each read only for its summary, and half of each one's bytes were these
-// values (NewEnsembleIn). A Memory keeps every chunk it hands out until Reset, so it suits
-// short runs: a long one's memory grows with everything it ever made.
+// (records, packets, txns, log entries, znodes, trees, a load's arrays), and where the next
+// ensemble makes them again once Reset has cleared them: an explorer runs thousands of
+// short schedules one after another, each read only for its summary, and half of each
+// one's bytes were these values (NewEnsembleIn). Its World part (World) holds the engine's
+// arrays and the checker's (sim.Pool). A Memory keeps every chunk it hands out until Reset,
+// so it suits short runs: a long one's memory grows with everything it ever made.
 type Memory struct {
 	servers serverSlabs
 	clients clientSlabs
@@ -193,8 +194,9 @@ type Memory struct {
 	inUse   bool
 }
 
-// World is the part of m for the ensemble's World, its connection table
-// (sim.Config.Memory): Reset resets it too.
+// World is the part of m for the ensemble's World (sim.Config.Memory): its connection
+// table, the arrays it grows and those of the checker attached to its trace (sim.Pool).
+// Reset resets it too.
 func (m *Memory) World() *sim.Memory { return &m.world }
 
 // NewMemory is an empty Memory (the zero value is one too).
@@ -228,10 +230,12 @@ func (s *slab[T]) setReuse() { s.reuse = true }
 // slabs are every slab of m (TestMemoryListsEverySlab checks that none is left out).
 func (m *Memory) slabs() []reusable {
 	s, c := &m.servers, &m.clients
-	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.tree.kids, &s.tree.trees, &s.entries, &s.logged,
-		&s.committed, &s.proposed, &s.proposal, &s.packet, &s.request, &s.reply, &s.vote,
-		&s.why, &s.change, &s.txn, &s.req, &s.result, &s.epoch, &s.state, &s.loaded, &s.elected,
-		&s.syncDecided, &s.connect, &s.created, &s.dbs, &s.handlers, &s.logReaders, &s.learners, &c.request, &c.call, &c.callRec, &c.retRec, &c.state}
+	return []reusable{&s.tree.znodes, &s.tree.multi, &s.tree.toks, &s.tree.kids, &s.tree.trees,
+		&s.entries, &s.logged, &s.committed, &s.proposed, &s.proposal, &s.packet, &s.request,
+		&s.reply, &s.vote, &s.why, &s.change, &s.txn, &s.req, &s.result, &s.epoch, &s.state,
+		&s.loaded, &s.elected, &s.syncDecided, &s.connect, &s.created,
+		&s.dbs, &s.handlers, &s.logReaders, &s.learners,
+		&c.request, &c.call, &c.callRec, &c.retRec, &c.state}
 }
 
 // Reset clears every value the ensemble made in m, for the next one to make its own in
