@@ -35,9 +35,9 @@ type Options struct {
 	// Registry, if set, runs the scenario against this registry whatever its `registry`
 	// line says (zabsim compare).
 	Registry registry.Kind
-	// Memory, if set, is where the ensemble makes its values (model.NewEnsembleIn) and its
-	// World its connections (Memory.World): the caller resets it once nothing reads the
-	// Result any more, for the next run to reuse.
+	// Memory, if set, is where the ensemble makes its values (model.NewEnsembleIn), its
+	// World its connections and growing arrays, and the checker its arrays (Memory.World):
+	// the caller resets it once nothing reads the Result any more, for the next run to reuse.
 	Memory *model.Memory
 }
 
