@@ -28,14 +28,13 @@ const dropMove = 32
 // then slabChunk): one allocation instead of many for the small objects made on every
 // request, proposal and commit (records, packets, log entries), and little waste in a short
 // run. A pointer stays valid as long as anything holds it, and its chunk lives as long as
-// any of its values does, unless the slab is part of a Memory: then it keeps every chunk it
-// made, for Memory.Reset to clear and hand out again.
+// any of its values does, unless the slab is part of a Memory: then its chunks come from
+// chunks, which keeps them for Memory.Reset to clear and hand out again.
 type slab[T any] struct {
-	chunk []T
-	size  int   // of the last chunk made
-	made  [][]T // every chunk made, kept only in a Memory (reuse)
-	next  int   // made[:next] have been handed out since the last reset
-	reuse bool
+	chunk  []T
+	size   int           // of the last chunk taken
+	chunks sim.Arrays[T] // where a Memory's slab (reuse) takes its chunks
+	reuse  bool
 }
 
 const slabChunk = 32
@@ -49,19 +48,15 @@ func (s *slab[T]) new() *T {
 	return p
 }
 
-// refill makes the next chunk current: a cleared one again after a reset, or a new one.
+// refill makes the next chunk current: in a Memory one of chunks (a cleared one again
+// after a reset), else a new one.
 func (s *slab[T]) refill() {
-	if s.next < len(s.made) {
-		s.chunk = s.made[s.next]
-		s.next++
+	s.size = min(max(2*s.size, 4), slabChunk)
+	if s.reuse {
+		s.chunk = s.chunks.Get(s.size)
 		return
 	}
-	s.size = min(max(2*s.size, 4), slabChunk)
 	s.chunk = make([]T, s.size)
-	if s.reuse {
-		s.made = append(s.made, s.chunk)
-		s.next++
-	}
 }
 
 // of is new holding v.
@@ -91,7 +86,7 @@ func (s *slab[T]) cut(n int) []T {
 		return make([]T, 0, n)
 	}
 	if n > len(s.chunk) {
-		s.size = slabChunk // every chunk full size, so that a reused one has room too
+		s.size = slabChunk // a full chunk
 		s.refill()
 	}
 	r := s.chunk[:0:n]
@@ -99,12 +94,11 @@ func (s *slab[T]) cut(n int) []T {
 	return r
 }
 
-// reset clears every chunk handed out, to be handed out again (a slab of a Memory only).
+// reset clears every chunk handed out, to be handed out again in the same order of sizes
+// (a slab of a Memory only).
 func (s *slab[T]) reset() {
-	for _, c := range s.made[:s.next] {
-		clear(c)
-	}
-	s.chunk, s.next = nil, 0
+	s.chunks.Reset()
+	s.chunk, s.size = nil, 0
 }
 
 // serverSlabs are the slabs of the servers of an ensemble, for what they make on their hot

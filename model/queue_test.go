@@ -78,7 +78,8 @@ func TestSlabBigValuesOutsideAMemory(t *testing.T) {
 		if !a.initialized || b.initialized {
 			t.Fatalf("reuse %v: the values are not the ones given", reuse)
 		}
-		if fromChunk := len(s.made) > 0 && &s.made[0][0] == a && &s.made[0][1] == b; fromChunk != reuse {
+		made, _ := s.chunks.Made()
+		if fromChunk := made == 1 && len(s.chunk) == 2; fromChunk != reuse {
 			t.Errorf("reuse %v: from the slab's chunk %v, want %v", reuse, fromChunk, reuse)
 		}
 		if !reuse && s.chunk != nil {

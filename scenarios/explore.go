@@ -422,31 +422,35 @@ func runSource(name, src string, noHash bool, mem *model.Memory) (*Result, error
 // check held) and what it says; err is a line refused at run time. For property tests that
 // want a verdict, not a Result.
 func Check(s *Script) (check, detail string, err error) {
+	err = judge(s, nil, func(res *Result) { check, detail = Failure(res) })
+	return check, detail, err
+}
+
+// judge runs s as explore runs a schedule (its seed line's seed, no trace, no hash), with
+// fixes switched on, in a Memory of the pool, and hands read the Result before the memory
+// goes back for the next run; err is a line refused at run time (read is not called).
+func judge(s *Script, fixes []string, read func(*Result)) error {
 	mem := getMemory()
 	defer putMemory(mem)
-	res, err := Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: true, Memory: mem})
-	if err != nil {
-		return "", "", err
+	res, err := Run(s, Options{Seed: seedOf(s), NoTrace: true, NoHash: true, Fixes: fixes, Memory: mem})
+	if err == nil {
+		read(res)
 	}
-	check, detail = Failure(res)
-	return check, detail, nil
+	return err
 }
 
 // fails reports whether src still fails check (a run that cannot be run does not).
 func fails(src, check string) bool {
-	mem := getMemory()
-	defer putMemory(mem)
-	res, err := runSource("shrink.zab", src, true, mem)
+	s, err := Parse("shrink.zab", src)
 	if err != nil {
 		return false
 	}
-	for _, v := range res.Violations {
-		if !v.Expected && v.Check == check {
-			return true
-		}
-	}
-	c, _ := Failure(res)
-	return c == check
+	failed := false
+	judge(s, nil, func(res *Result) {
+		c, _ := Failure(res)
+		failed = c == check || slices.ContainsFunc(res.Violations, func(v Violation) bool { return !v.Expected && v.Check == check })
+	})
+	return failed
 }
 
 // removable are the lines the shrinker may drop, before the recovery: the faults, the
@@ -839,16 +843,10 @@ func classify(src string, failing bool) string {
 	if err != nil {
 		return "unclassified"
 	}
-	seed := seedOf(s)
 	passes := func(fixes ...string) bool {
-		mem := getMemory()
-		defer putMemory(mem)
-		res, err := Run(s, Options{Seed: seed, NoTrace: true, NoHash: true, Fixes: fixes, Memory: mem})
-		if err != nil {
-			return false
-		}
-		check, _ := Failure(res)
-		return check == ""
+		held := false
+		judge(s, fixes, func(res *Result) { check, _ := Failure(res); held = check == "" })
+		return held
 	}
 	if !failing && passes() {
 		return "" // it does not fail: nothing to explain
