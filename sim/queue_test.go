@@ -81,3 +81,48 @@ func TestEventQueueTiesInInsertionOrder(t *testing.T) {
 	}
 	require.Equal(t, want, got)
 }
+
+// TestEventQueueSpentTop takes events the way Step does, leaving each spent at the top for
+// the pushes made while it is handled (none, one or several) to replace, against a sorted
+// reference: the order out is the reference's, and Len and peek never show a spent event.
+func TestEventQueueSpentTop(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		var q eventQueue
+		var ref []event
+		var seq uint64
+		push := func(now Time) {
+			seq++
+			e := event{at: now + Time(rng.IntN(40)), key: seq<<seqShift | uint64(evDeliver), gen: seq}
+			q.push(e)
+			ref = append(ref, e)
+		}
+		for i := 0; i < 30; i++ {
+			push(0)
+		}
+		replaced := 0
+		for step := 0; step < 5000 && q.Len() > 0; step++ {
+			slices.SortFunc(ref, func(a, b event) int {
+				if c := cmp.Compare(a.at, b.at); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.key, b.key)
+			})
+			require.Equal(t, len(ref), q.Len(), "seed %d step %d", seed, step)
+			top := q.h[0]
+			require.Equal(t, ref[0], top, "seed %d step %d: the earliest", seed, step)
+			ref = ref[1:]
+			q.spent = true
+			k := rng.IntN(4) // 0: nothing queued while handled, the spent top goes at settle
+			if k > 0 && len(ref) < 60 {
+				replaced++
+			}
+			for j := 0; j < k && len(ref) < 60; j++ {
+				push(top.at)
+			}
+			q.settle()
+			require.False(t, q.spent)
+		}
+		require.Greater(t, replaced, 1000, "seed %d: spent tops replaced by a push", seed)
+	}
+}

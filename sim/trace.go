@@ -259,8 +259,13 @@ func (t *Trace) Add(r Record) {
 // fifth of the instructions of a hashed run (the library, `zabsim run`).
 func (t *Trace) text(kind RecordKind, data Message) []byte {
 	if data == nil || t.noHash || kind == RecExplain {
-		return nil
+		return nil // inlined: most runs that hash nothing call nothing here
 	}
+	return t.textOf(data)
+}
+
+// textOf is text's table lookup.
+func (t *Trace) textOf(data Message) []byte {
 	if t.texts == nil {
 		t.texts = newTextTable()
 	}

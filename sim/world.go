@@ -532,56 +532,65 @@ func (w *World) NextAt() Time {
 
 // Step processes the next event. It returns false when nothing is pending.
 func (w *World) Step() bool {
-	if w.queue.Len() == 0 {
+	q := &w.queue
+	if q.Len() == 0 {
 		return false
 	}
-	at, key, gen, node, arg := w.queue.popFields()
+	e := &q.h[0]
+	at, key, gen, node, arg := e.at, e.key, e.gen, e.node, e.arg
 	w.now = at
-	if eventKind(key) == evTimer {
+	q.spent = true // taken: the first event queued while it is handled takes its place
+	w.handle(eventKind(key), gen, node, arg)
+	q.settle()
+	return true
+}
+
+// handle handles an event Step took from the queue.
+func (w *World) handle(kind eventKind, gen uint64, node NodeID, arg int32) {
+	switch kind {
+	case evTimer:
 		s := w.nodes[node]
 		t := &s.timers[arg]
 		if gen != t.carrier {
-			return true // a carrier a re-arm to an earlier deadline replaced
+			return // a carrier a re-arm to an earlier deadline replaced
 		}
 		t.carrier = 0
 		if t.serial == 0 {
-			return true // cancelled
+			return // cancelled
 		}
 		if t.serial != gen { // re-armed later: on to its deadline
 			t.carrier, t.carrierAt = t.serial, t.due
 			w.queue.pushFields(t.due, t.key, t.serial, node, arg)
-			return true
+			return
 		}
 		t.serial = 0
 		w.events++
 		if s.paused {
 			s.held = append(s.held, heldItem{kind: evTimer, timer: int(arg)})
-			return true
+			return
 		}
 		w.fireTimer(s, int(arg))
-		return true
-	}
-	w.events++
-	switch eventKind(key) {
 	case evDeliver:
+		w.events++
 		w.net.due(ConnID(arg), gen)
 	case evFsync:
+		w.events++
 		s := w.nodes[node]
 		if !s.disk.fsyncDue(gen, s.incarnation) {
-			return true
+			return
 		}
 		if s.paused {
 			s.held = append(s.held, heldItem{kind: evFsync, token: gen})
-			return true
+			return
 		}
 		w.fireFsync(s, gen)
 	case evCall:
+		w.events++
 		f := w.calls[arg]
 		w.calls[arg] = nil
 		w.free = append(w.free, arg)
 		f()
 	}
-	return true
 }
 
 func (w *World) fireTimer(s *slot, kind int) {

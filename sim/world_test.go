@@ -181,6 +181,29 @@ func TestAt(t *testing.T) {
 	require.Equal(t, []string{"2s x", "2s y", "2s z"}, got)
 }
 
+// TestRunNestedInAHandler: a call that runs the world itself (as Ensemble.Write does)
+// finishes the event being handled first, then runs the ones due, each once and in order,
+// and the outer run goes on after them.
+func TestRunNestedInAHandler(t *testing.T) {
+	w, _ := newTestWorld(t, fixed(1, Millisecond), 1)
+	var got []string
+	note := func(s string) func() {
+		return func() { got = append(got, w.Now().String()+" "+s) }
+	}
+	w.At(10*Millisecond, func() {
+		note("outer")()
+		w.RunUntil(11 * Millisecond) // before anything is queued: the outer event still on top
+		w.At(12*Millisecond, note("queued by outer"))
+		w.RunUntil(13 * Millisecond)
+		note("outer again")()
+	})
+	w.At(11*Millisecond, note("a"))
+	w.At(14*Millisecond, note("b"))
+	w.RunUntilIdle(Never)
+	require.Equal(t, []string{"10ms outer", "11ms a", "12ms queued by outer", "13ms outer again", "14ms b"}, got)
+	require.Equal(t, 0, w.Pending())
+}
+
 // ---- random streams ----
 
 func TestStreamsDependOnSeedAndNameOnly(t *testing.T) {
