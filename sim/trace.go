@@ -269,12 +269,15 @@ func (t *Trace) textOf(data Message) []byte {
 	if t.texts == nil {
 		t.texts = newTextTable()
 	}
-	id := identity(data)
-	e := &t.texts.e[uint64(id[1])*hashMul>>(64-textBits)]
-	if e.m == nil || identity(e.m) != id {
-		e.m = data
-		e.text = data.AppendTo(e.text[:0])
+	typ, ptr := identity(data)
+	e := &t.texts.e[uint64(ptr)*hashMul>>(64-textBits)]
+	if e.m != nil {
+		if et, ep := identity(e.m); et == typ && ep == ptr {
+			return e.text
+		}
 	}
+	e.m = data
+	e.text = data.AppendTo(e.text[:0])
 	return e.text
 }
 
@@ -311,8 +314,13 @@ type textEntry struct {
 
 // identity is an interface value's two words: its dynamic type and its data pointer (for
 // a value that is not a pointer, the address of its boxed copy, which nothing changes).
-// Two payloads with the same identity are the same value.
-func identity(m Message) [2]uintptr { return *(*[2]uintptr)(unsafe.Pointer(&m)) }
+// Two payloads with the same identity are the same value. The words are read one by one:
+// read as one 16-byte array, they were loaded with a vector move from the two 8-byte
+// stores of the spilled interface, which stalls store-to-load forwarding.
+func identity(m Message) (typ, ptr uintptr) {
+	w := (*[2]uintptr)(unsafe.Pointer(&m))
+	return w[0], w[1]
+}
 
 // add appends the record of these fields, whose payload's canonical text is data. It takes
 // the fields, not a Record, and stores them one by one where the record goes: a Record

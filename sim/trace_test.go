@@ -581,7 +581,7 @@ func TestTraceFormatsAPayloadOnce(t *testing.T) {
 
 	// Payloads that land in the same slot, alternating: each hashes as its own text.
 	var same []*counted
-	slot := func(c *counted) uint64 { return uint64(identity(c)[1]) * hashMul >> (64 - textBits) }
+	slot := func(c *counted) uint64 { _, p := identity(c); return uint64(p) * hashMul >> (64 - textBits) }
 	for len(same) < 2 {
 		c := &counted{"m" + strconv.Itoa(len(same)), &n}
 		if len(same) == 0 || slot(c) == slot(same[0]) {
